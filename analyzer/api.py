@@ -1,0 +1,90 @@
+"""The library API behind the CLI: analyze Spark event logs into a ``Report``.
+
+One bad log never stops the others: every unreadable input becomes an ``InputError``
+with its path and a one-line reason. Many logs are parsed in parallel processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from analyzer import __version__
+from analyzer.model import Application, InputError
+from analyzer.report import Report
+from connectors.spark_eventlog.discovery import LogSource, discover
+from connectors.spark_eventlog.errors import EventLogError
+from connectors.spark_eventlog.reader import read_application
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def read_log(source: LogSource, debug: bool = False) -> Application | InputError:
+    """Read one log; bad input comes back as an ``InputError`` instead of raising."""
+    try:
+        return read_application(source)
+    except EventLogError as err:
+        return InputError(source=err.source or source.display, message=err.message)
+    except MemoryError:
+        return InputError(source=source.display, message="out of memory while reading this log")
+    except Exception as err:  # a reader bug must not lose the other logs
+        if debug:
+            traceback.print_exc()
+        return InputError(source=source.display,
+                          message=f"unexpected {type(err).__name__} while reading: {err} (rerun with --debug)")
+
+
+def _read_debug(source: LogSource) -> Application | InputError:
+    return read_log(source, debug=True)
+
+
+def read_logs(sources: Sequence[LogSource], *, jobs: int = 1, debug: bool = False,
+              progress: ProgressCallback | None = None) -> list[Application | InputError]:
+    """Read ``sources`` in order, in ``jobs`` processes when there is more than one log."""
+    worker = _read_debug if debug else read_log
+    results: list[Application | InputError] = []
+    if jobs <= 1 or len(sources) <= 1:
+        for i, source in enumerate(sources):
+            results.append(worker(source))
+            if progress:
+                progress(i + 1, len(sources))
+        return results
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for i, result in enumerate(pool.map(worker, sources, chunksize=1)):
+            results.append(result)
+            if progress:
+                progress(i + 1, len(sources))
+    return results
+
+
+def find_logs(paths: Iterable[str]) -> tuple[list[LogSource], list[InputError]]:
+    """Expand files, folders and URLs into logs; paths that cannot be listed are errors."""
+    sources: list[LogSource] = []
+    errors: list[InputError] = []
+    for item in discover(paths):
+        if isinstance(item, EventLogError):
+            errors.append(InputError(source=item.source or "?", message=item.message))
+        else:
+            sources.append(item)
+    return sources, errors
+
+
+def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = False,
+                       progress: ProgressCallback | None = None,
+                       on_sources: Callable[[int], None] | None = None) -> Report:
+    """Read every Spark event log under ``paths`` and return the report."""
+    sources, errors = find_logs(paths)
+    if on_sources:
+        on_sources(len(sources))
+    apps: list[Application] = []
+    for result in read_logs(sources, jobs=jobs, debug=debug, progress=progress):
+        if isinstance(result, InputError):
+            errors.append(result)
+        else:
+            apps.append(result)
+    return Report(
+        generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        applications=tuple(apps), findings=(), errors=tuple(errors), tool_version=__version__,
+    )

@@ -1,0 +1,1 @@
+"""Connectors: read raw inputs (event logs, query history) and normalize them into ``analyzer.model``."""

@@ -1,0 +1,1 @@
+"""Spark event-log connector: discovery, decompression, selective decoding, model building."""

@@ -1,0 +1,110 @@
+"""Find the event logs behind the paths a user gives, in every layout Spark writes.
+
+Layouts: single files (``<app>[.codec][.inprogress]``), rolling folders
+(``eventlog_v2_<app>/events_<N>_<app>[.codec]`` + ``appstatus_<app>[.inprogress]``),
+Databricks folders (``eventlog`` plus rotated ``eventlog-YYYY-MM-DD--HH-MM.gz``) and
+Spark 1.x folders (``EVENT_LOG_<N>`` + ``APPLICATION_COMPLETE``). Local paths use the
+OS directly; URLs (``s3://``, ``gs://``, ``abfs://``, ``hdfs://``...) go through fsspec.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from connectors.spark_eventlog.errors import EventLogError
+from connectors.spark_eventlog.storage import Storage, storage_for
+
+_ROLLING_EVENTS = re.compile(r"^events_(\d+)_")
+_LEGACY_EVENTS = re.compile(r"^EVENT_LOG_(\d+)$")
+_DATABRICKS_ROTATED = re.compile(r"^eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})(\.gz)?$")
+# Files that sit next to event logs but are never event logs themselves.
+_NOT_LOGS = re.compile(r"(?i)(^[._]|\.(crc|md|txt|csv|tsv|json|yaml|yml|py|html|png|xml|parquet)$)")
+
+
+@dataclass(frozen=True, slots=True)
+class LogSource:
+    """One application attempt's log: its files in replay order and what the layout says."""
+
+    display: str
+    files: tuple[str, ...]
+    complete_hint: bool | None = None
+    legacy_codec: str | None = None
+
+
+def discover(paths: Iterable[str]) -> Iterator[LogSource | EventLogError]:
+    """Yield every log under ``paths``; unreadable paths come back as errors, not raises."""
+    for path in paths:
+        try:
+            storage = storage_for(path)
+            yield from _discover_one(storage, storage.normalize(path))
+        except EventLogError as err:
+            yield err
+
+
+def _discover_one(storage: Storage, path: str) -> Iterator[LogSource]:
+    if not storage.exists(path):
+        raise EventLogError("no such file or folder", path)
+    if not storage.isdir(path):
+        yield LogSource(display=path, files=(path,), complete_hint=_single_file_hint(path))
+        return
+    layout = _folder_layout(storage, path)
+    if layout is not None:
+        yield layout
+        return
+    for name in sorted(storage.listdir(path)):
+        child = storage.join(path, name)
+        if storage.isdir(child):
+            yield from _discover_one(storage, child)
+        elif not _NOT_LOGS.search(name):
+            yield LogSource(display=child, files=(child,), complete_hint=_single_file_hint(name))
+
+
+def _single_file_hint(name: str) -> bool | None:
+    return False if name.endswith(".inprogress") else None
+
+
+def _folder_layout(storage: Storage, path: str) -> LogSource | None:
+    """A folder that is itself one application's log, or None for a plain folder."""
+    names = storage.listdir(path)
+    base = os.path.basename(path.rstrip("/"))
+    if base.startswith("eventlog_v2_") or any(_ROLLING_EVENTS.match(n) for n in names):
+        return _rolling(storage, path, names)
+    if any(_LEGACY_EVENTS.match(n) for n in names):
+        return _legacy(storage, path, names)
+    if "eventlog" in names and not storage.isdir(storage.join(path, "eventlog")):
+        rotated = sorted(n for n in names if _DATABRICKS_ROTATED.match(n))
+        files = tuple(storage.join(path, n) for n in [*rotated, "eventlog"])
+        return LogSource(display=path, files=files)
+    return None
+
+
+def _rolling(storage: Storage, path: str, names: list[str]) -> LogSource:
+    events = sorted((int(m.group(1)), n) for n in names if (m := _ROLLING_EVENTS.match(n)))
+    if not events:
+        raise EventLogError("rolling event-log folder has no events_<N>_ files", path)
+    status = [n for n in names if n.startswith("appstatus_")]
+    hint = None if not status else not any(n.endswith(".inprogress") for n in status)
+    files = tuple(storage.join(path, n) for _, n in events)
+    return LogSource(display=path, files=files, complete_hint=hint)
+
+
+def _legacy(storage: Storage, path: str, names: list[str]) -> LogSource:
+    events = sorted((int(m.group(1)), n) for n in names if (m := _LEGACY_EVENTS.match(n)))
+    codec = next((n[len("COMPRESSION_CODEC_"):] for n in names if n.startswith("COMPRESSION_CODEC_")), None)
+    return LogSource(
+        display=path, files=tuple(storage.join(path, n) for _, n in events),
+        complete_hint="APPLICATION_COMPLETE" in names, legacy_codec=_legacy_codec_name(codec),
+    )
+
+
+def _legacy_codec_name(codec: str | None) -> str | None:
+    if not codec:
+        return None
+    short = codec.rsplit(".", 1)[-1].lower()
+    for name in ("lz4", "lzf", "snappy", "zstd"):
+        if short.startswith(name):
+            return name
+    return short

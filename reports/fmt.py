@@ -1,0 +1,55 @@
+"""The one place that formats bytes, durations, times and money for humans."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def fmt_bytes(n: float | None) -> str:
+    """``1536`` -> ``1.5 KiB``; binary units, as Spark reports sizes."""
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in _BYTE_UNITS:
+        if abs(value) < 1024 or unit == _BYTE_UNITS[-1]:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} PiB"  # pragma: no cover
+
+
+def fmt_duration_ms(ms: float | None) -> str:
+    """``93_000`` -> ``1 min 33 s``; sub-second values in ms."""
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def fmt_time_ms(epoch_ms: int | None) -> str:
+    """Epoch milliseconds as ``2021-05-25 15:19:35 UTC``."""
+    if epoch_ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(epoch_ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def iso_time_ms(epoch_ms: int | None) -> str | None:
+    """Epoch milliseconds as ISO-8601 UTC with milliseconds (JSON output)."""
+    if epoch_ms is None:
+        return None
+    stamp = dt.datetime.fromtimestamp(epoch_ms / 1000, dt.timezone.utc)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def fmt_usd(amount: float | None) -> str:
+    """``1234.5`` -> ``$1,234.50``."""
+    return "-" if amount is None else f"${amount:,.2f}"

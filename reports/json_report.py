@@ -1,0 +1,162 @@
+"""The versioned JSON document (``--format json``); its contract is ``schema/report.schema.json``.
+
+Field meanings follow Spark's History Server: stage sums include failed task attempts,
+``task_duration_ms`` uses the History Server's quantiles. Properties that look like
+credentials were already redacted by the connector.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from analyzer.model import Application, Executor, Job, Quantiles, SqlExecution, Stage
+from analyzer.report import Finding, Report
+from reports.fmt import iso_time_ms
+from reports.renderer import Renderer
+
+
+class JsonRenderer(Renderer):
+    """Pretty-printed UTF-8 JSON, keys in contract order."""
+
+    media_type = "application/json"
+
+    def render(self, report: Report) -> bytes:
+        return orjson.dumps(report_document(report), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The whole report as plain JSON-ready data."""
+    return {
+        "schema_version": report.schema_version,
+        "generated_at": report.generated_at,
+        "tool": {"name": "deanalyze", "version": report.tool_version},
+        "applications": [application_document(a) for a in report.applications],
+        "findings": [finding_document(f) for f in report.findings],
+        "errors": [{"source": e.source, "message": e.message} for e in report.errors],
+    }
+
+
+def application_document(app: Application) -> dict[str, Any]:
+    """One application attempt with its stages, executors, jobs and SQL summaries."""
+    integrity = app.integrity
+    return {
+        "app_id": app.app_id,
+        "attempt_id": app.attempt_id,
+        "name": app.name,
+        "user": app.user,
+        "spark_version": app.spark_version,
+        "master": app.master,
+        "complete": app.complete,
+        "start_time": iso_time_ms(app.start_time_ms),
+        "end_time": iso_time_ms(app.end_time_ms),
+        "duration_ms": app.duration_ms,
+        "source": app.source,
+        "integrity": {
+            "events_read": integrity.events_read,
+            "unparsed_lines": integrity.unparsed_lines,
+            "truncated_tail": integrity.truncated_tail,
+            "task_end_events": integrity.task_end_events,
+            "tasks_expected": integrity.tasks_expected,
+            "first_error": integrity.first_error,
+            "files_read": integrity.files_read,
+        },
+        "stages": [stage_document(s) for s in app.stages],
+        "executors": [executor_document(e) for e in app.executors],
+        "jobs": [job_document(j) for j in app.jobs],
+        "sql_executions": [sql_document(q) for q in app.sql_executions],
+    }
+
+
+def stage_document(stage: Stage) -> dict[str, Any]:
+    """One stage attempt with History-Server-equal figures."""
+    m = stage.metrics
+    return {
+        "stage_id": stage.stage_id,
+        "attempt_id": stage.attempt_id,
+        "name": stage.name,
+        "status": stage.status,
+        "num_tasks": stage.num_tasks,
+        "num_complete_tasks": stage.num_complete_tasks,
+        "num_failed_tasks": stage.num_failed_tasks,
+        "num_killed_tasks": stage.num_killed_tasks,
+        "num_speculative_tasks": stage.num_speculative_tasks,
+        "submission_time": iso_time_ms(stage.submission_time_ms),
+        "completion_time": iso_time_ms(stage.completion_time_ms),
+        "duration_ms": stage.duration_ms,
+        "executor_run_time_ms": m.executor_run_time_ms,
+        "executor_cpu_time_ns": m.executor_cpu_time_ns,
+        "jvm_gc_time_ms": m.jvm_gc_time_ms,
+        "input_bytes": m.input_bytes,
+        "output_bytes": m.output_bytes,
+        "shuffle_read_bytes": m.shuffle_read_bytes,
+        "shuffle_write_bytes": m.shuffle_write_bytes,
+        "memory_bytes_spilled": m.memory_bytes_spilled,
+        "disk_bytes_spilled": m.disk_bytes_spilled,
+        "task_duration_ms": quantiles_document(stage.tasks.duration_ms),
+        "task_run_time_ms": quantiles_document(stage.tasks.executor_run_time_ms),
+        "task_input_bytes": quantiles_document(stage.tasks.input_bytes),
+        "task_shuffle_read_bytes": quantiles_document(stage.tasks.shuffle_read_bytes),
+        "failure_reason": stage.failure_reason,
+        "failure_causes": {cause: n for cause, n in stage.failure_causes},
+    }
+
+
+def quantiles_document(q: Quantiles | None) -> dict[str, float] | None:
+    """``{min, p25, p50, p75, max}`` or null when the stage had no successful task."""
+    if q is None:
+        return None
+    return {"min": q.min, "p25": q.p25, "p50": q.p50, "p75": q.p75, "max": q.max}
+
+
+def executor_document(e: Executor) -> dict[str, Any]:
+    """One executor's identity, size and lifetime."""
+    return {
+        "executor_id": e.executor_id,
+        "host": e.host,
+        "total_cores": e.total_cores,
+        "add_time": iso_time_ms(e.add_time_ms),
+        "remove_time": iso_time_ms(e.remove_time_ms),
+        "remove_reason": e.remove_reason,
+        "max_storage_memory_bytes": e.max_storage_memory_bytes,
+    }
+
+
+def job_document(j: Job) -> dict[str, Any]:
+    """One job and the stages and SQL execution it belongs to."""
+    return {
+        "job_id": j.job_id,
+        "status": j.status,
+        "submission_time": iso_time_ms(j.submission_time_ms),
+        "completion_time": iso_time_ms(j.completion_time_ms),
+        "stage_ids": list(j.stage_ids),
+        "sql_execution_id": j.sql_execution_id,
+    }
+
+
+def sql_document(q: SqlExecution) -> dict[str, Any]:
+    """A SQL execution's timing and plan size (the plan text stays out of the JSON)."""
+    return {
+        "execution_id": q.execution_id,
+        "description": q.description,
+        "start_time": iso_time_ms(q.start_time_ms),
+        "duration_ms": q.duration_ms,
+        "job_ids": list(q.job_ids),
+        "plan_nodes": len(q.nodes),
+        "error_message": q.error_message,
+    }
+
+
+def finding_document(f: Finding) -> dict[str, Any]:
+    """A finding exactly as the rule engine produced it."""
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity,
+        "subject": dict(f.subject),
+        "title": f.title,
+        "evidence": dict(f.evidence),
+        "recommendation": f.recommendation,
+        "tradeoffs": f.tradeoffs,
+        "avoidable_core_hours": f.avoidable_core_hours,
+    }

@@ -1,0 +1,1 @@
+"""Rule engines: pure functions of the domain model that return findings."""
