@@ -161,7 +161,7 @@ class AppBuilder:
         self.end_time = e.timestamp
 
     def on_log_start(self, e: ev.LogStart) -> None:
-        self.spark_version = e.spark_version
+        self.spark_version = e.spark_version or self.spark_version
 
     def on_environment(self, e: ev.EnvironmentUpdate) -> None:
         props = e.spark_properties

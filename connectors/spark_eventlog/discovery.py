@@ -32,6 +32,7 @@ class LogSource:
     files: tuple[str, ...]
     complete_hint: bool | None = None
     legacy_codec: str | None = None
+    spark_version_hint: str | None = None
 
 
 def discover(paths: Iterable[str]) -> Iterator[LogSource | EventLogError]:
@@ -94,9 +95,11 @@ def _rolling(storage: Storage, path: str, names: list[str]) -> LogSource:
 def _legacy(storage: Storage, path: str, names: list[str]) -> LogSource:
     events = sorted((int(m.group(1)), n) for n in names if (m := _LEGACY_EVENTS.match(n)))
     codec = next((n[len("COMPRESSION_CODEC_"):] for n in names if n.startswith("COMPRESSION_CODEC_")), None)
+    version = next((n[len("SPARK_VERSION_"):] for n in names if n.startswith("SPARK_VERSION_")), None)
     return LogSource(
         display=path, files=tuple(storage.join(path, n) for _, n in events),
         complete_hint="APPLICATION_COMPLETE" in names, legacy_codec=_legacy_codec_name(codec),
+        spark_version_hint=version,
     )
 
 

@@ -240,6 +240,7 @@ EVENT_TYPES: dict[str, type[Struct]] = {
     "SparkListenerApplicationStart": ApplicationStart,
     "SparkListenerApplicationEnd": Timestamped,
     "SparkListenerLogStart": LogStart,
+    "DBCEventLoggingListenerMetadata": LogStart,  # Databricks writes its version here
     "SparkListenerEnvironmentUpdate": EnvironmentUpdate,
     "SparkListenerExecutorAdded": ExecutorAdded,
     "SparkListenerExecutorRemoved": ExecutorRemoved,

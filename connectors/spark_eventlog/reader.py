@@ -45,6 +45,7 @@ class _ReplayStats:
 def read_application(source: LogSource) -> Application:
     """Replay every file of ``source`` in order; raise ``EventLogError`` if it is unusable."""
     builder = AppBuilder(source.display)
+    builder.spark_version = source.spark_version_hint
     stats = _ReplayStats()
     storage = storage_for(source.files[0])
     for index, path in enumerate(source.files):

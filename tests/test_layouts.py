@@ -1,0 +1,141 @@
+"""Every log layout and failure mode of the real corpus, on the bundled copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import EVENTS
+
+from analyzer.api import analyze_spark_logs, find_logs, read_log
+from analyzer.model import Application, InputError
+
+NVIDIA = EVENTS / "NVIDIA-spark-rapids-tools/core/src/test/resources"
+KUBEFLOW = EVENTS / "kubeflow-mcp-apache-spark-history-server"
+
+
+def read(path: Path) -> Application | InputError:
+    sources, errors = find_logs([str(path)])
+    assert not errors and len(sources) == 1
+    return read_log(sources[0])
+
+
+def figures(app: Application) -> list[tuple]:
+    return [(s.stage_id, s.attempt_id, s.status, s.num_complete_tasks, s.metrics, s.tasks) for s in app.stages]
+
+
+def test_rolling_and_databricks_layouts_of_one_run_agree() -> None:
+    rolling = read(NVIDIA / "spark-events-qualification/eventlog_v2_local-1623876083964")
+    databricks = read(NVIDIA / "spark-events-qualification/db_sim_eventlog")
+    assert isinstance(rolling, Application) and isinstance(databricks, Application)
+    assert rolling.integrity.files_read == 2 and databricks.integrity.files_read == 2
+    assert rolling.app_id == databricks.app_id == "local-1623876083964"
+    assert sum(s.num_complete_tasks for s in rolling.stages) == 2801
+    assert figures(rolling) == figures(databricks)
+    assert rolling.complete and databricks.complete
+
+
+def test_rolling_zstd_folder_is_one_application() -> None:
+    app = read(KUBEFLOW / "examples/basic/events/eventlog_v2_spark-bcec39f6201b42b9925124595baad260")
+    assert isinstance(app, Application)
+    assert app.app_id == "spark-bcec39f6201b42b9925124595baad260" and app.complete
+
+
+def test_spark_1x_directory_layout() -> None:
+    app = read(EVENTS / "apache-spark/legacy-branch-1.6-dir-format/spark-events/local-1422981759269")
+    assert isinstance(app, Application)
+    assert app.spark_version == "1.2.0" and app.complete and len(app.stages) == 6
+
+
+def test_truncated_log_is_read_and_flagged_incomplete() -> None:
+    app = read(NVIDIA / "spark-events-qualification/truncated_eventlog")
+    assert isinstance(app, Application)
+    assert not app.complete and app.end_time_ms is None and app.duration_ms is None
+    assert app.stages
+
+
+def test_malformed_line_is_skipped_and_counted() -> None:
+    app = read(NVIDIA / "spark-events-profiling/malformed_json_eventlog.zstd")
+    assert isinstance(app, Application)
+    assert app.integrity.unparsed_lines == 1
+    assert "line" in (app.integrity.first_error or "")
+    assert len(app.stages) == 5 and app.complete
+
+
+def test_incomplete_attempt_of_multi_attempt_app() -> None:
+    folder = EVENTS / "apache-spark/spark-events-broken/previous-attempt-incomplete"
+    report = analyze_spark_logs([str(folder)])
+    by_attempt = {a.attempt_id: a for a in report.applications}
+    assert set(by_attempt) == {"1", "2"}
+    assert not by_attempt["1"].complete and by_attempt["2"].complete
+
+
+def test_databricks_log_without_application_end() -> None:
+    app = read(NVIDIA / "spark-events-qualification/db_subExecution_id.zstd")
+    assert isinstance(app, Application)
+    assert not app.complete and app.spark_version and app.stages
+
+
+def test_empty_file_and_non_logs_are_named_errors() -> None:
+    sparklint = EVENTS / "groupon-sparklint/src/test/resources"
+    empty = read(sparklint / "file_event_log_empty_test")
+    junk = read(sparklint / "invalid_log_file")
+    driver_log = read(NVIDIA / "spark-events-profiling/driverlog")
+    assert isinstance(empty, InputError) and empty.message == "empty file"
+    assert isinstance(junk, InputError) and "not a Spark event log" in junk.message
+    assert isinstance(driver_log, InputError) and "not a Spark event log" in driver_log.message
+    assert junk.source.endswith("invalid_log_file")
+
+
+def test_one_bad_log_in_a_folder_does_not_lose_the_others(tmp_path: Path) -> None:
+    good = (EVENTS / "apache-spark/spark-events/local-1430917381534").read_bytes()
+    for i in range(3):
+        (tmp_path / f"local-{i}").write_bytes(good)
+    (tmp_path / "local-corrupt.zstd").write_bytes(b"\x28\xb5\x2f\xfd garbage that is not zstd" * 10)
+    (tmp_path / "README.md").write_text("not a log, skipped by name")
+    report = analyze_spark_logs([str(tmp_path)])
+    assert len(report.applications) == 3
+    assert [e.source for e in report.errors] == [str(tmp_path / "local-corrupt.zstd")]
+    assert "\n" not in report.errors[0].message
+
+
+def test_missing_path_and_missing_backend_are_errors() -> None:
+    report = analyze_spark_logs(["/nonexistent/eventlogs", "s3://bucket/eventlogs/"])
+    messages = {e.source: e.message for e in report.errors}
+    assert messages["/nonexistent/eventlogs"] == "no such file or folder"
+    assert "deanalyze[s3]" in messages["s3://bucket/eventlogs/"] or "s3" in messages["s3://bucket/eventlogs/"]
+
+
+def test_fsspec_url_reads_like_a_local_path() -> None:
+    path = EVENTS / "apache-spark/spark-events/local-1430917381534"
+    via_url = analyze_spark_logs([f"file://{path}"]).applications
+    via_memory = _memory_copy(path)
+    direct = read(path)
+    assert isinstance(direct, Application)
+    assert figures(via_url[0]) == figures(direct) == figures(via_memory)
+
+
+def _memory_copy(path: Path) -> Application:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/logs/app-1/local-1430917381534", path.read_bytes())
+    report = analyze_spark_logs(["memory://logs/"])
+    assert not report.errors, report.errors
+    return report.applications[0]
+
+
+def test_parallel_parse_gives_the_same_result() -> None:
+    folder = str(EVENTS / "apache-spark/spark-events")
+    serial = analyze_spark_logs([folder], jobs=1)
+    parallel = analyze_spark_logs([folder], jobs=2)
+    assert [figures(a) for a in serial.applications] == [figures(a) for a in parallel.applications]
+    assert len(serial.applications) == 18
+
+
+def test_secrets_in_properties_are_redacted(tmp_path: Path) -> None:
+    src = (EVENTS / "apache-spark/spark-events/local-1430917381534").read_text()
+    src = src.replace('"Spark Properties":{', '"Spark Properties":{"spark.hadoop.fs.s3a.secret.key":"AKIAXYZ",', 1)
+    (tmp_path / "local-1").write_text(src)
+    app = read(tmp_path / "local-1")
+    assert isinstance(app, Application)
+    assert app.properties["spark.hadoop.fs.s3a.secret.key"] != "AKIAXYZ"
