@@ -17,6 +17,7 @@ from analyzer.report import Report
 from connectors.spark_eventlog.discovery import LogSource, discover
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.reader import read_application
+from rules.engine import EngineConfig, run_rules
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -73,8 +74,9 @@ def find_logs(paths: Iterable[str]) -> tuple[list[LogSource], list[InputError]]:
 
 def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = False,
                        progress: ProgressCallback | None = None,
-                       on_sources: Callable[[int], None] | None = None) -> Report:
-    """Read every Spark event log under ``paths`` and return the report."""
+                       on_sources: Callable[[int], None] | None = None,
+                       rules_config: EngineConfig | None = None) -> Report:
+    """Read every Spark event log under ``paths``, run the Spark rules, return the report."""
     sources, errors = find_logs(paths)
     if on_sources:
         on_sources(len(sources))
@@ -86,5 +88,6 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
             apps.append(result)
     return Report(
         generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        applications=tuple(apps), findings=(), errors=tuple(errors), tool_version=__version__,
+        applications=tuple(apps), findings=tuple(run_rules(apps, rules_config)), errors=tuple(errors),
+        tool_version=__version__,
     )

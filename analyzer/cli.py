@@ -40,15 +40,19 @@ def main() -> None:
               show_default=True, help="Exit 1 when a finding has at least this severity.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal and several logs are read).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Rule thresholds and suppressions (TOML). Default: ./deanalyze.toml when present.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
 def spark_logs(paths: tuple[str, ...], fmt: str, output: str | None, jobs: int, fail_on: str,
-               progress: bool | None, debug: bool) -> None:
+               progress: bool | None, config_path: str | None, debug: bool) -> None:
     """Analyse Spark event logs: files, folders (recursively) or object-store URLs."""
     from analyzer.api import analyze_spark_logs
     from reports import RENDERERS
 
+    rules_config = _load_rules_config(config_path)
     with _progress_bar(progress) as (on_sources, on_progress):
-        report = analyze_spark_logs(paths, jobs=jobs, debug=debug, progress=on_progress, on_sources=on_sources)
+        report = analyze_spark_logs(paths, jobs=jobs, debug=debug, progress=on_progress, on_sources=on_sources,
+                                    rules_config=rules_config)
     for err in report.errors:
         click.echo(f"deanalyze: {err.source}: {err.message}", err=True)
     data = RENDERERS[fmt]().render(report)
@@ -58,6 +62,44 @@ def spark_logs(paths: tuple[str, ...], fmt: str, output: str | None, jobs: int, 
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     sys.exit(exit_code(report, fail_on))
+
+
+@main.command("rules")
+def list_rules() -> None:
+    """List every rule with its id, default severity range and what it finds."""
+    from rules.engine import REGISTRY, load_builtin_rules
+
+    load_builtin_rules()
+    width = max(len(r) for r in REGISTRY)
+    for rule_id, rule in sorted(REGISTRY.items()):
+        click.echo(f"{rule_id:<{width}}  {rule.summary()}")
+
+
+@main.command("explain")
+@click.argument("rule_id")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Show thresholds as overridden by this TOML file.")
+def explain(rule_id: str, config_path: str | None) -> None:
+    """Print a rule's documentation and its current thresholds."""
+    from rules.engine import REGISTRY, Thresholds, config_fields
+
+    config = _load_rules_config(config_path)
+    rule = REGISTRY.get(rule_id)
+    if rule is None:
+        raise click.UsageError(f"unknown rule id {rule_id!r}; 'deanalyze rules' lists them")
+    click.echo(f"{rule_id}\n{'=' * len(rule_id)}\n\n{rule.documentation()}\n\n## Options (current values)\n")
+    for name, value, doc in config_fields(config.config_for(rule)):
+        shown = ", ".join(f"{k}={v:g}" for k, v in value.as_dict().items()) if isinstance(value, Thresholds) else value
+        click.echo(f"- {name} = {shown}  ({doc})")
+
+
+def _load_rules_config(path: str | None):  # type: ignore[no-untyped-def]
+    from rules.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from None
 
 
 def exit_code(report: object, fail_on: str) -> int:

@@ -1,0 +1,149 @@
+"""The rule engine: thresholds, the Rule base class, the registry, and running rules.
+
+A rule is a pure function of the domain model. It computes its numbers in a separate,
+unit-tested step (``measure``-style helpers in its module) and then grades them with
+four-level ``Thresholds`` (Dr. Elephant's model): the verdict is the highest level the
+value reaches, or no finding at all. Prices are never known here: a finding carries the
+usage that could be avoided (core-hours), which the cost model prices later.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from analyzer.model import Application
+from analyzer.report import SEVERITIES, Finding
+
+DOC_SECTIONS = ("## Why it matters", "## Anti-pattern", "## Fix", "## Savings estimate", "## Known problems")
+
+
+def option(default: Any, doc: str) -> Any:
+    """A documented rule option: ``deanalyze explain`` prints ``doc`` beside the value."""
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Four severity boundaries; ``ascending`` means bigger values are worse."""
+
+    low: float
+    medium: float
+    high: float
+    critical: float
+    ascending: bool = True
+
+    def __post_init__(self) -> None:
+        levels = [self.low, self.medium, self.high, self.critical]
+        ordered = levels == sorted(levels) if self.ascending else levels == sorted(levels, reverse=True)
+        if not ordered:
+            raise ValueError(f"thresholds must be {'ascending' if self.ascending else 'descending'}: {levels}")
+
+    def severity(self, value: float) -> str | None:
+        """The highest level ``value`` reaches, or None when it reaches none."""
+        reached = None
+        for name in SEVERITIES:
+            bound = getattr(self, name)
+            if (value >= bound) if self.ascending else (value <= bound):
+                reached = name
+        return reached
+
+    def as_dict(self) -> dict[str, float]:
+        """The four boundaries, for documentation and config round-trips."""
+        return {name: getattr(self, name) for name in SEVERITIES}
+
+
+class Rule:
+    """Base class of every rule: a stable id, a documented config, and ``check``.
+
+    Subclasses define ``id`` (dotted, part of the JSON contract), a frozen dataclass
+    ``Config`` with defaults, and ``check(app, config)`` yielding findings. The class
+    docstring is the user documentation printed by ``deanalyze explain``.
+    """
+
+    id: ClassVar[str] = ""
+    applies_to: ClassVar[str] = "spark"
+
+    @dataclass(frozen=True)
+    class Config:
+        """No options."""
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the documentation: what the rule finds."""
+        return (inspect.getdoc(cls) or "").splitlines()[0]
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The full user documentation."""
+        return inspect.getdoc(cls) or ""
+
+    @classmethod
+    def default_config(cls) -> Any:
+        """The rule's defaults (a frozen ``Config`` instance)."""
+        return cls.Config()
+
+    def check(self, app: Application, config: Any) -> Iterator[Finding]:
+        """Yield the findings of this rule for one application."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(rule: type[Rule]) -> type[Rule]:
+    """Class decorator: add a rule to the registry under its id (ids are unique)."""
+    if not rule.id or rule.id in REGISTRY:
+        raise ValueError(f"rule id missing or registered twice: {rule.id!r}")
+    REGISTRY[rule.id] = rule
+    return rule
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Per-rule configs plus suppressions, as loaded from TOML (or the defaults)."""
+
+    rule_configs: dict[str, Any] = field(default_factory=dict)
+    disabled_rules: frozenset[str] = frozenset()
+    suppressed_apps: tuple[str, ...] = ()
+    suppressed: tuple[tuple[str, str], ...] = ()  # (rule id, app-name pattern)
+
+    def config_for(self, rule: type[Rule]) -> Any:
+        """The effective config of ``rule``."""
+        return self.rule_configs.get(rule.id) or rule.default_config()
+
+    def is_suppressed(self, rule_id: str, app_name: str) -> bool:
+        """True when a suppression covers this rule for an application of this name."""
+        if rule_id in self.disabled_rules:
+            return True
+        if any(fnmatch.fnmatchcase(app_name, p) for p in self.suppressed_apps):
+            return True
+        return any(rid == rule_id and fnmatch.fnmatchcase(app_name, p) for rid, p in self.suppressed)
+
+
+def run_rules(apps: Iterable[Application], config: EngineConfig | None = None,
+              applies_to: str = "spark") -> list[Finding]:
+    """Run every registered rule over every application; findings sorted by severity."""
+    load_builtin_rules()
+    config = config or EngineConfig()
+    findings: list[Finding] = []
+    for app in apps:
+        for rule_cls in REGISTRY.values():
+            if rule_cls.applies_to != applies_to or config.is_suppressed(rule_cls.id, app.name):
+                continue
+            findings.extend(rule_cls().check(app, config.config_for(rule_cls)))
+    findings.sort(key=lambda f: (-f.severity_rank, -f.avoidable_core_hours, f.rule_id))
+    return findings
+
+
+def config_fields(config: Any) -> list[tuple[str, Any, str]]:
+    """(name, value, doc) of every option of a rule config, for ``explain`` and the contract test."""
+    return [(f.name, getattr(config, f.name), f.metadata.get("doc", "")) for f in fields(config)]
+
+
+def load_builtin_rules() -> None:
+    """Import the rule packages so that their ``@register`` decorators run."""
+    import rules.spark  # noqa: F401

@@ -1,0 +1,84 @@
+"""Small measurements several Spark rules share; pure functions of the model."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from analyzer.model import Application, SqlExecution, Stage
+
+MiB = 1024**2
+GiB = 1024**3
+MS_PER_HOUR = 3_600_000
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?\s*$", re.IGNORECASE)
+_SIZE_FACTORS = {"": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024**4, "p": 1024**5}
+_LOCAL_MASTER = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
+
+
+def subject(app: Application, stage: Stage | None = None, sql: SqlExecution | None = None) -> dict[str, object]:
+    """The JSON ``subject`` of a finding: the application, and the stage or query."""
+    out: dict[str, object] = {"app_id": app.app_id, "attempt_id": app.attempt_id, "app_name": app.name}
+    if stage is not None:
+        out.update(stage_id=stage.stage_id, stage_attempt_id=stage.attempt_id, stage_name=stage.name)
+    if sql is not None:
+        out.update(sql_execution_id=sql.execution_id, sql_description=sql.description[:200])
+    return out
+
+
+def parse_size(text: str | None, default_unit: str = "") -> int | None:
+    """Spark size strings (``4g``, ``512m``, ``1536``) in bytes; None when absent or invalid."""
+    if not text:
+        return None
+    match = _SIZE.match(text)
+    if not match:
+        return None
+    unit = (match.group(2) or default_unit).lower()
+    return int(float(match.group(1)) * _SIZE_FACTORS[unit])
+
+
+def core_hours(ms: float) -> float:
+    """Task or core time in milliseconds as core-hours."""
+    return ms / MS_PER_HOUR
+
+
+def executor_cores(app: Application) -> int:
+    """Cores of a typical executor: the most common size, the property, or the local[N] size."""
+    sizes = Counter(e.total_cores for e in app.executors if not e.is_driver and e.total_cores > 0)
+    if sizes:
+        return sizes.most_common(1)[0][0]
+    prop = app.properties.get("spark.executor.cores")
+    if prop and prop.isdigit():
+        return int(prop)
+    match = _LOCAL_MASTER.match(app.master or "")
+    if match and match.group(1).isdigit():
+        return int(match.group(1))
+    return 1
+
+
+def executor_memory_bytes(app: Application) -> int:
+    """``spark.executor.memory`` (default 1g, as in Spark)."""
+    return parse_size(app.properties.get("spark.executor.memory"), "m") or GiB
+
+
+def shuffle_partitions(app: Application) -> int:
+    """``spark.sql.shuffle.partitions`` (default 200)."""
+    value = app.properties.get("spark.sql.shuffle.partitions", "200")
+    return int(value) if value.isdigit() else 200
+
+
+def round_up(value: float, multiple: int) -> int:
+    """``value`` rounded up to a multiple of ``multiple`` (at least one multiple)."""
+    multiple = max(1, multiple)
+    return max(multiple, int(math.ceil(value / multiple)) * multiple)
+
+
+def stage_seconds(stage: Stage) -> float:
+    """Wall-clock seconds of a stage (0 when unknown)."""
+    return (stage.duration_ms or 0) / 1000
+
+
+def finished_stages(app: Application) -> list[Stage]:
+    """Stage attempts that ran (complete or failed), in id order."""
+    return [s for s in app.stages if s.status in ("COMPLETE", "FAILED")]

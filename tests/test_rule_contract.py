@@ -1,0 +1,82 @@
+"""Every rule is registered, documented, and its defaults load and round-trip through config."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import rules.spark
+from rules.config import ConfigError, load_config, parse_config
+from rules.engine import DOC_SECTIONS, REGISTRY, Rule, Thresholds, config_fields, load_builtin_rules
+
+load_builtin_rules()
+SPARK_RULE_IDS = {
+    "spark.skew", "spark.spill", "spark.gc-pressure", "spark.oversized-cluster", "spark.too-many-partitions",
+    "spark.oversized-partitions", "spark.full-scan", "spark.small-files", "spark.cartesian-join",
+    "spark.large-broadcast", "spark.task-failures", "spark.driver-bound",
+}
+
+
+def test_every_rule_module_registers_a_rule() -> None:
+    modules = [m.name for m in pkgutil.iter_modules(rules.spark.__path__) if m.name != "common"]
+    registered_modules = {REGISTRY[r].__module__.rsplit(".", 1)[-1] for r in REGISTRY}
+    for name in modules:
+        module = importlib.import_module(f"rules.spark.{name}")
+        if any(isinstance(v, type) and issubclass(v, Rule) and v is not Rule for v in vars(module).values()):
+            assert name in registered_modules, f"rules.spark.{name} defines a rule that is not registered"
+
+
+@pytest.mark.parametrize("rule_id", sorted(REGISTRY))
+def test_rule_is_documented_and_configurable(rule_id: str) -> None:
+    rule = REGISTRY[rule_id]
+    doc = rule.documentation()
+    assert rule.summary() and rule.summary().endswith(".")
+    for section in DOC_SECTIONS:
+        assert section in doc, f"{rule_id} docstring lacks {section}"
+    options = config_fields(rule.default_config())
+    assert options, f"{rule_id} has no documented options"
+    for name, value, help_text in options:
+        assert help_text, f"{rule_id}.{name} has no doc"
+        assert value is not None
+    assert any(isinstance(v, Thresholds) for _, v, _ in options), f"{rule_id} has no four-level thresholds"
+    # defaults round-trip through the TOML config loader
+    table = {n: (v.as_dict() if isinstance(v, Thresholds) else v) for n, v, _ in options}
+    assert parse_config({"rules": {rule_id: table}}).config_for(rule) == rule.default_config()
+
+
+def test_spark_rule_ids_are_the_contract() -> None:
+    spark_ids = {r for r in REGISTRY if r.startswith("spark.")}
+    missing = SPARK_RULE_IDS - spark_ids
+    assert not missing or pytest.skip(f"rules not implemented yet: {sorted(missing)}")
+
+
+def test_thresholds_boundaries() -> None:
+    t = Thresholds(low=2, medium=4, high=8, critical=16)
+    assert [t.severity(v) for v in (1.99, 2, 3.99, 4, 8, 15.9, 16, 100)] == [
+        None, "low", "low", "medium", "high", "high", "critical", "critical"]
+    d = Thresholds(low=0.5, medium=0.3, high=0.2, critical=0.1, ascending=False)
+    assert [d.severity(v) for v in (0.51, 0.5, 0.3, 0.1, 0.0)] == [None, "low", "medium", "critical", "critical"]
+    with pytest.raises(ValueError):
+        Thresholds(low=4, medium=2, high=8, critical=16)
+
+
+def test_config_errors_name_the_problem(tmp_path) -> None:
+    bad = tmp_path / "deanalyze.toml"
+    bad.write_text('[rules."spark.nope"]\nx = 1\n')
+    with pytest.raises(ConfigError, match="unknown rule id 'spark.nope'"):
+        load_config(bad)
+    bad.write_text("not = [valid")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(bad)
+
+
+def test_suppression_by_rule_and_app_pattern() -> None:
+    config = parse_config({"suppress": {"apps": ["adhoc-*"], "rules": [{"rule": "spark.spill", "app": "etl-*"}]},
+                           "rules": {"spark.spill": {"enabled": True}}})
+    assert config.is_suppressed("spark.spill", "adhoc-1")
+    assert config.is_suppressed("spark.spill", "etl-daily")
+    assert not config.is_suppressed("spark.spill", "report-daily")
+    off = parse_config({"rules": {"spark.spill": {"enabled": False}}})
+    assert off.is_suppressed("spark.spill", "anything")
