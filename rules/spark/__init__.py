@@ -1,3 +1,8 @@
-"""Spark rules, one per module; importing this package registers them all."""
+"""Spark rules, one per module; importing this package imports (and so registers) them all."""
 
-from rules.spark import spill  # noqa: F401
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_") and _module.name != "common":
+        importlib.import_module(f"{__name__}.{_module.name}")
