@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from analyzer import __version__
+from analyzer.catalog import load_catalog
+from analyzer.cost import CostSettings, price_report
 from analyzer.model import Application, InputError
 from analyzer.report import Report
 from connectors.spark_eventlog.discovery import LogSource, discover
@@ -75,8 +77,9 @@ def find_logs(paths: Iterable[str]) -> tuple[list[LogSource], list[InputError]]:
 def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = False,
                        progress: ProgressCallback | None = None,
                        on_sources: Callable[[int], None] | None = None,
-                       rules_config: EngineConfig | None = None) -> Report:
-    """Read every Spark event log under ``paths``, run the Spark rules, return the report."""
+                       rules_config: EngineConfig | None = None,
+                       cost_settings: CostSettings | None = None) -> Report:
+    """Read every Spark event log under ``paths``, run the Spark rules, price it, return the report."""
     sources, errors = find_logs(paths)
     if on_sources:
         on_sources(len(sources))
@@ -86,8 +89,11 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
             errors.append(result)
         else:
             apps.append(result)
+    settings = cost_settings or CostSettings(catalog=load_catalog())
+    costs, findings = price_report(apps, run_rules(apps, rules_config), settings)
+    findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
         generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        applications=tuple(apps), findings=tuple(run_rules(apps, rules_config)), errors=tuple(errors),
-        tool_version=__version__,
+        applications=tuple(apps), findings=tuple(findings), errors=tuple(errors),
+        costs=tuple(costs), catalog=settings.catalog, tool_version=__version__,
     )

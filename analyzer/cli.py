@@ -42,17 +42,29 @@ def main() -> None:
               help="Progress bar on stderr (default: when stderr is a terminal and several logs are read).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Rule thresholds and suppressions (TOML). Default: ./deanalyze.toml when present.")
+@click.option("--prices", default="generic", show_default=True,
+              help="Price catalog: generic, emr, dataproc, databricks, kubernetes, or a TOML file.")
+@click.option("--spot", is_flag=True, help="Executors run on spot/preemptible capacity (catalog's discount).")
+@click.option("--runs-per-month", type=click.FloatRange(min=0), default=None,
+              help="Runs a month, for the monthly projection (default: inferred from several runs).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
 def spark_logs(paths: tuple[str, ...], fmt: str, output: str | None, jobs: int, fail_on: str,
-               progress: bool | None, config_path: str | None, debug: bool) -> None:
+               progress: bool | None, config_path: str | None, prices: str, spot: bool,
+               runs_per_month: float | None, debug: bool) -> None:
     """Analyse Spark event logs: files, folders (recursively) or object-store URLs."""
     from analyzer.api import analyze_spark_logs
+    from analyzer.catalog import CatalogError, load_catalog
+    from analyzer.cost import CostSettings
     from reports import RENDERERS
 
     rules_config = _load_rules_config(config_path)
+    try:
+        settings = CostSettings(catalog=load_catalog(prices), spot=spot, runs_per_month=runs_per_month)
+    except CatalogError as err:
+        raise click.UsageError(str(err)) from None
     with _progress_bar(progress) as (on_sources, on_progress):
         report = analyze_spark_logs(paths, jobs=jobs, debug=debug, progress=on_progress, on_sources=on_sources,
-                                    rules_config=rules_config)
+                                    rules_config=rules_config, cost_settings=settings)
     for err in report.errors:
         click.echo(f"deanalyze: {err.source}: {err.message}", err=True)
     data = RENDERERS[fmt]().render(report)

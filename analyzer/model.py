@@ -92,6 +92,7 @@ class Stage:
     task_durations_ms: tuple[int, ...] = ()
     failure_causes: tuple[tuple[str, int], ...] = ()
     task_end_events: int = 0
+    failed_task_time_ms: int = 0
 
     @property
     def duration_ms(self) -> int | None:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from analyzer.model import Application, InputError
+
+if TYPE_CHECKING:
+    from analyzer.catalog import PriceCatalog
+    from analyzer.cost import AppCost
 
 SCHEMA_VERSION = "1.0"
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -23,6 +28,8 @@ class Finding:
     recommendation: str
     tradeoffs: str = ""
     avoidable_core_hours: float = 0.0
+    estimated_savings_usd: float = 0.0
+    savings_bucket: str | None = None
 
     @property
     def severity_rank(self) -> int:
@@ -38,5 +45,7 @@ class Report:
     applications: tuple[Application, ...]
     findings: tuple[Finding, ...] = ()
     errors: tuple[InputError, ...] = ()
+    costs: tuple[AppCost, ...] = ()
+    catalog: PriceCatalog | None = None
     schema_version: str = SCHEMA_VERSION
     tool_version: str = field(default="")

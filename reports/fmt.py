@@ -51,5 +51,28 @@ def iso_time_ms(epoch_ms: int | None) -> str | None:
 
 
 def fmt_usd(amount: float | None) -> str:
-    """``1234.5`` -> ``$1,234.50``."""
-    return "-" if amount is None else f"${amount:,.2f}"
+    """``1234.5`` -> ``$1,234.50``; amounts under a dollar keep four decimals (``$0.0407``)."""
+    if amount is None:
+        return "-"
+    if 0 < abs(amount) < 1:
+        return f"${amount:.4f}"
+    return f"${amount:,.2f}"
+
+
+def fmt_evidence(key: str, value: object) -> str:
+    """An evidence value with the unit its key names (``_bytes``, ``_ms``, ``_usd``, ratios)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if key.endswith("_bytes"):
+        return fmt_bytes(value)
+    if key.endswith("_ms"):
+        return fmt_duration_ms(value)
+    if key.endswith("_ns"):
+        return fmt_duration_ms(value / 1e6)
+    if key.endswith("_usd"):
+        return fmt_usd(value)
+    if key.endswith(("_ratio", "_share", "_fraction")) and not isinstance(value, int):
+        return f"{value:.1%}" if value <= 1 else f"{value:.2f}x"
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:,}"

@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from analyzer.catalog import PriceCatalog
+from analyzer.cost import AppCost
 from analyzer.model import Application, Executor, Job, Quantiles, SqlExecution, Stage
 from analyzer.report import Finding, Report
 from reports.fmt import iso_time_ms
@@ -28,18 +30,47 @@ class JsonRenderer(Renderer):
 
 def report_document(report: Report) -> dict[str, Any]:
     """The whole report as plain JSON-ready data."""
+    costs = {(c.app_id, c.attempt_id): c for c in report.costs}
     return {
         "schema_version": report.schema_version,
         "generated_at": report.generated_at,
         "tool": {"name": "deanalyze", "version": report.tool_version},
-        "applications": [application_document(a) for a in report.applications],
+        "pricing": catalog_document(report.catalog),
+        "applications": [application_document(a, costs.get((a.app_id, a.attempt_id)))
+                         for a in report.applications],
         "findings": [finding_document(f) for f in report.findings],
         "errors": [{"source": e.source, "message": e.message} for e in report.errors],
     }
 
 
-def application_document(app: Application) -> dict[str, Any]:
-    """One application attempt with its stages, executors, jobs and SQL summaries."""
+def catalog_document(catalog: PriceCatalog | None) -> dict[str, Any] | None:
+    """Which prices the money figures used, and where they came from."""
+    if catalog is None:
+        return None
+    return {"catalog": catalog.name, "as_of": catalog.as_of, "source": catalog.source,
+            "currency": catalog.currency, "vcpu_hour": catalog.vcpu_hour, "gib_hour": catalog.gib_hour}
+
+
+def cost_document(cost: AppCost | None) -> dict[str, Any] | None:
+    """An application's bill, its waste ledger in dollars and core-hours, and its savings."""
+    if cost is None:
+        return None
+    return {
+        "total_usd": round(cost.total_usd, 6),
+        "executor_usd": round(cost.executor_usd, 6),
+        "driver_usd": round(cost.driver_usd, 6),
+        "executor_core_hours": round(cost.executor_core_hours, 6),
+        "usd_per_core_hour": round(cost.usd_per_core_hour, 6),
+        "ledger": {k: round(v, 6) for k, v in cost.ledger_usd.items()},
+        "ledger_core_hours": {k: round(v, 6) for k, v in cost.ledger_core_hours.items()},
+        "estimated_savings_usd": round(cost.savings_usd, 6),
+        "runs_per_month": cost.runs_per_month,
+        "monthly_usd": None if cost.monthly_usd is None else round(cost.monthly_usd, 2),
+    }
+
+
+def application_document(app: Application, cost: AppCost | None = None) -> dict[str, Any]:
+    """One application attempt with its cost, stages, executors, jobs and SQL summaries."""
     integrity = app.integrity
     return {
         "app_id": app.app_id,
@@ -53,6 +84,7 @@ def application_document(app: Application) -> dict[str, Any]:
         "end_time": iso_time_ms(app.end_time_ms),
         "duration_ms": app.duration_ms,
         "source": app.source,
+        "cost": cost_document(cost),
         "integrity": {
             "events_read": integrity.events_read,
             "unparsed_lines": integrity.unparsed_lines,
@@ -158,5 +190,7 @@ def finding_document(f: Finding) -> dict[str, Any]:
         "evidence": dict(f.evidence),
         "recommendation": f.recommendation,
         "tradeoffs": f.tradeoffs,
-        "avoidable_core_hours": f.avoidable_core_hours,
+        "avoidable_core_hours": round(f.avoidable_core_hours, 6),
+        "estimated_savings_usd": f.estimated_savings_usd,
+        "savings_bucket": f.savings_bucket,
     }

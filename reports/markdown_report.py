@@ -1,70 +1,134 @@
-"""The Markdown report (default on stdout): readable in a terminal and on a review page.
+"""The analyst's Markdown report (default on stdout): readable in a terminal and on a review page.
 
-Every string that came from the input (names, paths, descriptions) goes through
-``md_text`` so that a hostile application name cannot break the tables.
+Order: executive summary, findings ranked by money (evidence, paste-ready recommendation,
+trade-offs), cost estimate per application, per-application detail, data-governance
+notes, methodology. Every string from the input goes through ``md_text`` so a hostile
+application name cannot break a table or inject HTML.
 """
 
 from __future__ import annotations
 
+import re
+
+from analyzer.cost import AppCost
 from analyzer.model import Application, Stage
-from analyzer.report import Report
-from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_time_ms
+from analyzer.report import Finding, Report
+from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd
+from reports.governance import governance_lines, methodology_lines
 from reports.renderer import Renderer
 
 TOP_STAGES = 5
+TOP_ACTIONS = 3
+_CONF = re.compile(r"--conf\s+(\S+=\S+)")
 
 
 class MarkdownRenderer(Renderer):
-    """Summary table, per-application detail, log-integrity notes and unreadable inputs."""
+    """The analyst's report in Markdown."""
 
     media_type = "text/markdown"
 
     def render(self, report: Report) -> bytes:
-        lines = ["# deanalyze report", "", f"Generated {report.generated_at} by deanalyze {report.tool_version}.", ""]
+        lines = ["# deanalyze report", "",
+                 f"Generated {report.generated_at} by deanalyze {report.tool_version}.", ""]
         lines += _summary(report)
+        lines += _findings(report)
+        lines += _cost_table(report)
         for app in report.applications:
             lines += _application(app)
+        lines += ["## Data-governance considerations", "", *governance_lines(report), ""]
+        lines += ["## Methodology and assumptions", "", *methodology_lines(report), ""]
         lines += _errors(report)
         return ("\n".join(lines).rstrip() + "\n").encode()
 
 
 def md_text(value: object) -> str:
-    """Input text made safe for a Markdown table cell."""
+    """Input text made safe for Markdown: no table breaks, no raw HTML, one line."""
     text = "" if value is None else str(value)
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("`", "'")
     return " ".join(text.split())
 
 
+def _app_key(app_id: str, attempt_id: str | None) -> str:
+    return f"{app_id}/{attempt_id}" if attempt_id else app_id
+
+
 def _summary(report: Report) -> list[str]:
-    apps = report.applications
-    out = ["## Summary", "",
-           f"{len(apps)} application(s) read, {len(report.errors)} input(s) unreadable, "
-           f"{len(report.findings)} finding(s).", ""]
-    if apps:
-        out += ["| application | id | Spark | status | duration | stages | tasks | executor run time |",
-                "|---|---|---|---|---|---|---|---|"]
-        for a in apps:
-            tasks = sum(s.num_complete_tasks + s.num_failed_tasks + s.num_killed_tasks for s in a.stages)
-            run = sum(s.metrics.executor_run_time_ms for s in a.stages)
-            out.append(
-                f"| {md_text(a.name)} | {md_text(_app_key(a))} | {md_text(a.spark_version or '?')} | "
-                f"{'complete' if a.complete else 'incomplete'} | {fmt_duration_ms(a.duration_ms)} | "
-                f"{len(a.stages)} | {tasks} | {fmt_duration_ms(run)} |")
-        out.append("")
+    total = sum(c.total_usd for c in report.costs)
+    savings = sum(f.estimated_savings_usd for f in report.findings)
+    monthly = [c.monthly_usd for c in report.costs if c.monthly_usd is not None]
+    out = ["## Executive summary", "",
+           f"- **{len(report.applications)} application run(s)** analysed"
+           f"{f', {len(report.errors)} input(s) unreadable' if report.errors else ''}.",
+           f"- **Total cost: {fmt_usd(total)}** for the runs analysed"
+           + (f"; {fmt_usd(sum(monthly))} a month for the applications whose frequency is known." if monthly else "."),
+           f"- **Potential savings: {fmt_usd(savings)}** ({savings / total:.0%} of the bill) "
+           f"from {len(report.findings)} finding(s)." if total else "- No cost could be computed.",
+           ]
+    actions = [f for f in report.findings if f.estimated_savings_usd > 0][:TOP_ACTIONS] or report.findings[:TOP_ACTIONS]
+    if actions:
+        out += ["", "Top actions:", ""]
+        out += [f"{i}. {md_text(f.title)} — saves {fmt_usd(f.estimated_savings_usd)} per run "
+                f"(`{f.rule_id}`, {md_text(f.subject.get('app_name'))})." for i, f in enumerate(actions, 1)]
+    return [*out, ""]
+
+
+def _findings(report: Report) -> list[str]:
+    if not report.findings:
+        return ["## Findings", "", "No rule found anything worth changing.", ""]
+    out = ["## Findings, ranked by money", ""]
+    for i, f in enumerate(report.findings, 1):
+        out += _finding(i, f)
     return out
 
 
-def _app_key(app: Application) -> str:
-    return f"{app.app_id}/{app.attempt_id}" if app.attempt_id else app.app_id
+def _finding(index: int, f: Finding) -> list[str]:
+    where = ", ".join(f"{k.replace('_', ' ')} {md_text(v)}" for k, v in f.subject.items()
+                      if k in ("stage_id", "sql_execution_id", "table") and v is not None)
+    out = [f"### {index}. {md_text(f.title)}", "",
+           f"**{f.severity.upper()}** · `{f.rule_id}` · {md_text(f.subject.get('app_name'))} "
+           f"(`{md_text(_app_key(str(f.subject.get('app_id')), f.subject.get('attempt_id')))}`)"  # type: ignore[arg-type]
+           f"{' · ' + where if where else ''} · saves **{fmt_usd(f.estimated_savings_usd)}** per run "
+           f"({f.avoidable_core_hours:.3g} core-hours)", "",
+           "| evidence | value |", "|---|---|"]
+    out += [f"| {md_text(k.replace('_', ' '))} | {md_text(fmt_evidence(k, v))} |" for k, v in f.evidence.items()]
+    out += ["", f"**Recommendation.** {md_text(f.recommendation)}", ""]
+    confs = _CONF.findall(f.recommendation)
+    if confs:
+        out += ["```bash", "spark-submit \\", *[f"  --conf {c} \\" for c in confs], "  ...", "```", ""]
+    if f.tradeoffs:
+        out += [f"**Trade-offs and risks.** {md_text(f.tradeoffs)}", ""]
+    return out
+
+
+def _cost_table(report: Report) -> list[str]:
+    if not report.costs:
+        return []
+    out = ["## Cost estimate", "",
+           "| application | cost per run | runs / month | monthly | useful | failed work | driver only | "
+           "skew tail | idle cores | driver | savings |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out += [_cost_row(c) for c in sorted(report.costs, key=lambda c: -c.total_usd)]
+    return [*out, ""]
+
+
+def _cost_row(c: AppCost) -> str:
+    ledger = c.ledger_usd
+    runs = "-" if c.runs_per_month is None else f"{c.runs_per_month:.1f}"
+    cells = [ledger[b] for b in ("useful", "failed_work", "driver_only", "skew_tail", "idle_cores", "driver")]
+    return (f"| {md_text(c.app_name)} (`{md_text(_app_key(c.app_id, c.attempt_id))}`) | {fmt_usd(c.total_usd)} | "
+            f"{runs} | {fmt_usd(c.monthly_usd)} | " + " | ".join(fmt_usd(v) for v in cells)
+            + f" | {fmt_usd(c.savings_usd)} |")
 
 
 def _application(app: Application) -> list[str]:
-    out = [f"## {md_text(app.name) or md_text(app.app_id)} (`{md_text(_app_key(app))}`)", "",
+    out = [f"## {md_text(app.name) or md_text(app.app_id)} (`{md_text(_app_key(app.app_id, app.attempt_id))}`)", "",
            f"- Source: `{md_text(app.source)}`",
-           f"- Started {fmt_time_ms(app.start_time_ms)}, ran {fmt_duration_ms(app.duration_ms)}"
+           f"- Spark {md_text(app.spark_version or '?')}, master `{md_text(app.master or '?')}`, "
+           f"started {fmt_time_ms(app.start_time_ms)}, ran {fmt_duration_ms(app.duration_ms)}"
            f"{'' if app.complete else ' (incomplete: no end recorded)'}",
            f"- Executors: {sum(1 for e in app.executors if not e.is_driver)}, "
-           f"jobs: {len(app.jobs)}, SQL executions: {len(app.sql_executions)}"]
+           f"jobs: {len(app.jobs)}, SQL executions: {len(app.sql_executions)}, stages: {len(app.stages)}"]
     out += _integrity(app)
     stages = sorted(app.stages, key=lambda s: s.metrics.executor_run_time_ms, reverse=True)[:TOP_STAGES]
     if stages:

@@ -1,0 +1,223 @@
+"""Turn an application's runtime into money, and every dollar into exactly one bucket.
+
+The bill of an application is its executors' lifetimes (cores x $/vCPU-hour plus memory
+x $/GiB-hour) and its driver's. The waste ledger splits the executors' core-hours into
+useful task time, failed or retried work, driver-only time (executors held while no job
+runs), the skew tail (slots idle while stragglers finish) and the remaining idle cores;
+the driver is a bucket of its own. Buckets never overlap, so the savings of all findings,
+each capped by its bucket, never add up to more than the bill.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from analyzer.catalog import PriceCatalog
+from analyzer.model import Application
+from analyzer.report import Finding
+
+BUCKETS = ("useful", "failed_work", "driver_only", "skew_tail", "idle_cores", "driver")
+RULE_BUCKET = {
+    "spark.skew": "skew_tail", "spark.oversized-cluster": "idle_cores",
+    "spark.driver-bound": "driver_only", "spark.task-failures": "failed_work",
+}
+GIB = 1024**3
+MS_PER_HOUR = 3_600_000
+_LOCAL = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_FACTOR = {"": 1 / 1024**2, "k": 1 / 1024**2, "m": 1 / 1024, "g": 1.0, "t": 1024.0}
+DAYS_PER_MONTH = 30.44
+MIN_RUNS_FOR_FREQUENCY = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CostSettings:
+    """How to price: which catalog, spot capacity or not, how many runs a month."""
+
+    catalog: PriceCatalog
+    spot: bool = False
+    runs_per_month: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppCost:
+    """The priced bill of one application run and its waste ledger."""
+
+    app_id: str
+    attempt_id: str | None
+    app_name: str
+    total_usd: float
+    executor_usd: float
+    driver_usd: float
+    executor_core_hours: float
+    usd_per_core_hour: float
+    ledger_usd: dict[str, float]
+    ledger_core_hours: dict[str, float]
+    savings_usd: float = 0.0
+    runs_per_month: float | None = None
+
+    @property
+    def monthly_usd(self) -> float | None:
+        """Projected monthly cost, when the run frequency is known."""
+        return None if self.runs_per_month is None else self.total_usd * self.runs_per_month
+
+
+def memory_gib(props: Mapping[str, str], role: str) -> float:
+    """Container memory of an executor or the driver: heap + overhead (+ PySpark memory), GiB."""
+    heap = _gib(props.get(f"spark.{role}.memory")) or 1.0
+    overhead = _gib(props.get(f"spark.{role}.memoryOverhead")) or max(384 / 1024, 0.1 * heap)
+    pyspark = _gib(props.get(f"spark.{role}.pyspark.memory")) or 0.0
+    return heap + overhead + pyspark
+
+
+def _gib(text: str | None) -> float | None:
+    match = _SIZE.match(text or "")
+    return float(match.group(1)) * _FACTOR[match.group(2).lower()] if match else None
+
+
+def app_window(app: Application) -> tuple[int, int] | None:
+    """(start, end) in epoch ms; an unfinished app ends at its last recorded activity."""
+    if app.start_time_ms is None:
+        return None
+    end = app.end_time_ms
+    if end is None:  # last scheduling activity; executor clocks of edited logs are not trusted
+        candidates = [t for s in app.stages for t in (s.submission_time_ms, s.completion_time_ms) if t]
+        candidates += [t for j in app.jobs for t in (j.submission_time_ms, j.completion_time_ms) if t]
+        end = max(candidates, default=app.start_time_ms)
+    return app.start_time_ms, max(end, app.start_time_ms)
+
+
+def executor_spans(app: Application, window: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """(start, end, cores) of every executor within the window; local mode: the driver's cores."""
+    start, end = window
+    spans = []
+    for e in app.executors:
+        if e.is_driver or e.total_cores <= 0:
+            continue
+        lo = max(start, e.add_time_ms or start)
+        hi = min(end, e.remove_time_ms or end)
+        if hi > lo:
+            spans.append((lo, hi, e.total_cores))
+    if not spans:
+        match = _LOCAL.match(app.master or "")
+        cores = int(match.group(1)) if match and match.group(1).isdigit() else 1
+        spans.append((start, end, cores))
+    return spans
+
+
+def _job_gaps(app: Application, window: tuple[int, int]) -> list[tuple[int, int]]:
+    """Stretches of the window in which no job runs (only the driver works)."""
+    spans = sorted((j.submission_time_ms, j.completion_time_ms or window[1]) for j in app.jobs
+                   if j.submission_time_ms is not None)
+    gaps, cursor = [], window[0]
+    for lo, hi in spans:
+        if lo > cursor:
+            gaps.append((cursor, lo))
+        cursor = max(cursor, hi)
+    if window[1] > cursor:
+        gaps.append((cursor, window[1]))
+    return gaps
+
+
+def _overlap_core_ms(spans: Sequence[tuple[int, int, int]], gaps: Iterable[tuple[int, int]]) -> float:
+    total = 0.0
+    for g_lo, g_hi in gaps:
+        for lo, hi, cores in spans:
+            total += max(0, min(hi, g_hi) - max(lo, g_lo)) * cores
+    return total
+
+
+def ledger_core_hours(app: Application, skew_core_hours: float = 0.0) -> dict[str, float]:
+    """Executor core-hours of one app split into non-overlapping buckets (driver excluded)."""
+    window = app_window(app)
+    if window is None:
+        return dict.fromkeys(BUCKETS[:-1], 0.0)
+    spans = executor_spans(app, window)
+    allocated = sum((hi - lo) * cores for lo, hi, cores in spans) / MS_PER_HOUR
+    task = sum(sum(s.task_durations_ms) for s in app.stages) / MS_PER_HOUR
+    failed = sum(s.failed_task_time_ms for s in app.stages) / MS_PER_HOUR
+    scale = min(1.0, allocated / task) if task else 1.0  # clocks or core counts can disagree
+    useful, failed = (task - failed) * scale, failed * scale
+    idle = max(0.0, allocated - useful - failed)
+    driver_only = min(idle, _overlap_core_ms(spans, _job_gaps(app, window)) / MS_PER_HOUR)
+    skew = min(idle - driver_only, max(0.0, skew_core_hours))
+    return {"useful": useful, "failed_work": failed, "driver_only": driver_only, "skew_tail": skew,
+            "idle_cores": idle - driver_only - skew}
+
+
+def price_application(app: Application, settings: CostSettings, skew_core_hours: float = 0.0) -> AppCost:
+    """The bill and ledger of one application run."""
+    c = settings.catalog
+    window = app_window(app)
+    hours = 0.0 if window is None else (window[1] - window[0]) / MS_PER_HOUR
+    spans = executor_spans(app, window) if window else []
+    core_h = sum((hi - lo) * cores for lo, hi, cores in spans) / MS_PER_HOUR
+    props = app.properties
+    cores_per_exec = max(1, round(sum(cores for *_, cores in spans) / max(1, len(spans))))
+    mem_per_core = memory_gib(props, "executor") / cores_per_exec
+    discount = c.spot_discount if settings.spot else 0.0
+    usd_core_h = (c.vcpu_hour + mem_per_core * c.gib_hour) * (1 - discount)
+    driver_cores = float(props.get("spark.driver.cores", "1") or 1)
+    local = not any(not e.is_driver and e.total_cores > 0 for e in app.executors)
+    driver_usd = 0.0 if local else hours * (driver_cores * c.vcpu_hour + memory_gib(props, "driver") * c.gib_hour)
+    core_ledger = ledger_core_hours(app, skew_core_hours)
+    ledger = {k: v * usd_core_h for k, v in core_ledger.items()}
+    ledger["driver"] = driver_usd
+    executor_usd = core_h * usd_core_h
+    return AppCost(
+        app_id=app.app_id, attempt_id=app.attempt_id, app_name=app.name,
+        total_usd=executor_usd + driver_usd, executor_usd=executor_usd, driver_usd=driver_usd,
+        executor_core_hours=core_h, usd_per_core_hour=usd_core_h, ledger_usd=ledger,
+        ledger_core_hours=core_ledger, runs_per_month=settings.runs_per_month,
+    )
+
+
+def infer_runs_per_month(apps: Sequence[Application]) -> dict[str, float]:
+    """Runs a month per application name, from several runs of the same name analysed together."""
+    starts: dict[str, list[int]] = defaultdict(list)
+    for app in apps:
+        if app.start_time_ms is not None:
+            starts[app.name].append(app.start_time_ms)
+    rates = {}
+    for name, times in starts.items():
+        span_days = (max(times) - min(times)) / 86_400_000
+        if len(set(times)) >= MIN_RUNS_FOR_FREQUENCY and span_days >= 1:
+            rates[name] = (len(times) - 1) / span_days * DAYS_PER_MONTH
+    return rates
+
+
+def price_report(apps: Sequence[Application], findings: Sequence[Finding],
+                 settings: CostSettings) -> tuple[list[AppCost], list[Finding]]:
+    """Price every application and give every finding its bucket-capped dollar saving."""
+    by_app: dict[tuple[str, str | None], list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_app[(str(f.subject.get("app_id")), f.subject.get("attempt_id"))].append(f)  # type: ignore[arg-type]
+    inferred = infer_runs_per_month(apps) if settings.runs_per_month is None else {}
+    costs, priced = [], []
+    for app in apps:
+        own = by_app.pop((app.app_id, app.attempt_id), [])
+        skew = sum(f.avoidable_core_hours for f in own if f.rule_id == "spark.skew")
+        runs = settings.runs_per_month if settings.runs_per_month is not None else inferred.get(app.name)
+        cost = price_application(app, replace(settings, runs_per_month=runs), skew)
+        saved = _assign_savings(own, cost)
+        costs.append(replace(cost, savings_usd=sum(f.estimated_savings_usd for f in saved)))
+        priced += saved
+    priced += [f for rest in by_app.values() for f in rest]  # findings of apps not analysed here
+    return costs, priced
+
+
+def _assign_savings(findings: Sequence[Finding], cost: AppCost) -> list[Finding]:
+    """Price each finding's avoidable core-hours, scaled down so no bucket is over-spent."""
+    wanted: dict[str, float] = defaultdict(float)
+    for f in findings:
+        wanted[RULE_BUCKET.get(f.rule_id, "useful")] += f.avoidable_core_hours * cost.usd_per_core_hour
+    out = []
+    for f in findings:
+        bucket = RULE_BUCKET.get(f.rule_id, "useful")
+        raw = f.avoidable_core_hours * cost.usd_per_core_hour
+        scale = min(1.0, cost.ledger_usd[bucket] / wanted[bucket]) if wanted[bucket] else 0.0
+        out.append(replace(f, estimated_savings_usd=round(raw * scale, 4), savings_bucket=bucket))
+    return out
