@@ -1,0 +1,58 @@
+"""Golden-file tests of the Markdown and JSON reports on the bundled sample logs.
+
+Regenerate after an intended change with:
+
+    DEANALYZE_UPDATE_GOLDEN=1 python3 -m pytest tests/test_golden.py
+
+and review the diff of tests/golden/ like any other code change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import TESTS
+
+from analyzer.api import analyze_spark_logs
+from reports import RENDERERS
+
+GOLDEN = TESTS / "golden"
+ROOT = TESTS.parent
+UPDATE = os.environ.get("DEANALYZE_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # sources are reported relative to where the user runs deanalyze
+    try:
+        report = analyze_spark_logs(["examples/spark-events"])
+    finally:
+        os.chdir(cwd)
+    return dataclasses.replace(report, generated_at="2026-01-01T00:00:00+00:00", tool_version="golden")
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("md", "sample-report.md"), ("json", "sample-report.json")])
+def test_report_matches_golden_file(sample_report, fmt: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    rendered = RENDERERS[fmt]().render(sample_report).decode()
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(rendered)
+    assert path.exists(), f"{name} missing; create it with DEANALYZE_UPDATE_GOLDEN=1"
+    assert rendered == path.read_text(), f"{name} changed; regenerate with DEANALYZE_UPDATE_GOLDEN=1 if intended"
+
+
+def test_golden_json_follows_the_schema(report_schema: dict) -> None:
+    jsonschema.validate(json.loads((GOLDEN / "sample-report.json").read_text()), report_schema)
+
+
+def test_savings_never_exceed_the_bill(sample_report) -> None:  # type: ignore[no-untyped-def]
+    for cost in sample_report.costs:
+        assert sum(cost.ledger_usd.values()) == pytest.approx(cost.total_usd)
+        own = [f for f in sample_report.findings if f.subject.get("app_id") == cost.app_id]
+        assert sum(f.estimated_savings_usd for f in own) <= cost.total_usd + 1e-9
