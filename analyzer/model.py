@@ -217,3 +217,101 @@ class InputError:
 
     source: str
     message: str
+
+
+# --- Warehouse query history (BigQuery, Snowflake) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRecord:
+    """One warehouse query or job, normalized across BigQuery and Snowflake.
+
+    ``query_text`` is kept raw; reports mask its literals unless asked not to.
+    ``warehouse`` is the Snowflake warehouse, or the BigQuery reservation (None for
+    on-demand jobs). Byte and time fields are None when the vendor does not report them.
+    """
+
+    vendor: str
+    query_id: str
+    start_time_ms: int | None
+    end_time_ms: int | None
+    status: str
+    query_text: str = ""
+    query_hash: str | None = None
+    statement_type: str | None = None
+    user: str | None = None
+    project: str | None = None
+    warehouse: str | None = None
+    warehouse_size: str | None = None
+    warehouse_type: str | None = None
+    cluster_number: int | None = None
+    bytes_scanned: int = 0
+    bytes_billed: int | None = None
+    partitions_scanned: int | None = None
+    partitions_total: int | None = None
+    rows_produced: int | None = None
+    total_elapsed_ms: int | None = None
+    execution_ms: int | None = None
+    compilation_ms: int | None = None
+    queued_overload_ms: int | None = None
+    queued_provisioning_ms: int | None = None
+    spilled_local_bytes: int = 0
+    spilled_remote_bytes: int = 0
+    slot_ms: int | None = None
+    cache_hit: bool = False
+    referenced_tables: tuple[str, ...] = ()
+    credits_cloud_services: float | None = None
+    parent_id: str | None = None
+    job_type: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MeteringHour:
+    """One warehouse-hour of Snowflake metering (WAREHOUSE_METERING_HISTORY)."""
+
+    warehouse: str
+    start_time_ms: int
+    end_time_ms: int
+    credits_used: float
+    credits_compute: float
+    credits_cloud_services: float
+    credits_attributed_queries: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableStorage:
+    """Size and layout of one table (BigQuery TABLE_STORAGE, Snowflake TABLES)."""
+
+    table: str
+    total_logical_bytes: int
+    total_rows: int | None = None
+    partitioned: bool | None = None
+    clustered: bool | None = None
+    column_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseSettings:
+    """A Snowflake warehouse's configuration, when the role can see it."""
+
+    name: str
+    size: str | None = None
+    warehouse_type: str | None = None
+    auto_suspend_s: int | None = None
+    min_cluster_count: int | None = None
+    max_cluster_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseHistory:
+    """Everything one warehouse connector read for one account or project and window."""
+
+    vendor: str
+    source: str
+    window_start_ms: int | None
+    window_end_ms: int | None
+    queries: tuple[QueryRecord, ...] = ()
+    metering: tuple[MeteringHour, ...] = ()
+    tables: tuple[TableStorage, ...] = ()
+    warehouses: tuple[WarehouseSettings, ...] = ()
