@@ -30,6 +30,7 @@ class Finding:
     avoidable_core_hours: float = 0.0
     estimated_savings_usd: float = 0.0
     savings_bucket: str | None = None
+    avoidable_usage: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def severity_rank(self) -> int:

@@ -191,6 +191,7 @@ def finding_document(f: Finding) -> dict[str, Any]:
         "recommendation": f.recommendation,
         "tradeoffs": f.tradeoffs,
         "avoidable_core_hours": round(f.avoidable_core_hours, 6),
+        "avoidable_usage": dict(f.avoidable_usage),
         "estimated_savings_usd": f.estimated_savings_usd,
         "savings_bucket": f.savings_bucket,
     }

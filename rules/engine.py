@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from analyzer.model import Application
+from analyzer.model import Application, WarehouseHistory
 from analyzer.report import SEVERITIES, Finding
 
 DOC_SECTIONS = ("## Why it matters", "## Anti-pattern", "## Fix", "## Savings estimate", "## Known problems")
@@ -86,8 +86,9 @@ class Rule:
         """The rule's defaults (a frozen ``Config`` instance)."""
         return cls.Config()
 
-    def check(self, app: Application, config: Any) -> Iterator[Finding]:
-        """Yield the findings of this rule for one application."""
+    def check(self, app: Any, config: Any) -> Iterator[Finding]:
+        """Yield the findings of this rule for one subject: an ``Application`` for Spark rules
+        (``applies_to = "spark"``), a ``WarehouseHistory`` for warehouse rules."""
         raise NotImplementedError
 
 
@@ -124,17 +125,25 @@ class EngineConfig:
         return any(rid == rule_id and fnmatch.fnmatchcase(app_name, p) for rid, p in self.suppressed)
 
 
-def run_rules(apps: Iterable[Application], config: EngineConfig | None = None,
-              applies_to: str = "spark") -> list[Finding]:
-    """Run every registered rule over every application; findings sorted by severity."""
+def run_rules(apps: Iterable[Application], config: EngineConfig | None = None) -> list[Finding]:
+    """Run every Spark rule over every application; findings sorted by severity."""
+    return _run(apps, "spark", config, lambda app: app.name)
+
+
+def run_warehouse_rules(histories: Iterable[WarehouseHistory], config: EngineConfig | None = None) -> list[Finding]:
+    """Run every warehouse rule over every query history (suppression patterns match the source)."""
+    return _run(histories, "warehouse", config, lambda history: history.source)
+
+
+def _run(subjects: Iterable[Any], kind: str, config: EngineConfig | None, name_of: Any) -> list[Finding]:
     load_builtin_rules()
     config = config or EngineConfig()
     findings: list[Finding] = []
-    for app in apps:
+    for item in subjects:
         for rule_cls in REGISTRY.values():
-            if rule_cls.applies_to != applies_to or config.is_suppressed(rule_cls.id, app.name):
+            if rule_cls.applies_to != kind or config.is_suppressed(rule_cls.id, name_of(item)):
                 continue
-            findings.extend(rule_cls().check(app, config.config_for(rule_cls)))
+            findings.extend(rule_cls().check(item, config.config_for(rule_cls)))
     findings.sort(key=lambda f: (-f.severity_rank, -f.avoidable_core_hours, f.rule_id))
     return findings
 
@@ -147,3 +156,4 @@ def config_fields(config: Any) -> list[tuple[str, Any, str]]:
 def load_builtin_rules() -> None:
     """Import the rule packages so that their ``@register`` decorators run."""
     import rules.spark  # noqa: F401
+    import rules.warehouse  # noqa: F401
