@@ -29,7 +29,7 @@ class StageState:
         "stage_id", "attempt_id", "name", "num_tasks", "parent_ids", "status",
         "submission_time", "completion_time", "failure_reason", "first_launch",
         "active_tasks", "complete", "failed", "killed", "speculative", "task_ends",
-        "job_ids", "sums", "dists", "durations", "causes",
+        "job_ids", "sums", "dists", "durations", "failed_time", "causes",
     )
 
     def __init__(self, info: StageInfo | StageInfoLite, status: str) -> None:
@@ -46,6 +46,7 @@ class StageState:
         self.sums = [0] * len(SUM_FIELDS)
         self.dists = tuple(array("q") for _ in _DIST_FIELDS)
         self.durations = array("q")  # every ended attempt, failed ones included
+        self.failed_time = 0  # duration of attempts that did not succeed
         self.causes: Counter[str] = Counter()
         self.update_info(info)
 
@@ -81,7 +82,10 @@ class StageState:
         """Sum a started task's metrics; keep its distribution entry if it succeeded."""
         info = event.info
         if info is not None:
-            self.durations.append(info.finish_time - info.launch_time)
+            duration = info.finish_time - info.launch_time
+            self.durations.append(duration)
+            if info.failed or info.killed or event.reason.reason != "Success":
+                self.failed_time += duration
         m = event.metrics
         if m is None:
             return
@@ -118,6 +122,7 @@ class StageState:
             metrics=StageMetrics(*self.sums), tasks=dist,
             task_durations_ms=tuple(self.durations),
             failure_causes=tuple(sorted(self.causes.items())), task_end_events=self.task_ends,
+            failed_task_time_ms=self.failed_time,
         )
 
 
