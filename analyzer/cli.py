@@ -47,10 +47,12 @@ def main() -> None:
 @click.option("--spot", is_flag=True, help="Executors run on spot/preemptible capacity (catalog's discount).")
 @click.option("--runs-per-month", type=click.FloatRange(min=0), default=None,
               help="Runs a month, for the monthly projection (default: inferred from several runs).")
+@click.option("--plotlyjs", type=click.Choice(["inline", "cdn"]), default="inline", show_default=True,
+              help="HTML only: inline plotly.js (offline, ~5 MB) or load it from its CDN (small file).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
 def spark_logs(paths: tuple[str, ...], fmt: str, output: str | None, jobs: int, fail_on: str,
                progress: bool | None, config_path: str | None, prices: str, spot: bool,
-               runs_per_month: float | None, debug: bool) -> None:
+               runs_per_month: float | None, plotlyjs: str, debug: bool) -> None:
     """Analyse Spark event logs: files, folders (recursively) or object-store URLs."""
     from analyzer.api import analyze_spark_logs
     from analyzer.catalog import CatalogError, load_catalog
@@ -65,9 +67,10 @@ def spark_logs(paths: tuple[str, ...], fmt: str, output: str | None, jobs: int, 
     with _progress_bar(progress) as (on_sources, on_progress):
         report = analyze_spark_logs(paths, jobs=jobs, debug=debug, progress=on_progress, on_sources=on_sources,
                                     rules_config=rules_config, cost_settings=settings)
-    for err in report.errors:
-        click.echo(f"deanalyze: {err.source}: {err.message}", err=True)
-    data = RENDERERS[fmt]().render(report)
+    for problem in report.errors:
+        click.echo(f"deanalyze: {problem.source}: {problem.message}", err=True)
+    options = {"plotlyjs": plotlyjs} if fmt == "html" else {}
+    data = RENDERERS[fmt](**options).render(report)
     if output:
         write_atomically(output, data)
     else:
@@ -129,9 +132,20 @@ def exit_code(report: object, fail_on: str) -> int:
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename: readers never see half a report."""
+    """Write via a temporary file in the same folder and rename: readers never see half a report.
+
+    Targets that are not regular files (``/dev/null``, a pipe, a terminal) are written in
+    place: replacing them with a file would break them for everyone.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".deanalyze-", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the report from its readers
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -20,7 +20,7 @@ def governance_lines(report: Report) -> list[str]:
     sql = sum(len(a.sql_executions) for a in report.applications)
     return [
         f"- **People**: the logs name {len(users)} Spark user(s); user names appear in the JSON output "
-        "(`applications[].user`), not in this Markdown.",
+        "(`applications[].user`), not in the Markdown or HTML report.",
         f"- **Queries**: {sql} SQL execution(s) carry query descriptions and physical plans (table names, "
         "file locations, filter literals). The report shows descriptions cut to 200 characters and "
         "table locations where a finding needs them; it never copies rows of data.",

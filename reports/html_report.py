@@ -1,40 +1,85 @@
-"""A self-contained HTML page of the report (the full dashboard builds on this).
+"""A self-contained, offline HTML dashboard of the report (``--format html``).
 
-Every input string is HTML-escaped; the page loads nothing from the network.
+One file that opens anywhere, without network: plotly.js is inlined by default
+(``plotlyjs="cdn"`` writes a small page that loads it from the CDN instead). It shows the
+Markdown report's content plus charts: cost per run by waste bucket, the waste ledger,
+executor utilisation over time and task-duration distributions. Content lives in
+``html_sections``, figures in ``html_charts``, the shell and all escaping in ``html_page``.
+plotly is imported only when a page is rendered, so the other formats never load it.
 """
 
 from __future__ import annotations
 
-import html
-
 from analyzer.report import Report
-from reports.fmt import fmt_bytes, fmt_duration_ms
+from reports import html_sections as sec
+from reports.html_charts import Chart, cost_chart, distribution_chart, ledger_chart, timeline_charts
+from reports.html_page import PLOTLYJS_MODES, data_block, esc, page, plotly_tags
 from reports.renderer import Renderer
 
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"
-          "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem}"
-          "th{background:#f3f3f3;text-align:left}.err{color:#a00}")
+TIMELINE_CAPTION = (
+    "Allocated executor cores (from executor add and remove events; local mode: the driver's cores) "
+    "against running tasks. Running tasks are approximate: each stage's task time is spread evenly over its "
+    "span, capped at min(tasks, cores). The grey area above the green is capacity paid for and left idle."
+)
 
 
 class HtmlRenderer(Renderer):
-    """One offline HTML file: application table and unreadable inputs."""
+    """The dashboard page; ``plotlyjs`` is ``inline`` (offline, ~5 MB) or ``cdn`` (small, needs network)."""
 
     media_type = "text/html"
 
+    def __init__(self, plotlyjs: str = "inline") -> None:
+        if plotlyjs not in PLOTLYJS_MODES:
+            raise ValueError(f"plotlyjs must be one of {', '.join(PLOTLYJS_MODES)}, not {plotlyjs!r}")
+        self.plotlyjs = plotlyjs
+
     def render(self, report: Report) -> bytes:
-        e = html.escape
-        rows = "".join(
-            f"<tr><td>{e(a.name)}</td><td>{e(a.app_id)}</td><td>{e(a.spark_version or '?')}</td>"
-            f"<td>{'complete' if a.complete else 'incomplete'}</td><td>{fmt_duration_ms(a.duration_ms)}</td>"
-            f"<td>{len(a.stages)}</td><td>{fmt_bytes(sum(s.metrics.input_bytes for s in a.stages))}</td></tr>"
-            for a in report.applications)
-        errors = "".join(f"<li class='err'><code>{e(x.source)}</code>: {e(x.message)}</li>" for x in report.errors)
-        body = (
-            f"<h1>deanalyze report</h1><p>Generated {e(report.generated_at)}.</p>"
-            "<table><tr><th>application</th><th>id</th><th>Spark</th><th>status</th><th>duration</th>"
-            f"<th>stages</th><th>input</th></tr>{rows}</table>"
-            + (f"<h2>Inputs that could not be read</h2><ul>{errors}</ul>" if errors else "")
-        )
-        page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>deanalyze report</title>"
-                f"<style>{_STYLE}</style></head><body>{body}</body></html>\n")
-        return page.encode()
+        """The page; plotly.js comes from the installed plotly package, so inline pages match its figures."""
+        from plotly.offline import get_plotlyjs, get_plotlyjs_version  # lazy: see module docstring
+
+        version = get_plotlyjs_version()
+        js = get_plotlyjs() if self.plotlyjs == "inline" else ""
+        tag, source = plotly_tags(self.plotlyjs, js, f"https://cdn.plot.ly/plotly-{version}.min.js")
+        subtitle = f"Generated {report.generated_at} by deanalyze {report.tool_version}".rstrip()
+        return page("deanalyze report", subtitle, _NAV, _body(report), tag, source).encode()
+
+
+_NAV = [("summary", "Summary"), ("costs", "Costs"), ("utilisation", "Utilisation"),
+        ("tasks", "Task durations"), ("findings", "Findings"), ("cost-table", "Cost table"),
+        ("applications", "Applications"),
+        ("governance", "Data governance"), ("methodology", "Methodology"), ("errors", "Unreadable inputs")]
+
+
+def _body(report: Report) -> str:
+    """Every section in the Markdown report's order, charts placed beside the numbers they explain."""
+    cost_figures = [c for c in (cost_chart(report.costs), ledger_chart(report.costs)) if c is not None]
+    task_figure = distribution_chart(report)
+    parts = [
+        sec.section("summary", "Executive summary", sec.summary(report)),
+        sec.section("costs", "Where the money goes", _charts(cost_figures, "")),
+        sec.section("utilisation", "Executor utilisation", _charts(timeline_charts(report), "grid2")
+                    + f"<p class='muted'>{esc(TIMELINE_CAPTION)}</p>"),
+        sec.section("tasks", "Task-duration distributions",
+                    _charts([task_figure] if task_figure else [], "")),
+        sec.section("findings", "Findings, ranked by money", sec.findings_table(report.findings)),
+        sec.section("cost-table", "Cost estimate per application run", sec.cost_table(report.costs)),
+        sec.section("applications", "Applications", sec.applications(report.applications)),
+        sec.section("governance", "Data-governance considerations", sec.governance(report)),
+        sec.section("methodology", "Methodology and assumptions", sec.methodology(report)),
+        sec.section("errors", "Inputs that could not be read",
+                    sec.errors(report) if report.errors else "<p class='muted'>Every input was read.</p>"),
+    ]
+    return "".join(parts)
+
+
+def _charts(charts: list[Chart], layout: str) -> str:
+    """Figures with titles and captions; each div names the JSON island the boot script plots."""
+    if not charts:
+        return "<p class='muted'>Nothing to chart for the inputs analysed.</p>"
+    figures = "".join(
+        f"<figure><h3>{esc(c.title)}</h3><div class='chart' id='{esc(c.chart_id)}' "
+        f"data-figure='{esc(c.chart_id)}-data' role='img' aria-label='{esc(c.title)}'></div>"
+        f"{data_block(c.chart_id + '-data', c.figure_json)}"
+        + (f"<figcaption>{esc(c.caption)}</figcaption>" if c.caption else "") + "</figure>"
+        for c in charts)
+    return f"<div class='{layout}'>{figures}</div>" if layout else figures

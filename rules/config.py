@@ -34,11 +34,11 @@ class ConfigError(ValueError):
 
 def load_config(path: str | Path | None = None) -> EngineConfig:
     """Read ``path`` (or ./deanalyze.toml when present) into an ``EngineConfig``."""
-    load_builtin_rules()
     if path is None:
         if not Path(DEFAULT_CONFIG_FILE).is_file():
             return EngineConfig()
         path = DEFAULT_CONFIG_FILE
+    load_builtin_rules()  # rule ids in the file are checked against every rule
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as err:
@@ -53,6 +53,7 @@ def load_config(path: str | Path | None = None) -> EngineConfig:
 
 def parse_config(data: dict[str, Any]) -> EngineConfig:
     """Validate and merge a parsed TOML document over the rules' defaults."""
+    load_builtin_rules()
     unknown = set(data) - {"rules", "suppress", "cost", "report"}
     if unknown:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown))}")

@@ -136,7 +136,7 @@ def run_warehouse_rules(histories: Iterable[WarehouseHistory], config: EngineCon
 
 
 def _run(subjects: Iterable[Any], kind: str, config: EngineConfig | None, name_of: Any) -> list[Finding]:
-    load_builtin_rules()
+    load_builtin_rules(kind)
     config = config or EngineConfig()
     findings: list[Finding] = []
     for item in subjects:
@@ -153,7 +153,9 @@ def config_fields(config: Any) -> list[tuple[str, Any, str]]:
     return [(f.name, getattr(config, f.name), f.metadata.get("doc", "")) for f in fields(config)]
 
 
-def load_builtin_rules() -> None:
-    """Import the rule packages so that their ``@register`` decorators run."""
-    import rules.spark  # noqa: F401
-    import rules.warehouse  # noqa: F401
+def load_builtin_rules(kind: str | None = None) -> None:
+    """Import the rule packages (of one kind, or all) so that their ``@register`` decorators run."""
+    if kind in (None, "spark"):
+        import rules.spark  # noqa: F401
+    if kind in (None, "warehouse"):
+        import rules.warehouse  # noqa: F401
