@@ -50,12 +50,15 @@ class AppBuilder:
 
     def handle(self, event: Any) -> None:
         """Apply one decoded event (any type from ``events.EVENT_TYPES``)."""
-        self.events_read += 1
-        handler = self.handlers.get(type(event))
-        if handler is not None:
-            handler(event)
-        else:
-            self.sql.handle(event)
+        self.handler_for_type(type(event))(event)
+
+    def handler_for_type(self, event_type: type) -> Any:
+        """The method that applies events of ``event_type``."""
+        return self.handlers.get(event_type) or self.sql.handle
+
+    def handler_for(self, decoder: Any) -> Any:
+        """The method that applies the events a per-type msgspec decoder produces."""
+        return self.handler_for_type(decoder.type)
 
     # -- tasks ---------------------------------------------------------------------
     def on_task_start(self, e: ev.TaskStart) -> None:

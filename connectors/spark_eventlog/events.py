@@ -15,8 +15,8 @@ import msgspec
 from msgspec import Struct, field
 
 
-class _Base(Struct, frozen=False, omit_defaults=True):
-    """Common options: tolerant of unknown fields, mutable for speed."""
+class _Base(Struct, frozen=False, omit_defaults=True, gc=False):
+    """Common options: tolerant of unknown fields, not tracked by the cyclic GC (no cycles)."""
 
 
 class ShuffleReadMetrics(_Base):

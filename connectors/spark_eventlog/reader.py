@@ -55,6 +55,7 @@ def read_application(source: LogSource) -> Application:
             _replay(stream, builder, stats, path, is_last_file=is_last)
             if getattr(stream, "truncated", False):
                 stats.truncated = True
+    builder.events_read = stats.recognized
     if stats.recognized == 0:
         what = "empty file" if stats.lines == 0 else "not a Spark event log (no listener events found)"
         raise EventLogError(what, source.display)
@@ -76,54 +77,56 @@ def _decompressed(raw: BinaryIO, path: str, legacy_codec: str | None) -> Iterabl
 def _replay(lines: Iterable[bytes], builder: AppBuilder, stats: _ReplayStats, path: str,
             *, is_last_file: bool) -> None:
     """The hot loop: dispatch each line to its decoder, or skip it."""
-    decoders = DECODERS
-    handle = builder.handle
+    get = {name: (d.decode, builder.handler_for(d)) for name, d in DECODERS.items()}.get
+    count = recognized = 0
     for line in lines:
-        stats.lines += 1
-        if stats.recognized == 0 and stats.lines > 20:
-            raise EventLogError("not a Spark event log (no listener events in its first lines)", path)
+        count += 1
         if line.startswith(_PREFIX):
-            name = line[_PREFIX_LEN:line.find(b'"', _PREFIX_LEN)]
-            stats.recognized += 1
-            decoder = decoders.get(name)
-            if decoder is None:
+            recognized += 1
+            entry = get(line[_PREFIX_LEN:line.find(b'"', _PREFIX_LEN)])
+            if entry is None:
                 continue
             try:
-                event = decoder.decode(line)
+                event = entry[0](line)
             except msgspec.MsgspecError as err:
-                _bad_line(line, err, stats, path, is_last_file)
+                _bad_line(line, err, stats, path, is_last_file, count)
                 continue
-            handle(event)
+            entry[1](event)
         elif line.strip():
-            _odd_line(line, builder, stats, path, is_last_file)
+            recognized += _odd_line(line, builder, stats, path, is_last_file, count)
+        if not recognized and count > 20:
+            raise EventLogError("not a Spark event log (no listener events in its first lines)", path)
+    stats.lines += count
+    stats.recognized += recognized
 
 
 def _odd_line(line: bytes, builder: AppBuilder, stats: _ReplayStats, path: str,
-              is_last_file: bool) -> None:
-    """A line that does not start with ``{"Event":"``: other key order, or junk."""
+              is_last_file: bool, line_number: int) -> int:
+    """A line that does not start with ``{"Event":"``: other key order, or junk. 1 if an event."""
     try:
         obj = msgspec.json.decode(line)
     except msgspec.MsgspecError as err:
-        _bad_line(line, err, stats, path, is_last_file)
-        return
+        _bad_line(line, err, stats, path, is_last_file, line_number)
+        return 0
     name = obj.get("Event") if isinstance(obj, dict) else None
     if not isinstance(name, str):
-        _bad_line(line, ValueError("not a listener event"), stats, path, is_last_file)
-        return
-    stats.recognized += 1
+        _bad_line(line, ValueError("not a listener event"), stats, path, is_last_file, line_number)
+        return 0
     decoder = DECODERS.get(name.encode())
     if decoder is not None:
         try:
             builder.handle(decoder.decode(line))
         except msgspec.MsgspecError as err:
-            _bad_line(line, err, stats, path, is_last_file)
+            _bad_line(line, err, stats, path, is_last_file, line_number)
+    return 1
 
 
-def _bad_line(line: bytes, err: Exception, stats: _ReplayStats, path: str, is_last_file: bool) -> None:
+def _bad_line(line: bytes, err: Exception, stats: _ReplayStats, path: str, is_last_file: bool,
+              line_number: int) -> None:
     """Count a line that could not be decoded; a cut-off final line means a truncated tail."""
     if is_last_file and not line.endswith(b"\n"):
         stats.truncated = True
         return
     stats.unparsed += 1
     if stats.first_error is None:
-        stats.first_error = f"{path}: line {stats.lines}: {str(err).splitlines()[0][:160]}"
+        stats.first_error = f"{path}: line {stats.lines + line_number}: {str(err).splitlines()[0][:160]}"

@@ -16,10 +16,13 @@ from connectors.spark_eventlog.events import StageInfo, StageInfoLite, TaskEnd, 
 
 # Order of the summed metrics in ``StageState.sums``; matches StageMetrics' fields.
 SUM_FIELDS = StageMetrics.__dataclass_fields__.keys()
+_BATCH = 2048
 _DIST_FIELDS = (
     "executor_run_time_ms", "jvm_gc_time_ms", "input_bytes",
     "shuffle_read_bytes", "shuffle_write_bytes", "memory_bytes_spilled", "disk_bytes_spilled",
 )
+# Position of each distribution's metric in a ``_metric_values`` row.
+_DIST_INDEX = (0, 3, 6, 10, 14, 17, 18)
 
 
 class StageState:
@@ -29,7 +32,7 @@ class StageState:
         "stage_id", "attempt_id", "name", "num_tasks", "parent_ids", "status",
         "submission_time", "completion_time", "failure_reason", "first_launch",
         "active_tasks", "complete", "failed", "killed", "speculative", "task_ends",
-        "job_ids", "sums", "dists", "durations", "failed_time", "causes",
+        "job_ids", "sums", "dists", "durations", "failed_time", "causes", "ok_rows", "other_rows",
     )
 
     def __init__(self, info: StageInfo | StageInfoLite, status: str) -> None:
@@ -47,6 +50,8 @@ class StageState:
         self.dists = tuple(array("q") for _ in _DIST_FIELDS)
         self.durations = array("q")  # every ended attempt, failed ones included
         self.failed_time = 0  # duration of attempts that did not succeed
+        self.ok_rows: list[tuple[int, ...]] = []  # metrics of successful attempts not yet folded
+        self.other_rows: list[tuple[int, ...]] = []  # metrics of failed/killed attempts not yet folded
         self.causes: Counter[str] = Counter()
         self.update_info(info)
 
@@ -79,32 +84,39 @@ class StageState:
             self.speculative += 1
 
     def add_metrics(self, event: TaskEnd) -> None:
-        """Sum a started task's metrics; keep its distribution entry if it succeeded."""
+        """Keep a started task's metrics; they are summed and distributed in batches."""
         info = event.info
+        ok = event.reason.reason == "Success" and (info is None or not (info.failed or info.killed))
         if info is not None:
             duration = info.finish_time - info.launch_time
             self.durations.append(duration)
-            if info.failed or info.killed or event.reason.reason != "Success":
+            if not ok:
                 self.failed_time += duration
         m = event.metrics
-        if m is None:
-            return
-        values = _metric_values(m)
-        sums = self.sums
-        for i, v in enumerate(values):
-            sums[i] += v
-        if info is not None and not info.failed and not info.killed and event.reason.reason == "Success":
-            d = self.dists
-            d[0].append(values[0])
-            d[1].append(values[3])
-            d[2].append(values[6])
-            d[3].append(values[10])
-            d[4].append(values[14])
-            d[5].append(values[17])
-            d[6].append(values[18])
+        if m is not None:
+            rows = self.ok_rows if ok else self.other_rows
+            rows.append(_metric_values(m))
+            if len(rows) >= _BATCH:
+                self._fold()
+
+    def _fold(self) -> None:
+        """Add the pending rows to the sums (all attempts) and distributions (successful ones).
+
+        Column-wise ``sum`` and ``array.extend`` run in C; batching keeps memory flat.
+        """
+        for rows in (self.ok_rows, self.other_rows):
+            if rows:
+                self.sums = [a + b for a, b in zip(self.sums, map(sum, zip(*rows)), strict=True)]
+        if self.ok_rows:
+            columns = list(zip(*self.ok_rows))
+            for dist, index in zip(self.dists, _DIST_INDEX, strict=True):
+                dist.extend(columns[index])
+        self.ok_rows = []
+        self.other_rows = []
 
     def freeze(self) -> Stage:
         """The immutable model of this stage attempt."""
+        self._fold()
         successful = len(self.dists[0])
         dist = TaskDistributions(
             successful, shs_quantiles(self.durations, successful),
