@@ -13,7 +13,7 @@ GiB = 1024**3
 MS_PER_HOUR = 3_600_000
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?\s*$", re.IGNORECASE)
-_SIZE_FACTORS = {"": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024**4, "p": 1024**5}
+_SIZE_FACTORS = {"": 1, "b": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024**4, "p": 1024**5}
 _LOCAL_MASTER = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
 
 

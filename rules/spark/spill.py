@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from analyzer.model import Application, Stage
 from analyzer.report import Finding
 from rules.engine import Rule, Thresholds, option, register
-from rules.spark.common import (
-    MiB, core_hours, executor_cores, executor_memory_bytes, finished_stages, round_up, shuffle_partitions,
-    subject,
+from rules.spark._stage_math import (
+    cores_per_executor,
+    heap_setting,
+    read_bytes,
+    shuffle_partitions_advice,
+    size_conf,
+    text_bytes,
 )
+from rules.spark.common import MiB, core_hours, finished_stages, round_up, subject
 
 # Unified memory Spark gives execution+storage: (heap - 300 MiB reserved) * spark.memory.fraction.
 RESERVED_BYTES = 300 * MiB
@@ -49,10 +53,15 @@ def measure(stage: Stage, memory_per_task_bytes: float) -> SpillMeasure:
 
 
 def execution_memory_per_task(app: Application) -> float:
-    """Execution+storage memory one concurrent task can use on a typical executor."""
+    """Execution+storage memory one concurrent task can use on a typical executor.
+
+    In local mode the tasks share the driver's heap (``spark.driver.memory``) among the
+    ``local[N]`` cores.
+    """
     fraction = float(app.properties.get("spark.memory.fraction", DEFAULT_MEMORY_FRACTION))
-    usable = max(0, executor_memory_bytes(app) - RESERVED_BYTES) * fraction
-    return usable / executor_cores(app)
+    _, heap = heap_setting(app)
+    usable = max(0, heap - RESERVED_BYTES) * fraction
+    return usable / cores_per_executor(app)
 
 
 @register
@@ -71,9 +80,13 @@ class StageSpill(Rule):
 
     ## Fix
     Give each task less data (more shuffle partitions; AQE with a smaller
-    ``spark.sql.adaptive.advisoryPartitionSizeInBytes``) or more memory
-    (``spark.executor.memory``, fewer ``spark.executor.cores``). The recommendation
-    computes both from the stage's spill per task and the memory a task can use.
+    ``spark.sql.adaptive.advisoryPartitionSizeInBytes`` when AQE coalesced the stage;
+    ``repartition(n)`` when the code fixed its partition count) or more memory
+    (``spark.executor.memory``, in local mode ``spark.driver.memory``; a
+    ``spark.memory.fraction`` below Spark's 0.6 restored first). The recommendation
+    computes both from the stage's spill per task and the memory a task can use: partitions
+    grow by ``1 + spill per task / execution memory per task``, and the heap to
+    ``300 MiB + (execution memory + spill) per task x cores / spark.memory.fraction``.
 
     ## Savings estimate
     Disk spilled is written once and read once; at an assumed 100 MiB/s per core that
@@ -96,6 +109,7 @@ class StageSpill(Rule):
         min_spill_bytes: int = option(100 * MiB, "damping: ignore stages that spilled less to disk (bytes)")
 
     def check(self, app: Application, config: Config) -> Iterator[Finding]:
+        """One finding per stage that spilled at least ``min_spill_bytes`` to disk."""
         per_task = execution_memory_per_task(app)
         for stage in finished_stages(app):
             if stage.metrics.disk_bytes_spilled < config.min_spill_bytes:
@@ -107,12 +121,9 @@ class StageSpill(Rule):
             yield self._finding(app, stage, m, severity)
 
     def _finding(self, app: Application, stage: Stage, m: SpillMeasure, severity: str) -> Finding:
-        growth = 1 + m.spill_per_task_bytes / max(1.0, m.execution_memory_per_task_bytes)
-        partitions = round_up(max(stage.num_tasks, shuffle_partitions(app)) * growth, executor_cores(app))
-        memory_gib = math.ceil(executor_memory_bytes_gib(app) * growth)
         return Finding(
             rule_id=self.id, severity=severity, subject=subject(app, stage),
-            title=f"Stage {stage.stage_id} spilled {m.disk_spilled_bytes / MiB:,.0f} MiB to disk",
+            title=f"Stage {stage.stage_id} spilled {text_bytes(m.disk_spilled_bytes)} to disk",
             evidence={
                 "memory_spilled_bytes": m.memory_spilled_bytes, "disk_spilled_bytes": m.disk_spilled_bytes,
                 "stage_data_bytes": m.data_bytes, "spill_ratio": round(m.ratio, 3),
@@ -120,17 +131,49 @@ class StageSpill(Rule):
                 "execution_memory_per_task_bytes": int(m.execution_memory_per_task_bytes),
                 "num_tasks": stage.num_tasks,
             },
-            recommendation=(
-                f"--conf spark.sql.shuffle.partitions={partitions}  "
-                f"(or --conf spark.executor.memory={memory_gib}g): each task then needs about "
-                f"{1 / growth:.0%} of the memory it had to spill from."
-            ),
+            recommendation=_recommendation(app, stage, m),
             tradeoffs="More partitions mean more, smaller tasks and shuffle files (scheduling overhead); "
                       "more memory per executor raises the cost of every executor-hour.",
             avoidable_core_hours=core_hours(m.avoidable_seconds * 1000),
         )
 
 
-def executor_memory_bytes_gib(app: Application) -> float:
-    """``spark.executor.memory`` in GiB."""
-    return executor_memory_bytes(app) / 1024**3
+def _recommendation(app: Application, stage: Stage, m: SpillMeasure) -> str:
+    """Split the data finer or grow the memory, by what the spill per task implies.
+
+    ``growth = 1 + spill per task / execution memory per task``: that many times more
+    partitions lets each task's working set fit. The heap that fits it is
+    ``300 MiB reserved + (execution memory + spill) per task x cores / spark.memory.fraction``;
+    a ``spark.memory.fraction`` below Spark's 0.6 is restored first.
+    """
+    growth = 1 + m.spill_per_task_bytes / max(1.0, m.execution_memory_per_task_bytes)
+    cores = cores_per_executor(app)
+    partitions = round_up(stage.num_tasks * growth, cores)
+    facts = (f"each task had about {text_bytes(m.execution_memory_per_task_bytes)} of execution memory and "
+             f"spilled {text_bytes(m.spill_per_task_bytes)} (in memory)")
+    memory = _memory_confs(app, m, cores)
+    kind, _ = read_bytes(stage)
+    if kind == "shuffle read":
+        split = shuffle_partitions_advice(app, stage, partitions, m.data_bytes)
+    elif kind == "input":
+        split = (f"--conf spark.sql.files.maxPartitionBytes="
+                 f"{size_conf(max(MiB, m.data_bytes / max(1, stage.num_tasks) / growth))}")
+    else:
+        return (f"The spill happened while writing this stage's output or shuffle: {facts}. {memory}, or "
+                f"give the stage {partitions} partitions (repartition before it) so each task sorts less.")
+    return f"{split}, or {memory}: {facts}."
+
+
+def _memory_confs(app: Application, m: SpillMeasure, cores: int) -> str:
+    """The memory settings under which each task's working set fits in execution memory."""
+    setting, heap = heap_setting(app)
+    fraction = float(app.properties.get("spark.memory.fraction", DEFAULT_MEMORY_FRACTION))
+    confs = []
+    if fraction < DEFAULT_MEMORY_FRACTION:
+        confs.append(f"--conf spark.memory.fraction={DEFAULT_MEMORY_FRACTION} (from {fraction:g})")
+        fraction = DEFAULT_MEMORY_FRACTION
+    working_set = (m.execution_memory_per_task_bytes + m.spill_per_task_bytes) * cores
+    needed = RESERVED_BYTES + working_set / fraction
+    if needed > heap:
+        confs.append(f"--conf {setting}={size_conf(needed)} (from {size_conf(heap)})")
+    return " ".join(confs) or f"more {setting}"
