@@ -14,12 +14,12 @@ from concurrent.futures import ProcessPoolExecutor
 from analyzer import __version__
 from analyzer.catalog import load_catalog
 from analyzer.cost import CostSettings, price_report
-from analyzer.model import Application, InputError
+from analyzer.model import Application, InputError, WarehouseHistory
 from analyzer.report import Report
 from connectors.spark_eventlog.discovery import LogSource, discover
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.reader import read_application
-from rules.engine import EngineConfig, run_rules
+from rules.engine import EngineConfig, run_rules, run_warehouse_rules
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -96,4 +96,24 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
         generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         applications=tuple(apps), findings=tuple(findings), errors=tuple(errors),
         costs=tuple(costs), catalog=settings.catalog, tool_version=__version__,
+    )
+
+
+def analyze_warehouse(histories: Sequence[WarehouseHistory], *, errors: Sequence[InputError] = (),
+                      rules_config: EngineConfig | None = None, catalog_name: str | None = None,
+                      edition: str = "standard", show_sql_literals: bool = False) -> Report:
+    """Price warehouse query histories, run the warehouse rules, and return the report."""
+    from analyzer.warehouse_cost import assign_warehouse_savings, price_history
+
+    catalog = load_catalog(catalog_name)
+    costs = [price_history(h, catalog, edition=edition) for h in histories]
+    findings = []
+    for history, cost in zip(histories, costs, strict=True):
+        findings += assign_warehouse_savings(run_warehouse_rules([history], rules_config), cost)
+    findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
+    return Report(
+        generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        applications=(), findings=tuple(findings), errors=tuple(errors), catalog=catalog,
+        warehouses=tuple(histories), warehouse_costs=tuple(costs), show_sql_literals=show_sql_literals,
+        tool_version=__version__,
     )

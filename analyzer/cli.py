@@ -1,25 +1,44 @@
 """The ``deanalyze`` command: a thin layer of options over ``analyzer.api``.
 
-Exit codes (documented in README.md):
-  0  success
-  1  a finding at or above ``--fail-on``
-  2  usage error (bad option or argument)
-  3  some inputs could not be read (the others were analysed and reported)
+Every analysis command shares one stack of report options (format, output, prices,
+config, fail-on) and ends the same way: render, write, exit with a documented code
+(see ``analyzer.output``).
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable
+from typing import Any
 
 import click
 
 from analyzer import __version__
+from analyzer.output import exit_code, write_report
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
 PROGRESS_MIN_LOGS = 4
+
+
+def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every analysis command takes (sqlfluff-style reusable option stack)."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]), default="md",
+                     show_default=True, help="Report format."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                     help="Write the report to FILE (atomically) instead of stdout."),
+        click.option("--fail-on", type=click.Choice(["low", "medium", "high", "critical", "never"]),
+                     default="never", show_default=True, help="Exit 1 when a finding has at least this severity."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Rule thresholds and suppressions (TOML). Default: ./deanalyze.toml when present."),
+        click.option("--prices", default="generic", show_default=True,
+                     help="Price catalog: generic, emr, dataproc, databricks, kubernetes, or a TOML file."),
+        click.option("--plotlyjs", type=click.Choice(["inline", "cdn"]), default="inline", show_default=True,
+                     help="HTML only: inline plotly.js (offline, ~5 MB) or load it from its CDN (small file)."),
+        click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,64 +49,113 @@ def main() -> None:
 
 @main.command("spark-logs")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]), default="md", show_default=True,
-              help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the report to FILE (atomically) instead of stdout.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parse this many logs in parallel processes.")
-@click.option("--fail-on", type=click.Choice(["low", "medium", "high", "critical", "never"]), default="never",
-              show_default=True, help="Exit 1 when a finding has at least this severity.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal and several logs are read).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Rule thresholds and suppressions (TOML). Default: ./deanalyze.toml when present.")
-@click.option("--prices", default="generic", show_default=True,
-              help="Price catalog: generic, emr, dataproc, databricks, kubernetes, or a TOML file.")
 @click.option("--spot", is_flag=True, help="Executors run on spot/preemptible capacity (catalog's discount).")
 @click.option("--runs-per-month", type=click.FloatRange(min=0), default=None,
               help="Runs a month, for the monthly projection (default: inferred from several runs).")
-@click.option("--plotlyjs", type=click.Choice(["inline", "cdn"]), default="inline", show_default=True,
-              help="HTML only: inline plotly.js (offline, ~5 MB) or load it from its CDN (small file).")
-@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-def spark_logs(paths: tuple[str, ...], fmt: str, output: str | None, jobs: int, fail_on: str,
-               progress: bool | None, config_path: str | None, prices: str, spot: bool,
-               runs_per_month: float | None, plotlyjs: str, debug: bool) -> None:
+@report_options
+def spark_logs(paths: tuple[str, ...], jobs: int, progress: bool | None, spot: bool,
+               runs_per_month: float | None, **opts: Any) -> None:
     """Analyse Spark event logs: files, folders (recursively) or object-store URLs."""
     from analyzer.api import analyze_spark_logs
-    from analyzer.catalog import CatalogError, load_catalog
     from analyzer.cost import CostSettings
+
+    settings = CostSettings(catalog=_catalog(opts["prices"]), spot=spot, runs_per_month=runs_per_month)
+    rules_config = _rules_config(opts["config_path"])
+    with _ProgressBar(progress) as (on_sources, on_progress):
+        report = analyze_spark_logs(paths, jobs=jobs, debug=opts["debug"], progress=on_progress,
+                                    on_sources=on_sources, rules_config=rules_config, cost_settings=settings)
+    _finish(report, **opts)
+
+
+@main.command("bigquery")
+@click.option("--project", help="Project whose INFORMATION_SCHEMA.JOBS_BY_PROJECT is read (live).")
+@click.option("--region", default="us", show_default=True, help="Region qualifier, e.g. us, eu, us-central1.")
+@click.option("--days", type=click.IntRange(min=1, max=180), default=7, show_default=True, help="Window (live).")
+@click.option("--by-organization", is_flag=True, help="Read JOBS_BY_ORGANIZATION instead (live).")
+@click.option("--jobs-file", type=click.Path(dir_okay=False), help="Exported JOBS rows: NDJSON, JSON, CSV, Parquet.")
+@click.option("--table-storage-file", type=click.Path(dir_okay=False), help="Exported TABLE_STORAGE rows.")
+@click.option("--edition", type=click.Choice(["standard", "enterprise", "enterprise_plus"]), default="standard",
+              show_default=True, help="Editions price used for slot-hours.")
+@click.option("--show-sql-literals", is_flag=True, help="Keep literals in SQL shown in reports (masked by default).")
+@report_options
+def bigquery(project: str | None, region: str, days: int, by_organization: bool, jobs_file: str | None,
+             table_storage_file: str | None, edition: str, show_sql_literals: bool, **opts: Any) -> None:
+    """Analyse BigQuery job history: live from INFORMATION_SCHEMA, or from an exported file."""
+    from connectors import bigquery as bq
+
+    if bool(project) == bool(jobs_file):
+        raise click.UsageError("give either --project (live) or --jobs-file (export)")
+    source = jobs_file or f"bigquery://{project}/region-{region}"
+    read = (lambda: bq.read_bigquery_export(jobs_file, table_storage_file)) if jobs_file else (
+        lambda: bq.read_bigquery_live(project, region, days, by_organization=by_organization))  # type: ignore[arg-type]
+    _warehouse(read, source, edition=edition, show_sql_literals=show_sql_literals, **opts)
+
+
+@main.command("snowflake")
+@click.option("--connection", help="Named connection from the Snowflake connector's connections.toml (live).")
+@click.option("--live", is_flag=True, help="Connect with the SNOWFLAKE_* environment variables (live).")
+@click.option("--days", type=click.IntRange(min=1, max=365), default=7, show_default=True, help="Window (live).")
+@click.option("--query-history-file", type=click.Path(dir_okay=False),
+              help="Exported QUERY_HISTORY rows: CSV (Snowsight), JSON, Parquet.")
+@click.option("--metering-file", type=click.Path(dir_okay=False), help="Exported WAREHOUSE_METERING_HISTORY rows.")
+@click.option("--show-sql-literals", is_flag=True, help="Keep literals in SQL shown in reports (masked by default).")
+@report_options
+def snowflake(connection: str | None, live: bool, days: int, query_history_file: str | None,
+              metering_file: str | None, show_sql_literals: bool, **opts: Any) -> None:
+    """Analyse Snowflake query history and metering: live from ACCOUNT_USAGE, or from exported files."""
+    from connectors import snowflake as sf
+
+    if bool(connection or live) == bool(query_history_file):
+        raise click.UsageError("give either --connection/--live (live) or --query-history-file (export)")
+    source = query_history_file or f"snowflake://{connection or 'environment'}"
+    read = (lambda: sf.read_snowflake_export(query_history_file, metering_file)) if query_history_file else (
+        lambda: sf.read_snowflake_live(connection, days))  # type: ignore[arg-type]
+    _warehouse(read, source, show_sql_literals=show_sql_literals, **opts)
+
+
+def _warehouse(read: Callable[[], Any], source: str, *, edition: str = "standard", show_sql_literals: bool,
+               **opts: Any) -> None:
+    """Read one warehouse history (an unreadable input is a report error, not a traceback), analyse, finish."""
+    from analyzer.api import analyze_warehouse
+    from analyzer.model import InputError
+    from connectors.warehouse_files import WarehouseInputError
+
+    rules_config = _rules_config(opts["config_path"])
+    _catalog(opts["prices"])  # fail early on a bad catalog
+    histories, errors = [], []
+    try:
+        histories.append(read())
+    except WarehouseInputError as err:
+        errors.append(InputError(source=source, message=str(err)))
+    report = analyze_warehouse(histories, errors=errors, rules_config=rules_config, catalog_name=opts["prices"],
+                               edition=edition, show_sql_literals=show_sql_literals)
+    _finish(report, **opts)
+
+
+def _finish(report: Any, fmt: str, output: str | None, fail_on: str, plotlyjs: str, **_: Any) -> None:
+    """Report unreadable inputs on stderr, render, write, exit with the documented code."""
     from reports import RENDERERS
 
-    rules_config = _load_rules_config(config_path)
-    try:
-        settings = CostSettings(catalog=load_catalog(prices), spot=spot, runs_per_month=runs_per_month)
-    except CatalogError as err:
-        raise click.UsageError(str(err)) from None
-    with _progress_bar(progress) as (on_sources, on_progress):
-        report = analyze_spark_logs(paths, jobs=jobs, debug=debug, progress=on_progress, on_sources=on_sources,
-                                    rules_config=rules_config, cost_settings=settings)
     for problem in report.errors:
         click.echo(f"deanalyze: {problem.source}: {problem.message}", err=True)
     options = {"plotlyjs": plotlyjs} if fmt == "html" else {}
-    data = RENDERERS[fmt](**options).render(report)
-    if output:
-        write_atomically(output, data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+    write_report(RENDERERS[fmt](**options).render(report), output)
     sys.exit(exit_code(report, fail_on))
 
 
 @main.command("rules")
 def list_rules() -> None:
-    """List every rule with its id, default severity range and what it finds."""
+    """List every rule with its id and what it finds."""
     from rules.engine import REGISTRY, load_builtin_rules
 
     load_builtin_rules()
     width = max(len(r) for r in REGISTRY)
     for rule_id, rule in sorted(REGISTRY.items()):
-        click.echo(f"{rule_id:<{width}}  {rule.summary()}")
+        click.echo(f"{rule_id:<{width}}  {rule.applies_to:<9}  {rule.summary()}")
 
 
 @main.command("explain")
@@ -96,9 +164,10 @@ def list_rules() -> None:
               help="Show thresholds as overridden by this TOML file.")
 def explain(rule_id: str, config_path: str | None) -> None:
     """Print a rule's documentation and its current thresholds."""
-    from rules.engine import REGISTRY, Thresholds, config_fields
+    from rules.engine import REGISTRY, Thresholds, config_fields, load_builtin_rules
 
-    config = _load_rules_config(config_path)
+    load_builtin_rules()
+    config = _rules_config(config_path)
     rule = REGISTRY.get(rule_id)
     if rule is None:
         raise click.UsageError(f"unknown rule id {rule_id!r}; 'deanalyze rules' lists them")
@@ -108,7 +177,7 @@ def explain(rule_id: str, config_path: str | None) -> None:
         click.echo(f"- {name} = {shown}  ({doc})")
 
 
-def _load_rules_config(path: str | None):  # type: ignore[no-untyped-def]
+def _rules_config(path: str | None) -> Any:
     from rules.config import ConfigError, load_config
 
     try:
@@ -117,54 +186,22 @@ def _load_rules_config(path: str | None):  # type: ignore[no-untyped-def]
         raise click.UsageError(str(err)) from None
 
 
-def exit_code(report: object, fail_on: str) -> int:
-    """Unreadable inputs win over findings: a partial analysis must not look clean."""
-    from analyzer.report import SEVERITIES, Report
+def _catalog(name: str) -> Any:
+    from analyzer.catalog import CatalogError, load_catalog
 
-    assert isinstance(report, Report)
-    if report.errors:
-        return EXIT_UNREADABLE
-    if fail_on != "never":
-        threshold = SEVERITIES.index(fail_on)
-        if any(f.severity_rank >= threshold for f in report.findings):
-            return EXIT_FINDINGS
-    return EXIT_OK
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename: readers never see half a report.
-
-    Targets that are not regular files (``/dev/null``, a pipe, a terminal) are written in
-    place: replacing them with a file would break them for everyone.
-    """
-    if os.path.exists(path) and not os.path.isfile(path):
-        with open(path, "wb") as handle:
-            handle.write(data)
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".deanalyze-", dir=folder)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the report from its readers
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        return load_catalog(name)
+    except CatalogError as err:
+        raise click.UsageError(str(err)) from None
 
 
-class _progress_bar:
-    """Context manager yielding (on_sources, on_progress) callbacks that drive a rich bar."""
+class _ProgressBar:
+    """Context manager yielding (on_sources, on_progress) callbacks that drive a rich bar on stderr."""
 
     def __init__(self, wanted: bool | None) -> None:
         self.wanted = sys.stderr.isatty() if wanted is None else wanted
-        self.bar = None
-        self.task = None
+        self.bar: Any = None
+        self.task: Any = None
 
     def __enter__(self) -> tuple[Callable[[int], None], Callable[[int, int], None]]:
         return self._start, self._advance

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from analyzer.model import Application, InputError
+from analyzer.model import Application, InputError, WarehouseHistory
 
 if TYPE_CHECKING:
     from analyzer.catalog import PriceCatalog
     from analyzer.cost import AppCost
+    from analyzer.warehouse_cost import WarehouseCost
 
 SCHEMA_VERSION = "1.0"
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -32,6 +33,14 @@ class Finding:
     savings_bucket: str | None = None
     avoidable_usage: Mapping[str, float] = field(default_factory=dict)
 
+    def subject_label(self) -> str:
+        """Who pays for this finding, in words: the application, warehouse, reservation or project."""
+        s = self.subject
+        for key in ("app_name", "warehouse", "reservation", "project", "table"):
+            if s.get(key):
+                return str(s[key])
+        return str(s.get("app_id", "?"))
+
     @property
     def severity_rank(self) -> int:
         """0 for low up to 3 for critical."""
@@ -48,5 +57,8 @@ class Report:
     errors: tuple[InputError, ...] = ()
     costs: tuple[AppCost, ...] = ()
     catalog: PriceCatalog | None = None
+    warehouses: tuple[WarehouseHistory, ...] = ()
+    warehouse_costs: tuple[WarehouseCost, ...] = ()
+    show_sql_literals: bool = False
     schema_version: str = SCHEMA_VERSION
     tool_version: str = field(default="")

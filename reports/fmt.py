@@ -63,7 +63,7 @@ def fmt_evidence(key: str, value: object) -> str:
     """An evidence value with the unit its key names (``_bytes``, ``_ms``, ``_usd``, ratios)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    if key.endswith("_bytes"):
+    if key.endswith("_bytes") or "_bytes_" in key:
         return fmt_bytes(value)
     if key.endswith("_ms"):
         return fmt_duration_ms(value)
@@ -76,3 +76,11 @@ def fmt_evidence(key: str, value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return f"{value:,}"
+
+
+VENDOR_NAMES = {"bigquery": "BigQuery", "snowflake": "Snowflake", "spark": "Spark"}
+
+
+def vendor_name(vendor: str) -> str:
+    """``bigquery`` -> ``BigQuery``."""
+    return VENDOR_NAMES.get(vendor, vendor)

@@ -27,6 +27,7 @@ def governance_lines(report: Report) -> list[str]:
         "- **Infrastructure**: host names, executor ids, file paths of the logs and Spark properties "
         "(cluster sizes, memory settings) are kept because the recommendations depend on them.",
         f"- **Credentials**: {REDACTION_NOTE}",
+        *_warehouse_lines(report),
         "- Treat this report as internal: share it where the event logs themselves may be read.",
     ]
 
@@ -56,3 +57,16 @@ def methodology_lines(report: Report) -> list[str]:
         "- **Confidence**: incomplete or truncated logs, undecodable lines and missing task events are listed "
         "under each application; their figures cover only what was logged.",
     ]
+
+
+def _warehouse_lines(report: Report) -> list[str]:
+    """What warehouse query history contains, and how its SQL is shown."""
+    if not report.warehouses:
+        return []
+    queries = sum(len(h.queries) for h in report.warehouses)
+    users = len({q.user for h in report.warehouses for q in h.queries if q.user})
+    shown = ("shown as written, literals included (`--show-sql-literals`)" if report.show_sql_literals else
+             "shown with every literal replaced by `?` (`customer_id = ?`); `--show-sql-literals` opts out")
+    return [f"- **Warehouse history**: {queries:,} queries by {users} user(s), with their SQL text. SQL in this "
+            f"report is {shown}. User names and full query texts stay out of the report; warehouse credentials "
+            "are never read into it (connections use the connector's own configuration)."]

@@ -61,9 +61,12 @@ def _body(report: Report) -> str:
                     + f"<p class='muted'>{esc(TIMELINE_CAPTION)}</p>"),
         sec.section("tasks", "Task-duration distributions",
                     _charts([task_figure] if task_figure else [], "")),
-        sec.section("findings", "Findings, ranked by money", sec.findings_table(report.findings)),
-        sec.section("cost-table", "Cost estimate per application run", sec.cost_table(report.costs)),
-        sec.section("applications", "Applications", sec.applications(report.applications)),
+        sec.section("findings", "Findings, ranked by money", sec.findings_table(report.findings, report)),
+        *([sec.section("cost-table", "Cost estimate per application run", sec.cost_table(report.costs)),
+           sec.section("applications", "Applications", sec.applications(report.applications))]
+          if report.applications or not report.warehouses else []),
+        *([sec.section("warehouse-cost", "Warehouse cost", sec.warehouse_tables(report))]
+          if report.warehouses else []),
         sec.section("governance", "Data-governance considerations", sec.governance(report)),
         sec.section("methodology", "Methodology and assumptions", sec.methodology(report)),
         sec.section("errors", "Inputs that could not be read",

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from analyzer.cost import BUCKETS, AppCost
 from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
+from reports.evidence import display_evidence, period_label
+from reports.fmt import vendor_name
 from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd
 from reports.governance import governance_lines, methodology_lines
 from reports.html_page import esc, inline_markdown
@@ -64,63 +66,86 @@ def summary(report: Report) -> str:
     if not actions:
         return html + '<p class="muted">No rule found anything worth changing.</p>'
     items = "".join(f"<li><strong>{esc(f.title)}</strong> \u2014 saves "
-                    f"{esc(fmt_usd(f.estimated_savings_usd))} per run (<code>{esc(f.rule_id)}</code>, "
-                    f"{esc(f.subject.get('app_name'))})</li>"
+                    f"{esc(fmt_usd(f.estimated_savings_usd))} {esc(period_label(f))} (<code>{esc(f.rule_id)}</code>, "
+                    f"{esc(f.subject_label())})</li>"
                     for f in actions)
     return html + f'<h3>Top actions</h3><ol class="actions">{items}</ol>'
 
 
 def _cards(report: Report) -> list[tuple[str, str, str]]:
     """(label, value, note) of each headline card, the Markdown summary's figures."""
-    total = sum(c.total_usd for c in report.costs)
+    total = sum(c.total_usd for c in report.costs) + sum(c.total_usd for c in report.warehouse_costs)
     savings = sum(f.estimated_savings_usd for f in report.findings)
     monthly = [c.monthly_usd for c in report.costs if c.monthly_usd is not None]
     severe = sum(f.severity_rank >= 2 for f in report.findings)
-    cards = [("Total cost", fmt_usd(total) if report.costs else "-", "for the runs analysed"),
+    priced = report.costs or report.warehouse_costs
+    cards = [("Total cost", fmt_usd(total) if priced else "-", "for what was read"),
              ("Potential savings", fmt_usd(savings),
               f"{savings / total:.0%} of the bill" if total else "no bill"),
              ("Findings", str(len(report.findings)), f"{severe} high or critical"),
              ("Application runs", str(len(report.applications)), f"{len(report.errors)} input(s) unreadable")]
+    if report.warehouses:
+        queries = sum(len(h.queries) for h in report.warehouses)
+        cards[-1] = ("Warehouse queries", f"{queries:,}", f"{len(report.errors)} input(s) unreadable")
     if monthly:
         cards.insert(1, ("Monthly cost", fmt_usd(sum(monthly)), "applications with a known frequency"))
     return cards
 
 
-def findings_table(findings: Sequence[Finding]) -> str:
+def findings_table(findings: Sequence[Finding], report: Report) -> str:
     """Every finding, ranked by money; click a header to sort, open a title for its evidence."""
     if not findings:
         return '<p class="muted">No rule found anything worth changing.</p>'
-    headers = [("#", "num"), ("Severity", "num"), ("Rule", "text"), ("Application", "text"),
-               ("Finding", "text"), ("Saving / run", "num"), ("Recommendation", "text")]
-    return table(headers, [_finding_row(i, f) for i, f in enumerate(findings, 1)], sortable=True)
+    headers = [("#", "num"), ("Severity", "num"), ("Rule", "text"), ("Who pays", "text"),
+               ("Finding", "text"), ("Saving", "num"), ("Recommendation", "text")]
+    return table(headers, [_finding_row(i, f, report) for i, f in enumerate(findings, 1)], sortable=True)
 
 
-def _finding_row(rank: int, f: Finding) -> str:
+def _finding_row(rank: int, f: Finding, report: Report) -> str:
     severity = f'<span class="sev sev-{esc(f.severity)}">{esc(f.severity)}</span>'
-    saving = (f"{esc(fmt_usd(f.estimated_savings_usd))}<br>"
-              f"<span class=muted>{f.avoidable_core_hours:.3g} core-h</span>")
+    usage = ", ".join(f"{v:.3g} {k.replace('_', ' ')}" for k, v in f.avoidable_usage.items()) or (
+        f"{f.avoidable_core_hours:.3g} core-h")
+    saving = f"{esc(fmt_usd(f.estimated_savings_usd))}<br><span class=muted>{esc(usage)}</span>"
     return ("<tr>" + _td(str(rank), rank, num=True) + _td(severity, f.severity_rank)
             + _td(f"<code>{esc(f.rule_id)}</code>", f.rule_id)
-            + _td(_subject(f.subject), str(f.subject.get("app_name") or "").lower())
-            + _td(_evidence(f), f.title.lower()) + _td(saving, f.estimated_savings_usd, num=True)
+            + _td(_subject(f), f.subject_label().lower())
+            + _td(_evidence(f, report), f.title.lower()) + _td(saving, f.estimated_savings_usd, num=True)
             + _td(esc(f.recommendation), f.recommendation.lower()) + "</tr>")
 
 
-def _subject(subject: Mapping[str, object]) -> str:
-    """Application name, run id, and the stage or query the finding is about."""
+def _subject(f: Finding) -> str:
+    """Who pays (application run, warehouse, reservation or project) and what the finding is about."""
+    subject = f.subject
     where = ", ".join(f"{label} {subject[key]}" for key, label in _WHERE_KEYS.items()
                       if subject.get(key) is not None)
-    run = app_key(subject.get("app_id"), subject.get("attempt_id"))
-    html = f"{esc(subject.get('app_name'))}<br><code>{esc(run)}</code>"
+    html = esc(f.subject_label())
+    if "app_id" in subject:
+        html += f"<br><code>{esc(app_key(subject.get('app_id'), subject.get('attempt_id')))}</code>"
     return html + (f'<br><span class="muted">{esc(where)}</span>' if where else "")
 
 
-def _evidence(f: Finding) -> str:
+def _evidence(f: Finding, report: Report) -> str:
     rows = "".join(f"<li><span class=muted>{esc(k.replace('_', ' '))}:</span> {esc(fmt_evidence(k, v))}</li>"
-                   for k, v in f.evidence.items())
+                   for k, v in display_evidence(f, report).items())
     trade = f"<p><strong>Trade-offs and risks.</strong> {esc(f.tradeoffs)}</p>" if f.tradeoffs else ""
     body = f"<ul class=evidence>{rows}</ul>{trade}"
     return f"{esc(f.title)}<details><summary>evidence</summary>{body}</details>"
+
+
+def warehouse_tables(report: Report) -> str:
+    """Per warehouse/project bill of each warehouse history, and the BigQuery pricing-model comparison."""
+    out = []
+    for h, c in zip(report.warehouses, report.warehouse_costs, strict=True):
+        headers = [("Warehouse / project", "text"), ("Kind", "text"), ("Queries", "num"), ("Cost", "num"),
+                   ("Credits", "num"), ("Idle cost", "num"), ("TiB billed", "num"), ("Slot-hours", "num")]
+        rows = ["<tr>" + _td(esc(t.name)) + _td(esc(t.kind)) + _td(f"{t.query_count:,}", t.query_count, num=True)
+                + _td(esc(fmt_usd(t.usd)), t.usd, num=True) + _td(f"{t.compute_credits:,.2f}", num=True)
+                + _td(esc(fmt_usd(t.idle_usd)), t.idle_usd, num=True) + _td(f"{t.tib_billed:,.3f}", num=True)
+                + _td(f"{t.slot_hours:,.1f}", num=True) + "</tr>"
+                for t in sorted(c.warehouses.values(), key=lambda t: -t.usd)]
+        out.append(f"<h3>{esc(vendor_name(h.vendor))}: <code>{esc(h.source)}</code></h3>"
+                   + table(headers, rows, sortable=True) + notes(list(c.notes)))
+    return "".join(out)
 
 
 def cost_table(costs: Sequence[AppCost]) -> str:

@@ -13,7 +13,8 @@ import orjson
 
 from analyzer.catalog import PriceCatalog
 from analyzer.cost import AppCost
-from analyzer.model import Application, Executor, Job, Quantiles, SqlExecution, Stage
+from analyzer.model import Application, Executor, Job, Quantiles, SqlExecution, Stage, WarehouseHistory
+from analyzer.warehouse_cost import WarehouseCost
 from analyzer.report import Finding, Report
 from reports.fmt import iso_time_ms
 from reports.renderer import Renderer
@@ -38,6 +39,8 @@ def report_document(report: Report) -> dict[str, Any]:
         "pricing": catalog_document(report.catalog),
         "applications": [application_document(a, costs.get((a.app_id, a.attempt_id)))
                          for a in report.applications],
+        "warehouses": [warehouse_document(h, c) for h, c in zip(report.warehouses, report.warehouse_costs,
+                                                                   strict=True)],
         "findings": [finding_document(f) for f in report.findings],
         "errors": [{"source": e.source, "message": e.message} for e in report.errors],
     }
@@ -177,6 +180,33 @@ def sql_document(q: SqlExecution) -> dict[str, Any]:
         "job_ids": list(q.job_ids),
         "plan_nodes": len(q.nodes),
         "error_message": q.error_message,
+    }
+
+
+def warehouse_document(history: WarehouseHistory, cost: WarehouseCost) -> dict[str, Any]:
+    """One warehouse query history: its window, its bill per warehouse/project, pricing-model comparison."""
+    return {
+        "vendor": history.vendor,
+        "source": history.source,
+        "window_start": iso_time_ms(history.window_start_ms),
+        "window_end": iso_time_ms(history.window_end_ms),
+        "query_count": len(history.queries),
+        "total_usd": round(cost.total_usd, 6),
+        "total_credits": round(cost.total_credits, 6),
+        "cloud_services_billed_credits": round(cost.cloud_services_billed_credits, 6),
+        "edition": cost.edition,
+        "pools": [{
+            "name": t.name, "kind": t.kind, "query_count": t.query_count, "usd": round(t.usd, 6),
+            "compute_credits": round(t.compute_credits, 6), "idle_credits": t.idle_credits,
+            "idle_usd": round(t.idle_usd, 6), "cloud_services_credits": round(t.cloud_services_credits, 6),
+            "tib_billed": round(t.tib_billed, 6), "slot_hours": round(t.slot_hours, 6), "metered": t.metered,
+        } for t in sorted(cost.warehouses.values(), key=lambda t: -t.usd)],
+        "pricing_models": [{
+            "project": p.project, "jobs": p.jobs, "tib_billed": round(p.tib_billed, 6),
+            "slot_hours": round(p.slot_hours, 6), "on_demand_usd": round(p.on_demand_usd, 6),
+            "editions_usd": round(p.editions_usd, 6), "actual_usd": round(p.actual_usd, 6),
+        } for p in cost.projects.values()],
+        "notes": list(cost.notes),
     }
 
 

@@ -13,7 +13,8 @@ import re
 from analyzer.cost import AppCost
 from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
-from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd
+from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
+from reports.evidence import display_evidence, period_label
 from reports.governance import governance_lines, methodology_lines
 from reports.renderer import Renderer
 
@@ -33,6 +34,7 @@ class MarkdownRenderer(Renderer):
         lines += _summary(report)
         lines += _findings(report)
         lines += _cost_table(report)
+        lines += _warehouse_tables(report)
         for app in report.applications:
             lines += _application(app)
         lines += ["## Data-governance considerations", "", *governance_lines(report), ""]
@@ -54,13 +56,18 @@ def _app_key(app_id: str, attempt_id: str | None) -> str:
 
 
 def _summary(report: Report) -> list[str]:
-    total = sum(c.total_usd for c in report.costs)
+    total = sum(c.total_usd for c in report.costs) + sum(c.total_usd for c in report.warehouse_costs)
     savings = sum(f.estimated_savings_usd for f in report.findings)
     monthly = [c.monthly_usd for c in report.costs if c.monthly_usd is not None]
+    read = []
+    if report.applications or not report.warehouses:
+        read.append(f"**{len(report.applications)} Spark application run(s)**")
+    for h in report.warehouses:
+        read.append(f"**{len(h.queries):,} {vendor_name(h.vendor)} queries** from `{md_text(h.source)}`"
+                    f" ({fmt_time_ms(h.window_start_ms)} to {fmt_time_ms(h.window_end_ms)})")
     out = ["## Executive summary", "",
-           f"- **{len(report.applications)} application run(s)** analysed"
-           f"{f', {len(report.errors)} input(s) unreadable' if report.errors else ''}.",
-           f"- **Total cost: {fmt_usd(total)}** for the runs analysed"
+           f"- Read {', '.join(read)}{f'; {len(report.errors)} input(s) unreadable' if report.errors else ''}.",
+           f"- **Total cost: {fmt_usd(total)}** for what was read"
            + (f"; {fmt_usd(sum(monthly))} a month for the applications whose frequency is known." if monthly else "."),
            f"- **Potential savings: {fmt_usd(savings)}** ({savings / total:.0%} of the bill) "
            f"from {len(report.findings)} finding(s)." if total else "- No cost could be computed.",
@@ -68,8 +75,8 @@ def _summary(report: Report) -> list[str]:
     actions = [f for f in report.findings if f.estimated_savings_usd > 0][:TOP_ACTIONS] or report.findings[:TOP_ACTIONS]
     if actions:
         out += ["", "Top actions:", ""]
-        out += [f"{i}. {md_text(f.title)} — saves {fmt_usd(f.estimated_savings_usd)} per run "
-                f"(`{f.rule_id}`, {md_text(f.subject.get('app_name'))})." for i, f in enumerate(actions, 1)]
+        out += [f"{i}. {md_text(f.title)} — saves {fmt_usd(f.estimated_savings_usd)} {period_label(f)} "
+                f"(`{f.rule_id}`, {md_text(f.subject_label())})." for i, f in enumerate(actions, 1)]
     return [*out, ""]
 
 
@@ -78,20 +85,24 @@ def _findings(report: Report) -> list[str]:
         return ["## Findings", "", "No rule found anything worth changing.", ""]
     out = ["## Findings, ranked by money", ""]
     for i, f in enumerate(report.findings, 1):
-        out += _finding(i, f)
+        out += _finding(i, f, report)
     return out
 
 
-def _finding(index: int, f: Finding) -> list[str]:
+def _finding(index: int, f: Finding, report: Report) -> list[str]:
     where = ", ".join(f"{k.replace('_', ' ')} {md_text(v)}" for k, v in f.subject.items()
-                      if k in ("stage_id", "sql_execution_id", "table") and v is not None)
+                      if k in ("stage_id", "sql_execution_id", "table", "project") and v is not None)
+    who = md_text(f.subject_label())
+    if "app_id" in f.subject:
+        who += f" (`{md_text(_app_key(str(f.subject.get('app_id')), f.subject.get('attempt_id')))}`)"  # type: ignore[arg-type]
+    usage = ", ".join(f"{v:.3g} {k.replace('_', ' ')}" for k, v in f.avoidable_usage.items()) or (
+        f"{f.avoidable_core_hours:.3g} core-hours")
     out = [f"### {index}. {md_text(f.title)}", "",
-           f"**{f.severity.upper()}** · `{f.rule_id}` · {md_text(f.subject.get('app_name'))} "
-           f"(`{md_text(_app_key(str(f.subject.get('app_id')), f.subject.get('attempt_id')))}`)"  # type: ignore[arg-type]
-           f"{' · ' + where if where else ''} · saves **{fmt_usd(f.estimated_savings_usd)}** per run "
-           f"({f.avoidable_core_hours:.3g} core-hours)", "",
+           f"**{f.severity.upper()}** · `{f.rule_id}` · {who}{' · ' + where if where else ''} · "
+           f"saves **{fmt_usd(f.estimated_savings_usd)}** {period_label(f)} ({usage})", "",
            "| evidence | value |", "|---|---|"]
-    out += [f"| {md_text(k.replace('_', ' '))} | {md_text(fmt_evidence(k, v))} |" for k, v in f.evidence.items()]
+    out += [f"| {md_text(k.replace('_', ' '))} | {md_text(fmt_evidence(k, v))} |"
+            for k, v in display_evidence(f, report).items()]
     out += ["", f"**Recommendation.** {md_text(f.recommendation)}", ""]
     confs = _CONF.findall(f.recommendation)
     if confs:
@@ -110,6 +121,25 @@ def _cost_table(report: Report) -> list[str]:
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     out += [_cost_row(c) for c in sorted(report.costs, key=lambda c: -c.total_usd)]
     return [*out, ""]
+
+
+def _warehouse_tables(report: Report) -> list[str]:
+    out: list[str] = []
+    for h, c in zip(report.warehouses, report.warehouse_costs, strict=True):
+        out += [f"## {vendor_name(h.vendor)} cost: `{md_text(h.source)}`", "",
+                "| warehouse / project | kind | queries | cost | credits | idle credits | idle cost | TiB billed |"
+                " slot-hours |", "|---|---|---|---|---|---|---|---|---|"]
+        for t in sorted(c.warehouses.values(), key=lambda t: -t.usd):
+            idle = "-" if t.idle_credits is None else f"{t.idle_credits:,.2f}"
+            out.append(f"| {md_text(t.name)} | {t.kind} | {t.query_count:,} | {fmt_usd(t.usd)} | "
+                       f"{t.compute_credits:,.2f} | {idle} | {fmt_usd(t.idle_usd)} | {t.tib_billed:,.3f} | "
+                       f"{t.slot_hours:,.1f} |")
+        if c.projects:
+            out += ["", "| project | jobs | on-demand | editions | paid |", "|---|---|---|---|---|"]
+            out += [f"| {md_text(p.project)} | {p.jobs:,} | {fmt_usd(p.on_demand_usd)} | {fmt_usd(p.editions_usd)} | "
+                    f"{fmt_usd(p.actual_usd)} |" for p in c.projects.values()]
+        out += [*(f"- {md_text(n)}" for n in c.notes), ""]
+    return out
 
 
 def _cost_row(c: AppCost) -> str:

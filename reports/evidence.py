@@ -1,0 +1,25 @@
+"""The evidence of a finding as reports show it: empty values dropped, SQL literals masked.
+
+Rules put only literal-masked SQL in evidence (``example_sql``); the raw text stays in the
+model. ``--show-sql-literals`` swaps the raw text back in, looked up by ``example_query_id``.
+"""
+
+from __future__ import annotations
+
+from analyzer.report import Finding, Report
+
+
+def display_evidence(finding: Finding, report: Report) -> dict[str, object]:
+    """Evidence items worth showing, with raw SQL only when the user opted in."""
+    shown = {k: v for k, v in finding.evidence.items() if v is not None and k != "example_query_id"}
+    query_id = finding.evidence.get("example_query_id")
+    if report.show_sql_literals and query_id and "example_sql" in shown:
+        raw = next((q.query_text for h in report.warehouses for q in h.queries if q.query_id == query_id), None)
+        if raw:
+            shown["example_sql"] = raw
+    return shown
+
+
+def period_label(finding: Finding) -> str:
+    """What a finding's saving is counted over: one Spark run, or the warehouse window read."""
+    return "per run" if "app_id" in finding.subject else "over the window analysed"

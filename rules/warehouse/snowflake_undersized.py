@@ -1,0 +1,177 @@
+"""snowflake.undersized-warehouse: remote spill and overload queueing on too small a warehouse."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from analyzer.model import QueryRecord, WarehouseHistory
+from analyzer.report import Finding
+from analyzer.warehouse_cost import credits_per_hour, resize
+from rules.engine import Rule, Thresholds, option, register
+from rules.warehouse.common import GiB, current_size, percentile, warehouse_queries
+
+BIN_MS = 300_000  # WAREHOUSE_LOAD_HISTORY's 5-minute intervals
+
+
+@dataclass(frozen=True, slots=True)
+class LoadMeasure:
+    """Remote spill and overload queueing of one warehouse."""
+
+    queries: int
+    remote_spill_queries: int
+    remote_spilled_bytes: int
+    local_spilled_bytes: int
+    spill_time_share: float  # execution time of remote-spilling queries / all execution time
+    p90_remote_to_local: float  # p90 over remote-spilling queries of remote / local spill
+    queued_overload_ms: int
+    overload_share: float  # queued_overload / total elapsed
+    demand_ratio_p90: float  # p90 over queueing 5-min bins of (executing + queued) / executing
+
+
+def measure(queries: Sequence[QueryRecord]) -> LoadMeasure:
+    """Spill and queueing figures (dbt-cost-optimization's overload_to_elapsed_ratio, summed)."""
+    execution = [q.execution_ms or 0 for q in queries]
+    spilling = [q for q in queries if q.spilled_remote_bytes > 0]
+    ratios = [q.spilled_remote_bytes / max(1, q.spilled_local_bytes) for q in spilling]
+    elapsed = sum(q.total_elapsed_ms or 0 for q in queries)
+    queued = sum(q.queued_overload_ms or 0 for q in queries)
+    return LoadMeasure(
+        queries=len(queries), remote_spill_queries=len(spilling),
+        remote_spilled_bytes=sum(q.spilled_remote_bytes for q in spilling),
+        local_spilled_bytes=sum(q.spilled_local_bytes for q in queries),
+        spill_time_share=_share(sum(q.execution_ms or 0 for q in spilling), sum(execution)),
+        p90_remote_to_local=percentile(ratios, 0.9), queued_overload_ms=queued,
+        overload_share=queued / elapsed if elapsed else 0.0, demand_ratio_p90=demand_ratio(queries),
+    )
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def demand_ratio(queries: Sequence[QueryRecord]) -> float:
+    """p90 over 5-minute bins with queueing of (execution + overload queueing) / execution time.
+
+    A ratio of 2 means as much work waited as ran: twice the capacity (two clusters) would have
+    run it without waiting. Time is binned by each query's start, as load history does roughly.
+    """
+    running: dict[int, int] = defaultdict(int)
+    waiting: dict[int, int] = defaultdict(int)
+    for q in queries:
+        b = (q.start_time_ms or 0) // BIN_MS
+        running[b] += q.execution_ms or 0
+        waiting[b] += q.queued_overload_ms or 0
+    ratios = [(running[b] + w) / running[b] for b, w in waiting.items() if w > 0 and running[b] > 0]
+    return percentile(ratios, 0.9)
+
+
+@register
+class UndersizedWarehouse(Rule):
+    """A Snowflake warehouse is too small for its work: queries spill to remote storage or queue.
+
+    ## Why it matters
+    A query whose working set exceeds the warehouse's memory and local SSD spills to remote
+    storage and can run many times slower, billing warehouse time all along. Queries that
+    queue because the warehouse is overloaded (``queued_overload_time``) are not billed while
+    they wait, but their users and downstream jobs wait.
+
+    ## Anti-pattern
+    Large joins, sorts or window functions on an X-Small or Small warehouse; a BI warehouse
+    sized for one user serving a whole team at 9 a.m.
+
+    ## Fix
+    Remote spill: one size up per doubling of memory needed
+    (``ALTER WAREHOUSE etl_wh SET WAREHOUSE_SIZE = 'LARGE';``), or split the work into smaller
+    batches. Queueing: scale out, not up
+    (``ALTER WAREHOUSE bi_wh SET MAX_CLUSTER_COUNT = 3 SCALING_POLICY = 'STANDARD';``,
+    Enterprise edition), with the cluster count computed from the queued demand.
+
+    ## Savings estimate
+    None claimed: both fixes buy speed with credits. The evidence gives the extra credits per
+    hour of the new size; a query that stops spilling remotely often finishes more than
+    twice as fast, which can make the larger size cost the same or less.
+
+    ## Known problems
+    Remote spill is benign when Query Acceleration handles it. Queueing figures come from
+    per-query ``queued_overload_time``, binned by start time, not WAREHOUSE_LOAD_HISTORY.
+    Warehouses with fewer than ``min_remote_spilled_bytes`` remote spill and no queueing
+    above the lowest threshold are ignored.
+    """
+
+    id = "snowflake.undersized-warehouse"
+    applies_to = "warehouse"
+
+    @dataclass(frozen=True)
+    class Config:
+        """Options of snowflake.undersized-warehouse."""
+
+        spill_time_share: Thresholds = option(Thresholds(low=0.05, medium=0.1, high=0.25, critical=0.5),
+                                              "execution time of queries spilling to remote storage / all")
+        overload_share: Thresholds = option(Thresholds(low=0.05, medium=0.1, high=0.2, critical=0.4),
+                                            "queued_overload_time / total_elapsed_time over all queries")
+        min_remote_spilled_bytes: int = option(1 * GiB, "damping: ignore less remote spill in the window")
+        max_steps_up: int = option(2, "recommend at most this many size steps up at once")
+        max_clusters: int = option(10, "upper bound of the recommended MAX_CLUSTER_COUNT")
+
+    def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
+        """Up to two findings per warehouse: remote spill (size up) and queueing (scale out)."""
+        for name, queries in sorted(warehouse_queries(history).items()):
+            m = measure(queries)
+            size = current_size(history, name, queries)
+            spill = config.spill_time_share.severity(m.spill_time_share)
+            if spill and m.remote_spilled_bytes >= config.min_remote_spilled_bytes and size:
+                yield self._spill_finding(name, size, m, spill, config)
+            queue = config.overload_share.severity(m.overload_share)
+            if queue:
+                yield self._queue_finding(name, size, m, queue, config)
+
+    def _spill_finding(self, name: str, size: str, m: LoadMeasure, severity: str, config: Config) -> Finding:
+        steps = max(1, min(config.max_steps_up, math.ceil(math.log2(1 + m.p90_remote_to_local))))
+        new = resize(size, steps)
+        rate, new_rate = credits_per_hour(size) or 0.0, new.standard if new else 0.0
+        return Finding(
+            rule_id=self.id, severity=severity,
+            subject={"vendor": "snowflake", "warehouse": name, "cause": "spill"},
+            title=f"{m.remote_spill_queries} queries on {size} warehouse {name} spilled "
+                  f"{m.remote_spilled_bytes / GiB:,.1f} GiB to remote storage",
+            evidence={
+                "size": size, "queries": m.queries, "remote_spill_queries": m.remote_spill_queries,
+                "remote_spilled_bytes": m.remote_spilled_bytes, "local_spilled_bytes": m.local_spilled_bytes,
+                "spill_time_share": round(m.spill_time_share, 4),
+                "p90_remote_to_local_spill": round(m.p90_remote_to_local, 3),
+                "recommended_size": new.name if new else None, "extra_credits_per_hour": new_rate - rate,
+            },
+            recommendation=(f"ALTER WAREHOUSE {name} SET WAREHOUSE_SIZE = '{new.ddl if new else '?'}';  -- "
+                            f"{size} → {new.name if new else '?'}: {2**steps}× the memory and local disk, so "
+                            f"the p90 spilling query ({m.p90_remote_to_local:.1f}× as much remote as local "
+                            f"spill) fits locally; or process it in smaller batches"),
+            tradeoffs=f"{rate:g} → {new_rate:g} credits/h while running: cheaper overall only if the "
+                      "spilling "
+                      "queries speed up by more than that factor; other queries on the warehouse pay the "
+                      "higher rate too (consider a separate larger warehouse for the heavy jobs).",
+        )
+
+    def _queue_finding(self, name: str, size: str | None, m: LoadMeasure, severity: str,
+                       config: Config) -> Finding:
+        clusters = max(2, min(config.max_clusters, math.ceil(m.demand_ratio_p90) + 1))
+        return Finding(
+            rule_id=self.id, severity=severity,
+            subject={"vendor": "snowflake", "warehouse": name, "cause": "queueing"},
+            title=f"Queries on warehouse {name} spent {m.overload_share:.0%} of their time queued (overload)",
+            evidence={
+                "size": size, "queries": m.queries, "queued_overload_ms": m.queued_overload_ms,
+                "overload_share": round(m.overload_share, 4),
+                "demand_ratio_p90": round(m.demand_ratio_p90, 3),
+                "recommended_max_cluster_count": clusters,
+            },
+            recommendation=(f"ALTER WAREHOUSE {name} SET MIN_CLUSTER_COUNT = 1 "
+                            f"MAX_CLUSTER_COUNT = {clusters} "
+                            f"SCALING_POLICY = 'STANDARD';  -- at peak, {m.demand_ratio_p90:.1f}× the work "
+                            f"that ran was waiting (multi-cluster needs Enterprise edition)"),
+            tradeoffs="Every running cluster bills the full size rate: busy periods cost up to "
+                      f"{clusters}× as much per hour. SCALING_POLICY = 'ECONOMY' starts clusters more "
+                      "reluctantly: fewer credits, some queueing left.",
+        )
