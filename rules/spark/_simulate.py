@@ -1,0 +1,185 @@
+"""Replay an application's stage DAG on a different number of executors (Sparklens' estimator).
+
+The model (Sparklens ``CompletionEstimator`` / ``PQParallelStageScheduler``): the run is the
+driver-only time between job groups, kept as measured, plus each job group's makespan. Inside a
+group a stage becomes ready when all its parents in the group have finished; ready stages are
+taken in order of ready time (FIFO, as Spark's default scheduler), and each of their tasks, with
+its measured duration, starts on the earliest-free of ``slots`` task slots (a min-heap; a slot
+may first become free later than the group's start, when its executor joined late). Parents
+outside the group ran earlier and count as done. Task durations below 1 ms count as 1 ms.
+
+The simulation ignores data locality, executor start-up, shuffle traffic that changes with the
+cluster size and scheduler delay; ``Calibration`` measures how far that leaves it from the real
+run so that callers can refuse to recommend when the model does not fit.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from analyzer.model import Application, Stage
+
+MIN_TASK_MS = 1
+Slots = int | Sequence[int]  # a slot count, or each slot's first free time in ms
+
+
+@dataclass(frozen=True, slots=True)
+class SimStage:
+    """A stage as the simulator sees it: its parents and the duration of every task it ran."""
+
+    stage_id: int
+    parent_ids: tuple[int, ...]
+    task_ms: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How well the simulation at the observed cluster size reproduces the real job time."""
+
+    real_ms: int
+    simulated_ms: int
+
+    @property
+    def factor(self) -> float:
+        """real / simulated: multiplies simulated job times into predicted ones."""
+        return self.real_ms / self.simulated_ms if self.simulated_ms else 1.0
+
+    @property
+    def error(self) -> float:
+        """|real - simulated| / real (Sparklens' "model error"); 1.0 when nothing was real."""
+        return abs(self.real_ms - self.simulated_ms) / self.real_ms if self.real_ms else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Sizing:
+    """The smallest executor count whose simulated job time stays within the tolerance."""
+
+    count: int
+    simulated_ms: int
+    reference_count: int
+    reference_ms: int
+    curve: tuple[tuple[int, int], ...]  # (count, simulated job ms) of every count evaluated
+
+
+def schedule_group(stages: Sequence[SimStage], slots: Slots) -> int:
+    """Makespan (ms) of one job group's stages on ``slots`` task slots, starting at 0.
+
+    ``slots`` is a number of slots free from the start, or each slot's first free time (ms
+    after the group's start): executors that registered while the group already ran.
+    """
+    free = [0] * slots if isinstance(slots, int) else sorted(slots)
+    if not free:
+        raise ValueError("slots must be at least 1")
+    by_id = {s.stage_id: s for s in stages}
+    waiting = {s.stage_id: {p for p in s.parent_ids if p in by_id and p != s.stage_id} for s in stages}
+    children: dict[int, list[int]] = defaultdict(list)
+    for sid, parents in waiting.items():
+        for parent in parents:
+            children[parent].append(sid)
+    ready = [(0, sid) for sid, parents in waiting.items() if not parents]
+    heapq.heapify(ready)
+    finish: dict[int, int] = {}
+    while ready:
+        ready_ms, sid = heapq.heappop(ready)
+        finish[sid] = _run_stage(by_id[sid].task_ms, ready_ms, free)
+        for child in children[sid]:
+            waiting[child].discard(sid)
+            if not waiting[child]:
+                start = max(finish[p] for p in by_id[child].parent_ids if p in finish)
+                heapq.heappush(ready, (start, child))
+    return max(finish.values(), default=0)
+
+
+def _run_stage(task_ms: Sequence[int], ready_ms: int, free: list[int]) -> int:
+    """Place one stage's tasks, in order, on the earliest-free slots; return its end time."""
+    end = ready_ms
+    for duration in task_ms:
+        done = max(free[0], ready_ms) + max(MIN_TASK_MS, duration)
+        heapq.heapreplace(free, done)
+        end = max(end, done)
+    return end
+
+
+def simulate_jobs(groups: Sequence[Sequence[SimStage]], slots: Sequence[Slots]) -> tuple[int, ...]:
+    """Simulated makespan (ms) of each job group, group ``i`` on ``slots[i]`` slots.
+
+    Groups run one after another, so the time in jobs is the sum; slots may differ per group
+    because executors come and go (dynamic allocation, late registration).
+    """
+    return tuple(schedule_group(group, n) for group, n in zip(groups, slots, strict=True))
+
+
+def size_cluster(job_ms_at: Callable[[int], int], observed: int, tolerance: float,
+                 exhaustive: bool = True) -> Sizing:
+    """Smallest count in 1..observed whose simulated job time is within ``tolerance`` of observed's.
+
+    ``exhaustive`` evaluates every count (exact even where more executors are slower, Graham's
+    anomaly); otherwise a binary search assumes time falls as executors are added.
+    """
+    if observed < 1:
+        raise ValueError("observed must be at least 1")
+    curve: dict[int, int] = {observed: job_ms_at(observed)}
+    limit = curve[observed] * (1 + tolerance)
+
+    def fits(count: int) -> bool:
+        if count not in curve:
+            curve[count] = job_ms_at(count)
+        return curve[count] <= limit
+
+    if exhaustive:
+        best = next(c for c in range(1, observed + 1) if fits(c))
+    else:
+        low, high = 1, observed
+        while low < high:
+            mid = (low + high) // 2
+            low, high = (low, mid) if fits(mid) else (mid + 1, high)
+        best = low
+    return Sizing(best, curve[best], observed, curve[observed], tuple(sorted(curve.items())))
+
+
+GroupSpan = tuple[int, int, tuple[int, ...]]  # (start ms, end ms, job ids) of a job group
+
+
+def sim_groups(app: Application, group_spans: Sequence[GroupSpan]) -> list[list[SimStage]]:
+    """The stages that ran in each job group, attempts of one stage merged into one SimStage.
+
+    ``group_spans`` are (start, end, job ids) in time order. A stage attempt belongs to the group
+    its submission falls in (a stage skipped by later jobs is not replayed again), else to the
+    group of its first job.
+    """
+    starts = [g[0] for g in group_spans]
+    group_of_job = {job_id: i for i, g in enumerate(group_spans) for job_id in g[2]}
+    tasks: list[dict[int, list[int]]] = [defaultdict(list) for _ in group_spans]
+    parents: dict[int, tuple[int, ...]] = {}
+    for stage in app.stages:
+        if not stage.task_durations_ms and not stage.num_complete_tasks:
+            continue
+        index = _group_index(stage, starts, group_spans, group_of_job)
+        if index is None:
+            continue
+        tasks[index][stage.stage_id].extend(_task_ms(stage))
+        parents[stage.stage_id] = stage.parent_stage_ids
+    return [[SimStage(sid, parents[sid], tuple(ms)) for sid, ms in sorted(group.items())] for group in tasks]
+
+
+def _group_index(stage: Stage, starts: list[int], spans: Sequence[GroupSpan],
+                 group_of_job: dict[int, int]) -> int | None:
+    """Index of the job group a stage attempt ran in, or None when no group claims it."""
+    if stage.submission_time_ms is not None:
+        i = bisect.bisect_right(starts, stage.submission_time_ms) - 1
+        if i >= 0 and stage.submission_time_ms <= spans[i][1]:
+            return i
+    known = [group_of_job[j] for j in stage.job_ids if j in group_of_job]
+    return min(known) if known else None
+
+
+def _task_ms(stage: Stage) -> tuple[int, ...]:
+    """Measured task durations; logs without them get the stage's mean run time per task."""
+    if stage.task_durations_ms:
+        return stage.task_durations_ms
+    count = stage.num_complete_tasks + stage.num_failed_tasks
+    return (stage.metrics.executor_run_time_ms // max(1, count),) * count
