@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from analyzer import timeline as tl
 from analyzer.catalog import PriceCatalog
 from analyzer.model import Application
 from analyzer.report import Finding
@@ -78,71 +79,38 @@ def _gib(text: str | None) -> float | None:
     return float(match.group(1)) * _FACTOR[match.group(2).lower()] if match else None
 
 
-def app_window(app: Application) -> tuple[int, int] | None:
-    """(start, end) in epoch ms; an unfinished app ends at its last recorded activity."""
-    if app.start_time_ms is None:
-        return None
-    end = app.end_time_ms
-    if end is None:  # last scheduling activity; executor clocks of edited logs are not trusted
-        candidates = [t for s in app.stages for t in (s.submission_time_ms, s.completion_time_ms) if t]
-        candidates += [t for j in app.jobs for t in (j.submission_time_ms, j.completion_time_ms) if t]
-        end = max(candidates, default=app.start_time_ms)
-    return app.start_time_ms, max(end, app.start_time_ms)
+def executor_spans(app: Application, window: tuple[int, int]) -> list[tl.Lifetime]:
+    """Executors' core-holding spans; a run with none (local mode) is one machine of local[N] cores."""
+    lifetimes = tl.executor_lifetimes(app, window)
+    if lifetimes:
+        return lifetimes
+    match = _LOCAL.match(app.master or "")
+    cores = int(match.group(1)) if match and match.group(1).isdigit() else 1
+    return [tl.Lifetime("driver", cores, *window)]
 
 
-def executor_spans(app: Application, window: tuple[int, int]) -> list[tuple[int, int, int]]:
-    """(start, end, cores) of every executor within the window; local mode: the driver's cores."""
-    start, end = window
-    spans = []
-    for e in app.executors:
-        if e.is_driver or e.total_cores <= 0:
-            continue
-        lo = max(start, e.add_time_ms or start)
-        hi = min(end, e.remove_time_ms or end)
-        if hi > lo:
-            spans.append((lo, hi, e.total_cores))
-    if not spans:
-        match = _LOCAL.match(app.master or "")
-        cores = int(match.group(1)) if match and match.group(1).isdigit() else 1
-        spans.append((start, end, cores))
-    return spans
-
-
-def _job_gaps(app: Application, window: tuple[int, int]) -> list[tuple[int, int]]:
-    """Stretches of the window in which no job runs (only the driver works)."""
-    spans = sorted((j.submission_time_ms, j.completion_time_ms or window[1]) for j in app.jobs
-                   if j.submission_time_ms is not None)
-    gaps, cursor = [], window[0]
-    for lo, hi in spans:
-        if lo > cursor:
-            gaps.append((cursor, lo))
-        cursor = max(cursor, hi)
-    if window[1] > cursor:
-        gaps.append((cursor, window[1]))
-    return gaps
-
-
-def _overlap_core_ms(spans: Sequence[tuple[int, int, int]], gaps: Iterable[tuple[int, int]]) -> float:
-    total = 0.0
-    for g_lo, g_hi in gaps:
-        for lo, hi, cores in spans:
-            total += max(0, min(hi, g_hi) - max(lo, g_lo)) * cores
-    return total
+def priced_window(app: Application) -> tuple[int, int] | None:
+    """The priced stretch: the app's run, or just its start when nothing else is known."""
+    window = tl.app_window(app)
+    if window is None and app.start_time_ms is not None:
+        return app.start_time_ms, app.start_time_ms
+    return window
 
 
 def ledger_core_hours(app: Application, skew_core_hours: float = 0.0) -> dict[str, float]:
     """Executor core-hours of one app split into non-overlapping buckets (driver excluded)."""
-    window = app_window(app)
+    window = priced_window(app)
     if window is None:
         return dict.fromkeys(BUCKETS[:-1], 0.0)
     spans = executor_spans(app, window)
-    allocated = sum((hi - lo) * cores for lo, hi, cores in spans) / MS_PER_HOUR
+    allocated = sum((life.end_ms - life.start_ms) * life.cores for life in spans) / MS_PER_HOUR
     task = sum(sum(s.task_durations_ms) for s in app.stages) / MS_PER_HOUR
     failed = sum(s.failed_task_time_ms for s in app.stages) / MS_PER_HOUR
     scale = min(1.0, allocated / task) if task else 1.0  # clocks or core counts can disagree
     useful, failed = (task - failed) * scale, failed * scale
     idle = max(0.0, allocated - useful - failed)
-    driver_only = min(idle, _overlap_core_ms(spans, _job_gaps(app, window)) / MS_PER_HOUR)
+    groups = [(g.start_ms, g.end_ms) for g in tl.job_groups(app, window)]
+    driver_only = min(idle, tl.held_core_ms(spans, tl.gaps(window, groups)) / MS_PER_HOUR)
     skew = min(idle - driver_only, max(0.0, skew_core_hours))
     return {"useful": useful, "failed_work": failed, "driver_only": driver_only, "skew_tail": skew,
             "idle_cores": idle - driver_only - skew}
@@ -151,18 +119,19 @@ def ledger_core_hours(app: Application, skew_core_hours: float = 0.0) -> dict[st
 def price_application(app: Application, settings: CostSettings, skew_core_hours: float = 0.0) -> AppCost:
     """The bill and ledger of one application run."""
     c = settings.catalog
-    window = app_window(app)
+    window = priced_window(app)
     hours = 0.0 if window is None else (window[1] - window[0]) / MS_PER_HOUR
     spans = executor_spans(app, window) if window else []
-    core_h = sum((hi - lo) * cores for lo, hi, cores in spans) / MS_PER_HOUR
+    core_h = sum((life.end_ms - life.start_ms) * life.cores for life in spans) / MS_PER_HOUR
     props = app.properties
-    cores_per_exec = max(1, round(sum(cores for *_, cores in spans) / max(1, len(spans))))
+    cores_per_exec = max(1, round(sum(life.cores for life in spans) / max(1, len(spans))))
     mem_per_core = memory_gib(props, "executor") / cores_per_exec
     discount = c.spot_discount if settings.spot else 0.0
     usd_core_h = (c.vcpu_hour + mem_per_core * c.gib_hour) * (1 - discount)
     driver_cores = float(props.get("spark.driver.cores", "1") or 1)
     local = not any(not e.is_driver and e.total_cores > 0 for e in app.executors)
-    driver_usd = 0.0 if local else hours * (driver_cores * c.vcpu_hour + memory_gib(props, "driver") * c.gib_hour)
+    driver_hourly = driver_cores * c.vcpu_hour + memory_gib(props, "driver") * c.gib_hour
+    driver_usd = 0.0 if local else hours * driver_hourly
     core_ledger = ledger_core_hours(app, skew_core_hours)
     ledger = {k: v * usd_core_h for k, v in core_ledger.items()}
     ledger["driver"] = driver_usd

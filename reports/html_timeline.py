@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analyzer.cost import app_window, executor_spans
+from analyzer.cost import executor_spans, priced_window
 from analyzer.model import Application, Stage
 
 
@@ -42,10 +42,10 @@ def stage_concurrency(stage: Stage, cores: int) -> float:
 def _events(app: Application, window: tuple[int, int]) -> list[tuple[int, int, float]]:
     """(time, change in allocated cores, change in running tasks) for executors and stages."""
     spans = executor_spans(app, window)
-    peak = sum(cores for *_, cores in spans)
+    peak = sum(life.cores for life in spans)
     events: list[tuple[int, int, float]] = []
-    for lo, hi, cores in spans:
-        events += [(lo, cores, 0.0), (hi, -cores, 0.0)]
+    for life in spans:
+        events += [(life.start_ms, life.cores, 0.0), (life.end_ms, -life.cores, 0.0)]
     for stage in app.stages:
         if stage.submission_time_ms is None:
             continue
@@ -59,7 +59,7 @@ def _events(app: Application, window: tuple[int, int]) -> list[tuple[int, int, f
 
 def utilisation(app: Application) -> Utilisation | None:
     """The step series of one application, offsets from its start; None without a start time."""
-    window = app_window(app)
+    window = priced_window(app)
     if window is None:
         return None
     offsets: list[int] = []

@@ -18,7 +18,7 @@ from analyzer.model import Application, Executor, Job, Stage, StageMetrics, Task
 from analyzer.report import Finding
 from rules.config import parse_config
 from rules.engine import load_builtin_rules
-from rules.spark import _cluster_timeline as tl
+from analyzer import timeline as tl
 from rules.spark import driver_bound as db
 from rules.spark import oversized_cluster as oc
 from rules.spark._simulate import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 
 from analyzer.model import Application, SqlExecution, Stage
+from analyzer.timeline import executor_cores  # noqa: F401  (re-exported for the rules)
 
 MiB = 1024**2
 GiB = 1024**3
@@ -14,10 +14,10 @@ MS_PER_HOUR = 3_600_000
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?\s*$", re.IGNORECASE)
 _SIZE_FACTORS = {"": 1, "b": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024**4, "p": 1024**5}
-_LOCAL_MASTER = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
 
 
-def subject(app: Application, stage: Stage | None = None, sql: SqlExecution | None = None) -> dict[str, object]:
+def subject(app: Application, stage: Stage | None = None,
+            sql: SqlExecution | None = None) -> dict[str, object]:
     """The JSON ``subject`` of a finding: the application, and the stage or query."""
     out: dict[str, object] = {"app_id": app.app_id, "attempt_id": app.attempt_id, "app_name": app.name}
     if stage is not None:
@@ -41,20 +41,6 @@ def parse_size(text: str | None, default_unit: str = "") -> int | None:
 def core_hours(ms: float) -> float:
     """Task or core time in milliseconds as core-hours."""
     return ms / MS_PER_HOUR
-
-
-def executor_cores(app: Application) -> int:
-    """Cores of a typical executor: the most common size, the property, or the local[N] size."""
-    sizes = Counter(e.total_cores for e in app.executors if not e.is_driver and e.total_cores > 0)
-    if sizes:
-        return sizes.most_common(1)[0][0]
-    prop = app.properties.get("spark.executor.cores")
-    if prop and prop.isdigit():
-        return int(prop)
-    match = _LOCAL_MASTER.match(app.master or "")
-    if match and match.group(1).isdigit():
-        return int(match.group(1))
-    return 1
 
 
 def executor_memory_bytes(app: Application) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from analyzer.model import Application
 from analyzer.report import Finding
 from rules.engine import Rule, Thresholds, option, register
-from rules.spark import _cluster_timeline as tl
+from analyzer import timeline as tl
 from rules.spark.common import core_hours, subject
 
 MIN_IDLE_TIMEOUT_S = 10

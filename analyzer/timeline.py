@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from analyzer.model import Application, Job
-from rules.spark.common import executor_cores
 
 Interval = tuple[int, int]
 _LOCAL = re.compile(r"^local(\[|$)")
+_LOCAL_MASTER = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
 _EXECUTOR_RESOURCE = re.compile(r"^spark\.executor\.resource\.([^.]+)\.amount$")
 
 
@@ -40,16 +41,33 @@ class JobGroup:
     job_ids: tuple[int, ...]
 
 
+def executor_cores(app: Application) -> int:
+    """Cores of a typical executor: the most common size, the property, or the local[N] size."""
+    sizes = Counter(e.total_cores for e in app.executors if not e.is_driver and e.total_cores > 0)
+    if sizes:
+        return sizes.most_common(1)[0][0]
+    prop = app.properties.get("spark.executor.cores")
+    if prop and prop.isdigit():
+        return int(prop)
+    match = _LOCAL_MASTER.match(app.master or "")
+    if match and match.group(1).isdigit():
+        return int(match.group(1))
+    return 1
+
+
 def is_local_mode(app: Application) -> bool:
     """``local`` / ``local[N]`` / ``local[*]`` (not ``local-cluster``): the driver runs the tasks."""
     return bool(_LOCAL.match(app.master or ""))
 
 
 def last_event_ms(app: Application) -> int | None:
-    """The latest time the log knows of: the end of an application that has none."""
+    """The latest scheduling activity: the end of an application that has none.
+
+    Executor add/remove times are left out: an idle executor outliving the last job says
+    nothing about when the run ended, and edited logs carry executor clocks years off.
+    """
     times = [t for j in app.jobs for t in (j.submission_time_ms, j.completion_time_ms) if t is not None]
     times += [t for s in app.stages for t in (s.submission_time_ms, s.completion_time_ms) if t is not None]
-    times += [t for e in app.executors for t in (e.add_time_ms, e.remove_time_ms) if t is not None]
     return max(times, default=None)
 
 
