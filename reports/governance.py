@@ -6,6 +6,7 @@ these sections say what it contains about people and data, and how sure its numb
 
 from __future__ import annotations
 
+from analyzer.model import Application
 from analyzer.report import Report
 
 REDACTION_NOTE = (
@@ -70,3 +71,15 @@ def _warehouse_lines(report: Report) -> list[str]:
     return [f"- **Warehouse history**: {queries:,} queries by {users} user(s), with their SQL text. SQL in this "
             f"report is {shown}. User names and full query texts stay out of the report; warehouse credentials "
             "are never read into it (connections use the connector's own configuration)."]
+
+
+def integrity_notes(app: Application) -> list[str]:
+    """What the reader could not trust in one application's log (plain text; renderers escape it)."""
+    i, notes = app.integrity, []
+    if i.truncated_tail:
+        notes.append("the log ends in a cut-off line or frame (still being written, or copied mid-write)")
+    if i.unparsed_lines:
+        notes.append(f"{i.unparsed_lines} line(s) could not be decoded and were skipped ({i.first_error})")
+    if i.tasks_expected and i.task_end_events < i.tasks_expected:
+        notes.append(f"{i.tasks_expected - i.task_end_events} task end event(s) missing for finished stages")
+    return notes

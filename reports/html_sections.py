@@ -15,7 +15,7 @@ from analyzer.report import Finding, Report
 from reports.evidence import display_evidence, period_label
 from reports.fmt import vendor_name
 from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd
-from reports.governance import governance_lines, methodology_lines
+from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.html_page import esc, inline_markdown
 from reports.markdown_report import TOP_ACTIONS, TOP_STAGES
 
@@ -188,7 +188,7 @@ def _application(app: Application) -> str:
              "Started": esc(fmt_time_ms(app.start_time_ms)), "Ran": esc(ran),
              "Counts": f"{executors} executors, {len(app.jobs)} jobs, {len(app.sql_executions)} SQL "
                        f"executions, {len(app.stages)} stages"}
-    integrity = _integrity(app)
+    integrity = integrity_notes(app)
     if integrity:
         facts["Log integrity"] = esc("; ".join(integrity))
     stages = sorted(app.stages, key=lambda s: s.metrics.executor_run_time_ms, reverse=True)[:TOP_STAGES]
@@ -200,17 +200,6 @@ def _application(app: Application) -> str:
 def _facts(facts: Mapping[str, str]) -> str:
     items = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts.items())
     return f'<dl class="facts">{items}</dl>'
-
-
-def _integrity(app: Application) -> list[str]:
-    i, notes = app.integrity, []
-    if i.truncated_tail:
-        notes.append("the log ends in a cut-off line or frame (still being written, or copied mid-write)")
-    if i.unparsed_lines:
-        notes.append(f"{i.unparsed_lines} line(s) could not be decoded and were skipped ({i.first_error})")
-    if i.tasks_expected and i.task_end_events < i.tasks_expected:
-        notes.append(f"{i.tasks_expected - i.task_end_events} task end event(s) missing for finished stages")
-    return notes
 
 
 def _stage_table(stages: Sequence[Stage]) -> str:

@@ -15,7 +15,7 @@ from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
 from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.evidence import display_evidence, period_label
-from reports.governance import governance_lines, methodology_lines
+from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.renderer import Renderer
 
 TOP_STAGES = 5
@@ -179,15 +179,7 @@ def _stage_row(s: Stage) -> str:
 
 
 def _integrity(app: Application) -> list[str]:
-    i = app.integrity
-    notes = []
-    if i.truncated_tail:
-        notes.append("the log ends in a cut-off line or frame (still being written, or copied mid-write)")
-    if i.unparsed_lines:
-        notes.append(f"{i.unparsed_lines} line(s) could not be decoded and were skipped ({md_text(i.first_error)})")
-    if i.tasks_expected and i.task_end_events < i.tasks_expected:
-        notes.append(f"{i.tasks_expected - i.task_end_events} task end event(s) missing for finished stages")
-    return [f"- Log integrity: {n}" for n in notes]
+    return [f"- Log integrity: {md_text(n)}" for n in integrity_notes(app)]
 
 
 def _errors(report: Report) -> list[str]:
