@@ -35,8 +35,10 @@ def read_log(source: LogSource, debug: bool = False) -> Application | InputError
     except Exception as err:  # a reader bug must not lose the other logs
         if debug:
             traceback.print_exc()
-        return InputError(source=source.display,
-                          message=f"unexpected {type(err).__name__} while reading: {err} (rerun with --debug)")
+        return InputError(
+            source=source.display,
+            message=f"unexpected {type(err).__name__} while reading: {err} (rerun with --debug)",
+        )
 
 
 def _read_debug(source: LogSource) -> Application | InputError:
@@ -93,7 +95,7 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
     costs, findings = price_report(apps, run_rules(apps, rules_config), settings)
     findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
-        generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         applications=tuple(apps), findings=tuple(findings), errors=tuple(errors),
         costs=tuple(costs), catalog=settings.catalog, tool_version=__version__,
     )
@@ -112,7 +114,7 @@ def analyze_warehouse(histories: Sequence[WarehouseHistory], *, errors: Sequence
         findings += assign_warehouse_savings(run_warehouse_rules([history], rules_config), cost)
     findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
-        generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         applications=(), findings=tuple(findings), errors=tuple(errors), catalog=catalog,
         warehouses=tuple(histories), warehouse_costs=tuple(costs), show_sql_literals=show_sql_literals,
         tool_version=__version__,

@@ -95,7 +95,9 @@ def parse_catalog(data: dict[str, Any], origin: str) -> PriceCatalog:
             raise CatalogError(f"{origin}: give vcpu_hour and gib_hour, or a reference_node")
         vcpu, gib = split_node_price(_node(ref, origin), usd_per_dbu)
     nodes = {k: _node(v, origin) for k, v in (data.get("node_types") or {}).items()}
-    warehouse = data.get("warehouse") or ({} if data["name"] == "generic" else load_catalog("generic").warehouse)
+    warehouse = data.get("warehouse") or (
+        {} if data["name"] == "generic" else load_catalog("generic").warehouse
+    )
     discount = float(data.get("spot_discount", 0.0))
     if not 0 <= discount < 1:
         raise CatalogError(f"{origin}: spot_discount must be in [0, 1)")

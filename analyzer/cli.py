@@ -27,13 +27,15 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                      help="Write the report to FILE (atomically) instead of stdout."),
         click.option("--fail-on", type=click.Choice(["low", "medium", "high", "critical", "never"]),
-                     default="never", show_default=True, help="Exit 1 when a finding has at least this severity."),
+                     default="never", show_default=True,
+                     help="Exit 1 when a finding has at least this severity."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False),
                      help="Rule thresholds and suppressions (TOML). Default: ./deanalyze.toml when present."),
         click.option("--prices", default="generic", show_default=True,
                      help="Price catalog: generic, emr, dataproc, databricks, kubernetes, or a TOML file."),
         click.option("--plotlyjs", type=click.Choice(["inline", "cdn"]), default="inline", show_default=True,
-                     help="HTML only: inline plotly.js (offline, ~5 MB) or load it from its CDN (small file)."),
+                     help="HTML only: inline plotly.js (offline, ~5 MB) "
+                          "or load it from its CDN (small file)."),
         click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors."),
     ]
     for option in reversed(options):
@@ -73,14 +75,18 @@ def spark_logs(paths: tuple[str, ...], jobs: int, progress: bool | None, spot: b
 
 @main.command("bigquery")
 @click.option("--project", help="Project whose INFORMATION_SCHEMA.JOBS_BY_PROJECT is read (live).")
-@click.option("--region", default="us", show_default=True, help="Region qualifier, e.g. us, eu, us-central1.")
-@click.option("--days", type=click.IntRange(min=1, max=180), default=7, show_default=True, help="Window (live).")
+@click.option("--region", default="us", show_default=True,
+              help="Region qualifier, e.g. us, eu, us-central1.")
+@click.option("--days", type=click.IntRange(min=1, max=180), default=7, show_default=True,
+              help="Window (live).")
 @click.option("--by-organization", is_flag=True, help="Read JOBS_BY_ORGANIZATION instead (live).")
-@click.option("--jobs-file", type=click.Path(dir_okay=False), help="Exported JOBS rows: NDJSON, JSON, CSV, Parquet.")
+@click.option("--jobs-file", type=click.Path(dir_okay=False),
+              help="Exported JOBS rows: NDJSON, JSON, CSV, Parquet.")
 @click.option("--table-storage-file", type=click.Path(dir_okay=False), help="Exported TABLE_STORAGE rows.")
-@click.option("--edition", type=click.Choice(["standard", "enterprise", "enterprise_plus"]), default="standard",
-              show_default=True, help="Editions price used for slot-hours.")
-@click.option("--show-sql-literals", is_flag=True, help="Keep literals in SQL shown in reports (masked by default).")
+@click.option("--edition", type=click.Choice(["standard", "enterprise", "enterprise_plus"]),
+              default="standard", show_default=True, help="Editions price used for slot-hours.")
+@click.option("--show-sql-literals", is_flag=True,
+              help="Keep literals in SQL shown in reports (masked by default).")
 @report_options
 def bigquery(project: str | None, region: str, days: int, by_organization: bool, jobs_file: str | None,
              table_storage_file: str | None, edition: str, show_sql_literals: bool, **opts: Any) -> None:
@@ -98,11 +104,14 @@ def bigquery(project: str | None, region: str, days: int, by_organization: bool,
 @main.command("snowflake")
 @click.option("--connection", help="Named connection from the Snowflake connector's connections.toml (live).")
 @click.option("--live", is_flag=True, help="Connect with the SNOWFLAKE_* environment variables (live).")
-@click.option("--days", type=click.IntRange(min=1, max=365), default=7, show_default=True, help="Window (live).")
+@click.option("--days", type=click.IntRange(min=1, max=365), default=7, show_default=True,
+              help="Window (live).")
 @click.option("--query-history-file", type=click.Path(dir_okay=False),
               help="Exported QUERY_HISTORY rows: CSV (Snowsight), JSON, Parquet.")
-@click.option("--metering-file", type=click.Path(dir_okay=False), help="Exported WAREHOUSE_METERING_HISTORY rows.")
-@click.option("--show-sql-literals", is_flag=True, help="Keep literals in SQL shown in reports (masked by default).")
+@click.option("--metering-file", type=click.Path(dir_okay=False),
+              help="Exported WAREHOUSE_METERING_HISTORY rows.")
+@click.option("--show-sql-literals", is_flag=True,
+              help="Keep literals in SQL shown in reports (masked by default).")
 @report_options
 def snowflake(connection: str | None, live: bool, days: int, query_history_file: str | None,
               metering_file: str | None, show_sql_literals: bool, **opts: Any) -> None:
@@ -119,7 +128,10 @@ def snowflake(connection: str | None, live: bool, days: int, query_history_file:
 
 def _warehouse(read: Callable[[], Any], source: str, *, edition: str = "standard", show_sql_literals: bool,
                **opts: Any) -> None:
-    """Read one warehouse history (an unreadable input is a report error, not a traceback), analyse, finish."""
+    """Read one warehouse history, analyse, finish.
+
+    An unreadable input is a report error, not a traceback.
+    """
     from analyzer.api import analyze_warehouse
     from analyzer.model import InputError
     from connectors.warehouse_files import WarehouseInputError
@@ -131,8 +143,9 @@ def _warehouse(read: Callable[[], Any], source: str, *, edition: str = "standard
         histories.append(read())
     except WarehouseInputError as err:
         errors.append(InputError(source=source, message=str(err)))
-    report = analyze_warehouse(histories, errors=errors, rules_config=rules_config, catalog_name=opts["prices"],
-                               edition=edition, show_sql_literals=show_sql_literals)
+    report = analyze_warehouse(histories, errors=errors, rules_config=rules_config,
+                               catalog_name=opts["prices"], edition=edition,
+                               show_sql_literals=show_sql_literals)
     _finish(report, **opts)
 
 
@@ -173,7 +186,10 @@ def explain(rule_id: str, config_path: str | None) -> None:
         raise click.UsageError(f"unknown rule id {rule_id!r}; 'deanalyze rules' lists them")
     click.echo(f"{rule_id}\n{'=' * len(rule_id)}\n\n{rule.documentation()}\n\n## Options (current values)\n")
     for name, value, doc in config_fields(config.config_for(rule)):
-        shown = ", ".join(f"{k}={v:g}" for k, v in value.as_dict().items()) if isinstance(value, Thresholds) else value
+        if isinstance(value, Thresholds):
+            shown = ", ".join(f"{k}={v:g}" for k, v in value.as_dict().items())
+        else:
+            shown = value
         click.echo(f"- {name} = {shown}  ({doc})")
 
 

@@ -68,8 +68,8 @@ class Stage:
     """One attempt of one stage, with the History Server's status vocabulary.
 
     ``status`` is one of COMPLETE, FAILED, ACTIVE, PENDING, SKIPPED.
-    ``task_durations_ms`` keeps every ended task attempt's duration (failed ones too: they held a core) so rules
-    can simulate other cluster sizes without re-reading the log.
+    ``task_durations_ms`` keeps every ended task attempt's duration (failed ones too: they held a
+    core) so rules can simulate other cluster sizes without re-reading the log.
     """
 
     stage_id: int

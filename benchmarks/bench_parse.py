@@ -145,16 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("log", str(path), args.deanalyze),
         ("size", f"{size_mb:,.1f} MB", ""),
-        ("orjson loop (best of %d)" % len(orjson_times),
+        (f"orjson loop (best of {len(orjson_times)})",
          f"{best_orjson:.2f} s  ({size_mb / best_orjson:,.0f} MB/s)" if best_orjson else "skipped", ""),
-        ("deanalyze wall (best of %d)" % len(walls), f"{best_wall:.2f} s  ({size_mb / best_wall:,.0f} MB/s)",
+        (f"deanalyze wall (best of {len(walls)})", f"{best_wall:.2f} s  ({size_mb / best_wall:,.0f} MB/s)",
          "runs: " + " ".join(f"{w:.2f}" for w in walls)),
         ("ratio orjson/deanalyze", f"{ratio:.2f}" if ratio else "n/a",
          (f"target >= {RATIO_TARGET:.1f}: {mark(ratio >= RATIO_TARGET)}") if ratio else ""),
         ("deanalyze peak RSS (max)", f"{peak_rss:,.0f} MB",
          f"target < {RSS_TARGET_MB:.0f} MB (for a 1 GB log): {mark(peak_rss < RSS_TARGET_MB)}"
          + ("" if size_mb >= 900 else "  [log < 1 GB]")),
-        ("reported tasks", f"{tasks:,}", f"expected {tasks_expected:,}; events {events:,}; unparsed {unparsed}"),
+        ("reported tasks", f"{tasks:,}",
+         f"expected {tasks_expected:,}; events {events:,}; unparsed {unparsed}"),
         ("reported stages", f"{stages:,}", f"{stages_done:,} complete; jobs {jobs:,}"),
         ("load average", " ".join(f"{x:.2f}" for x in load), f"{os.cpu_count()} CPUs"),
     ]

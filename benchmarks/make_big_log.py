@@ -203,7 +203,9 @@ class Seed:
             lines[-1] += b"\n"
         names = [event_name(line) for line in lines]
         if names.count(EV_APP_START) != 1 or names.count(EV_APP_END) != 1:
-            raise SystemExit("make_big_log: the seed needs exactly one ApplicationStart and one ApplicationEnd")
+            raise SystemExit(
+                "make_big_log: the seed needs exactly one ApplicationStart and one ApplicationEnd"
+            )
         first_body = next(i for i, n in enumerate(names) if n in (EV_JOB_START, EV_SQL_START))
         app_end = names.index(EV_APP_END)
         if app_end != len(lines) - 1:
@@ -216,7 +218,7 @@ class Seed:
         self.segments: list[list[bytes]] = []
         open_jobs = open_sql = 0
         current: list[bytes] = []
-        for line, name in zip(body, body_names):
+        for line, name in zip(body, body_names, strict=True):
             current.append(line)
             if name == EV_JOB_START:
                 open_jobs += 1
@@ -237,7 +239,9 @@ class Seed:
         # Offsets for one copy: one past every id the seed uses, and its time span.
         text = b"".join(body)
         self.job_span = _max_int(rb'"Job ID":(\d+)', text) + 1
-        self.stage_span = max(_max_int(rb'"Stage ID":(\d+)', text), _max_list(rb'"Stage IDs":\[([\d,]*)\]', text)) + 1
+        self.stage_span = max(
+            _max_int(rb'"Stage ID":(\d+)', text), _max_list(rb'"Stage IDs":\[([\d,]*)\]', text)
+        ) + 1
         self.task_span = _max_int(rb'"Task ID":(\d+)', text) + 1
         self.rdd_span = _max_int(rb'"RDD ID":(\d+)', text) + 1
         self.exec_span = _max_int(rb'"executionId":(\d+)', text) + 1
@@ -433,9 +437,11 @@ def main(argv: list[str] | None = None) -> int:
                          "real seed is smaller (default 300)")
     ap.add_argument("--force", action="store_true", help="rebuild the output even if it exists")
     ap.add_argument("--seed", type=Path, default=DEFAULT_SEED,
-                    help=f"the real Spark log to start from; made by running Spark if missing (default {DEFAULT_SEED})")
+                    help="the real Spark log to start from; made by running Spark if missing "
+                         f"(default {DEFAULT_SEED})")
     ap.add_argument("--fresh-seed", action="store_true", help="re-run the Spark job even if the seed exists")
-    ap.add_argument("--tasks", type=int, default=40000, help="tasks the real Spark job aims for (default 40000)")
+    ap.add_argument("--tasks", type=int, default=40000,
+                    help="tasks the real Spark job aims for (default 40000)")
     ap.add_argument("--budget-s", type=float, default=150.0,
                     help="stop starting new query rounds after this many seconds (default 150)")
     ap.add_argument("--partitions", type=int, default=2000,

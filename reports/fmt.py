@@ -39,14 +39,14 @@ def fmt_time_ms(epoch_ms: int | None) -> str:
     """Epoch milliseconds as ``2021-05-25 15:19:35 UTC``."""
     if epoch_ms is None:
         return "-"
-    return dt.datetime.fromtimestamp(epoch_ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.fromtimestamp(epoch_ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def iso_time_ms(epoch_ms: int | None) -> str | None:
     """Epoch milliseconds as ISO-8601 UTC with milliseconds (JSON output)."""
     if epoch_ms is None:
         return None
-    stamp = dt.datetime.fromtimestamp(epoch_ms / 1000, dt.timezone.utc)
+    stamp = dt.datetime.fromtimestamp(epoch_ms / 1000, dt.UTC)
     return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -44,19 +44,20 @@ def methodology_lines(report: Report) -> list[str]:
         "logs and equals what Spark's History Server reports for them; sums include failed attempts.",
         f"- {prices} Override with `--prices FILE` (TOML with `as_of` and `source`); `--spot` applies the "
         "catalog's spot discount to executors.",
-        "- **Cost of a run** = executor lifetimes x (cores x vCPU price + container memory x GiB price) + the "
-        "driver's; container memory = heap + overhead (max(384 MiB, 10 %)) + PySpark memory. Local-mode runs "
-        "are priced as one machine with the driver's cores.",
-        "- **Waste ledger**: executor core-hours are split, without overlap, into useful task time, failed or "
-        "retried work, driver-only time (executors held while no job runs), skew tail and other idle cores; "
-        "the driver is its own bucket. Each finding's saving comes from one bucket and is scaled down if the "
-        "findings of a bucket would exceed it, so savings never add up to more than the bill.",
+        "- **Cost of a run** = executor lifetimes x (cores x vCPU price + container memory x GiB price) "
+        "+ the driver's; container memory = heap + overhead (max(384 MiB, 10 %)) + PySpark memory. "
+        "Local-mode runs are priced as one machine with the driver's cores.",
+        "- **Waste ledger**: executor core-hours are split, without overlap, into useful task time, "
+        "failed or retried work, driver-only time (executors held while no job runs), skew tail and "
+        "other idle cores; the driver is its own bucket. Each finding's saving comes from one bucket and "
+        "is scaled down if the findings of a bucket would exceed it, so savings never add up to more "
+        "than the bill.",
         "- **Estimated**: avoidable core-hours are each rule's estimate (see `deanalyze explain RULE_ID`); "
         "treat savings as an order of magnitude to prioritise work, not as a quote.",
         "- **Monthly projection**: `--runs-per-month`, or inferred from several runs of the same application "
         "name analysed together.",
-        "- **Confidence**: incomplete or truncated logs, undecodable lines and missing task events are listed "
-        "under each application; their figures cover only what was logged.",
+        "- **Confidence**: incomplete or truncated logs, undecodable lines and missing task events are "
+        "listed under each application; their figures cover only what was logged.",
     ]
 
 
@@ -68,9 +69,10 @@ def _warehouse_lines(report: Report) -> list[str]:
     users = len({q.user for h in report.warehouses for q in h.queries if q.user})
     shown = ("shown as written, literals included (`--show-sql-literals`)" if report.show_sql_literals else
              "shown with every literal replaced by `?` (`customer_id = ?`); `--show-sql-literals` opts out")
-    return [f"- **Warehouse history**: {queries:,} queries by {users} user(s), with their SQL text. SQL in this "
-            f"report is {shown}. User names and full query texts stay out of the report; warehouse credentials "
-            "are never read into it (connections use the connector's own configuration)."]
+    return [f"- **Warehouse history**: {queries:,} queries by {users} user(s), with their SQL text. "
+            f"SQL in this report is {shown}. User names and full query texts stay out of the report; "
+            "warehouse credentials are never read into it (connections use the connector's own "
+            "configuration)."]
 
 
 def integrity_notes(app: Application) -> list[str]:

@@ -13,8 +13,7 @@ from analyzer.cost import BUCKETS, AppCost
 from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
 from reports.evidence import display_evidence, period_label
-from reports.fmt import vendor_name
-from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd
+from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.html_page import esc, inline_markdown
 from reports.markdown_report import TOP_ACTIONS, TOP_STAGES
@@ -66,8 +65,8 @@ def summary(report: Report) -> str:
     if not actions:
         return html + '<p class="muted">No rule found anything worth changing.</p>'
     items = "".join(f"<li><strong>{esc(f.title)}</strong> \u2014 saves "
-                    f"{esc(fmt_usd(f.estimated_savings_usd))} {esc(period_label(f))} (<code>{esc(f.rule_id)}</code>, "
-                    f"{esc(f.subject_label())})</li>"
+                    f"{esc(fmt_usd(f.estimated_savings_usd))} {esc(period_label(f))} "
+                    f"(<code>{esc(f.rule_id)}</code>, {esc(f.subject_label())})</li>"
                     for f in actions)
     return html + f'<h3>Top actions</h3><ol class="actions">{items}</ol>'
 
@@ -138,7 +137,8 @@ def warehouse_tables(report: Report) -> str:
     for h, c in zip(report.warehouses, report.warehouse_costs, strict=True):
         headers = [("Warehouse / project", "text"), ("Kind", "text"), ("Queries", "num"), ("Cost", "num"),
                    ("Credits", "num"), ("Idle cost", "num"), ("TiB billed", "num"), ("Slot-hours", "num")]
-        rows = ["<tr>" + _td(esc(t.name)) + _td(esc(t.kind)) + _td(f"{t.query_count:,}", t.query_count, num=True)
+        rows = ["<tr>" + _td(esc(t.name)) + _td(esc(t.kind))
+                + _td(f"{t.query_count:,}", t.query_count, num=True)
                 + _td(esc(fmt_usd(t.usd)), t.usd, num=True) + _td(f"{t.compute_credits:,.2f}", num=True)
                 + _td(esc(fmt_usd(t.idle_usd)), t.idle_usd, num=True) + _td(f"{t.tib_billed:,.3f}", num=True)
                 + _td(f"{t.slot_hours:,.1f}", num=True) + "</tr>"

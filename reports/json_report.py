@@ -14,8 +14,8 @@ import orjson
 from analyzer.catalog import PriceCatalog
 from analyzer.cost import AppCost
 from analyzer.model import Application, Executor, Job, Quantiles, SqlExecution, Stage, WarehouseHistory
-from analyzer.warehouse_cost import WarehouseCost
 from analyzer.report import Finding, Report
+from analyzer.warehouse_cost import WarehouseCost
 from reports.fmt import iso_time_ms
 from reports.renderer import Renderer
 
@@ -26,6 +26,7 @@ class JsonRenderer(Renderer):
     media_type = "application/json"
 
     def render(self, report: Report) -> bytes:
+        """The report as indented JSON, newline-terminated."""
         return orjson.dumps(report_document(report), option=orjson.OPT_INDENT_2) + b"\n"
 
 

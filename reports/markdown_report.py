@@ -13,8 +13,8 @@ import re
 from analyzer.cost import AppCost
 from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
-from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.evidence import display_evidence, period_label
+from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.renderer import Renderer
 
@@ -29,6 +29,7 @@ class MarkdownRenderer(Renderer):
     media_type = "text/markdown"
 
     def render(self, report: Report) -> bytes:
+        """The report as one Markdown document."""
         lines = ["# deanalyze report", "",
                  f"Generated {report.generated_at} by deanalyze {report.tool_version}.", ""]
         lines += _summary(report)
@@ -66,13 +67,16 @@ def _summary(report: Report) -> list[str]:
         read.append(f"**{len(h.queries):,} {vendor_name(h.vendor)} queries** from `{md_text(h.source)}`"
                     f" ({fmt_time_ms(h.window_start_ms)} to {fmt_time_ms(h.window_end_ms)})")
     out = ["## Executive summary", "",
-           f"- Read {', '.join(read)}{f'; {len(report.errors)} input(s) unreadable' if report.errors else ''}.",
+           f"- Read {', '.join(read)}"
+           f"{f'; {len(report.errors)} input(s) unreadable' if report.errors else ''}.",
            f"- **Total cost: {fmt_usd(total)}** for what was read"
-           + (f"; {fmt_usd(sum(monthly))} a month for the applications whose frequency is known." if monthly else "."),
+           + (f"; {fmt_usd(sum(monthly))} a month for the applications whose frequency is known."
+              if monthly else "."),
            f"- **Potential savings: {fmt_usd(savings)}** ({savings / total:.0%} of the bill) "
            f"from {len(report.findings)} finding(s)." if total else "- No cost could be computed.",
            ]
-    actions = [f for f in report.findings if f.estimated_savings_usd > 0][:TOP_ACTIONS] or report.findings[:TOP_ACTIONS]
+    actions = ([f for f in report.findings if f.estimated_savings_usd > 0][:TOP_ACTIONS]
+               or report.findings[:TOP_ACTIONS])
     if actions:
         out += ["", "Top actions:", ""]
         out += [f"{i}. {md_text(f.title)} — saves {fmt_usd(f.estimated_savings_usd)} {period_label(f)} "
@@ -127,8 +131,8 @@ def _warehouse_tables(report: Report) -> list[str]:
     out: list[str] = []
     for h, c in zip(report.warehouses, report.warehouse_costs, strict=True):
         out += [f"## {vendor_name(h.vendor)} cost: `{md_text(h.source)}`", "",
-                "| warehouse / project | kind | queries | cost | credits | idle credits | idle cost | TiB billed |"
-                " slot-hours |", "|---|---|---|---|---|---|---|---|---|"]
+                "| warehouse / project | kind | queries | cost | credits | idle credits | idle cost |"
+                " TiB billed | slot-hours |", "|---|---|---|---|---|---|---|---|---|"]
         for t in sorted(c.warehouses.values(), key=lambda t: -t.usd):
             idle = "-" if t.idle_credits is None else f"{t.idle_credits:,.2f}"
             out.append(f"| {md_text(t.name)} | {t.kind} | {t.query_count:,} | {fmt_usd(t.usd)} | "
@@ -136,8 +140,8 @@ def _warehouse_tables(report: Report) -> list[str]:
                        f"{t.slot_hours:,.1f} |")
         if c.projects:
             out += ["", "| project | jobs | on-demand | editions | paid |", "|---|---|---|---|---|"]
-            out += [f"| {md_text(p.project)} | {p.jobs:,} | {fmt_usd(p.on_demand_usd)} | {fmt_usd(p.editions_usd)} | "
-                    f"{fmt_usd(p.actual_usd)} |" for p in c.projects.values()]
+            out += [f"| {md_text(p.project)} | {p.jobs:,} | {fmt_usd(p.on_demand_usd)} | "
+                    f"{fmt_usd(p.editions_usd)} | {fmt_usd(p.actual_usd)} |" for p in c.projects.values()]
         out += [*(f"- {md_text(n)}" for n in c.notes), ""]
     return out
 
@@ -146,13 +150,15 @@ def _cost_row(c: AppCost) -> str:
     ledger = c.ledger_usd
     runs = "-" if c.runs_per_month is None else f"{c.runs_per_month:.1f}"
     cells = [ledger[b] for b in ("useful", "failed_work", "driver_only", "skew_tail", "idle_cores", "driver")]
-    return (f"| {md_text(c.app_name)} (`{md_text(_app_key(c.app_id, c.attempt_id))}`) | {fmt_usd(c.total_usd)} | "
-            f"{runs} | {fmt_usd(c.monthly_usd)} | " + " | ".join(fmt_usd(v) for v in cells)
+    return (f"| {md_text(c.app_name)} (`{md_text(_app_key(c.app_id, c.attempt_id))}`) | "
+            f"{fmt_usd(c.total_usd)} | {runs} | {fmt_usd(c.monthly_usd)} | "
+            + " | ".join(fmt_usd(v) for v in cells)
             + f" | {fmt_usd(c.savings_usd)} |")
 
 
 def _application(app: Application) -> list[str]:
-    out = [f"## {md_text(app.name) or md_text(app.app_id)} (`{md_text(_app_key(app.app_id, app.attempt_id))}`)", "",
+    out = [f"## {md_text(app.name) or md_text(app.app_id)} "
+           f"(`{md_text(_app_key(app.app_id, app.attempt_id))}`)", "",
            f"- Source: `{md_text(app.source)}`",
            f"- Spark {md_text(app.spark_version or '?')}, master `{md_text(app.master or '?')}`, "
            f"started {fmt_time_ms(app.start_time_ms)}, ran {fmt_duration_ms(app.duration_ms)}"

@@ -40,7 +40,9 @@ class Thresholds:
         levels = [self.low, self.medium, self.high, self.critical]
         ordered = levels == sorted(levels) if self.ascending else levels == sorted(levels, reverse=True)
         if not ordered:
-            raise ValueError(f"thresholds must be {'ascending' if self.ascending else 'descending'}: {levels}")
+            raise ValueError(
+                f"thresholds must be {'ascending' if self.ascending else 'descending'}: {levels}"
+            )
 
     def severity(self, value: float) -> str | None:
         """The highest level ``value`` reaches, or None when it reaches none."""
@@ -130,7 +132,9 @@ def run_rules(apps: Iterable[Application], config: EngineConfig | None = None) -
     return _run(apps, "spark", config, lambda app: app.name)
 
 
-def run_warehouse_rules(histories: Iterable[WarehouseHistory], config: EngineConfig | None = None) -> list[Finding]:
+def run_warehouse_rules(
+    histories: Iterable[WarehouseHistory], config: EngineConfig | None = None
+) -> list[Finding]:
     """Run every warehouse rule over every query history (suppression patterns match the source)."""
     return _run(histories, "warehouse", config, lambda history: history.source)
 

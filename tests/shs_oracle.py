@@ -29,7 +29,8 @@ STAGE_FIELDS = {
     "shuffleReadBytes": "metrics.shuffle_read_bytes", "shuffleReadRecords": "metrics.shuffle_read_records",
     "shuffleRemoteBytesRead": "metrics.shuffle_remote_bytes_read",
     "shuffleFetchWaitTime": "metrics.shuffle_fetch_wait_time_ms",
-    "shuffleWriteBytes": "metrics.shuffle_write_bytes", "shuffleWriteRecords": "metrics.shuffle_write_records",
+    "shuffleWriteBytes": "metrics.shuffle_write_bytes",
+    "shuffleWriteRecords": "metrics.shuffle_write_records",
     "shuffleWriteTime": "metrics.shuffle_write_time_ns",
     "memoryBytesSpilled": "metrics.memory_bytes_spilled", "diskBytesSpilled": "metrics.disk_bytes_spilled",
     "submissionTime": "submission_time_ms", "completionTime": "completion_time_ms",
@@ -116,13 +117,16 @@ def compare(app: Application, answer: dict[str, Any]) -> list[str]:
                 expected = summary.get(".".join(shs_path))
                 got = _as_list(getattr(stage.tasks, attr))
                 if expected and expected != got:
-                    problems.append(f"stage {key} taskSummary {'.'.join(shs_path)}: shs={expected} mine={got}")
+                    problems.append(
+                        f"stage {key} taskSummary {'.'.join(shs_path)}: shs={expected} mine={got}"
+                    )
     problems += _compare_app(app, answer["application"])
     return problems
 
 
 def _compare_app(app: Application, expected: dict[str, Any]) -> list[str]:
-    attempts = [a for a in expected["attempts"] if a.get("attemptId") == app.attempt_id] or expected["attempts"]
+    attempts = ([a for a in expected["attempts"] if a.get("attemptId") == app.attempt_id]
+                or expected["attempts"])
     a = attempts[0]
     problems = []
     if expected["id"] != app.app_id:

@@ -72,7 +72,9 @@ def test_output_file_is_written_atomically(tmp_path: Path) -> None:
 
 def test_hostile_app_name_is_escaped_in_html_and_markdown(tmp_path: Path) -> None:
     log = tmp_path / "local-1"
-    log.write_text(SAMPLE.read_text().replace('"App Name":"Spark shell"', '"App Name":"<script>alert(1)</script>|x"'))
+    log.write_text(
+        SAMPLE.read_text().replace('"App Name":"Spark shell"', '"App Name":"<script>alert(1)</script>|x"')
+    )
     _, html, _ = run("spark-logs", str(log), "--format", "html")
     _, md, _ = run("spark-logs", str(log))
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -53,8 +53,9 @@ def test_container_memory_includes_overhead() -> None:
 
 
 def test_bill_of_a_run_and_its_ledger() -> None:
-    catalog = parse_catalog({"name": "t", "as_of": "2026", "source": "test", "vcpu_hour": 0.04, "gib_hour": 0.005},
-                            "t")
+    catalog = parse_catalog(
+        {"name": "t", "as_of": "2026", "source": "test", "vcpu_hour": 0.04, "gib_hour": 0.005}, "t"
+    )
     cost = price_application(app(), CostSettings(catalog=catalog))
     # executors: 4 cores x 2 h + 4 cores x 1 h = 12 core-hours; memory 8.8 GiB per 4 cores
     per_core_hour = 0.04 + 8.8 / 4 * 0.005
@@ -69,8 +70,8 @@ def test_bill_of_a_run_and_its_ledger() -> None:
 
 
 def test_spot_discount_applies_to_executors_only() -> None:
-    catalog = parse_catalog({"name": "t", "as_of": "2026", "source": "s", "vcpu_hour": 0.04, "gib_hour": 0.005,
-                             "spot_discount": 0.6}, "t")
+    catalog = parse_catalog({"name": "t", "as_of": "2026", "source": "s", "vcpu_hour": 0.04,
+                             "gib_hour": 0.005, "spot_discount": 0.6}, "t")
     on_demand = price_application(app(), CostSettings(catalog=catalog))
     spot = price_application(app(), CostSettings(catalog=catalog, spot=True))
     assert spot.executor_usd == pytest.approx(on_demand.executor_usd * 0.4)
@@ -85,8 +86,9 @@ def test_savings_are_capped_by_their_bucket() -> None:
                       avoidable_core_hours=0.5)]
     costs, priced = price_report([app()], greedy, CostSettings(catalog=catalog))
     by_rule = {f.rule_id: f for f in priced}
-    assert by_rule["spark.driver-bound"].estimated_savings_usd == pytest.approx(costs[0].ledger_usd["driver_only"],
-                                                                                abs=1e-4)
+    assert by_rule["spark.driver-bound"].estimated_savings_usd == pytest.approx(
+        costs[0].ledger_usd["driver_only"], abs=1e-4
+    )
     assert by_rule["spark.spill"].estimated_savings_usd == 0  # no useful task time in this toy run
     assert costs[0].savings_usd <= costs[0].total_usd
 

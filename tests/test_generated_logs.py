@@ -32,8 +32,10 @@ def read_variant(folder: Path) -> Application:
 
 def shape(app: Application) -> list[tuple]:
     """Stage figures that do not depend on timing (stage ids may be assigned in another order)."""
-    return sorted((s.status, s.num_tasks, s.num_complete_tasks, s.metrics.output_records, s.metrics.input_records)
-                  for s in app.stages)
+    return sorted(
+        (s.status, s.num_tasks, s.num_complete_tasks, s.metrics.output_records, s.metrics.input_records)
+        for s in app.stages
+    )
 
 
 @pytest.mark.parametrize("entry", LOGS, ids=lambda e: e["variant"])

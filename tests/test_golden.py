@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -44,7 +43,9 @@ def test_report_matches_golden_file(sample_report, fmt: str, name: str) -> None:
     if UPDATE:
         path.write_text(rendered)
     assert path.exists(), f"{name} missing; create it with DEANALYZE_UPDATE_GOLDEN=1"
-    assert rendered == path.read_text(), f"{name} changed; regenerate with DEANALYZE_UPDATE_GOLDEN=1 if intended"
+    assert rendered == path.read_text(), (
+        f"{name} changed; regenerate with DEANALYZE_UPDATE_GOLDEN=1 if intended"
+    )
 
 
 def test_golden_json_follows_the_schema(report_schema: dict) -> None:

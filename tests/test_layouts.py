@@ -20,7 +20,8 @@ def read(path: Path) -> Application | InputError:
 
 
 def figures(app: Application) -> list[tuple]:
-    return [(s.stage_id, s.attempt_id, s.status, s.num_complete_tasks, s.metrics, s.tasks) for s in app.stages]
+    return [(s.stage_id, s.attempt_id, s.status, s.num_complete_tasks, s.metrics, s.tasks)
+            for s in app.stages]
 
 
 def test_rolling_and_databricks_layouts_of_one_run_agree() -> None:
@@ -134,7 +135,9 @@ def test_parallel_parse_gives_the_same_result() -> None:
 
 def test_secrets_in_properties_are_redacted(tmp_path: Path) -> None:
     src = (EVENTS / "apache-spark/spark-events/local-1430917381534").read_text()
-    src = src.replace('"Spark Properties":{', '"Spark Properties":{"spark.hadoop.fs.s3a.secret.key":"AKIAXYZ",', 1)
+    src = src.replace(
+        '"Spark Properties":{', '"Spark Properties":{"spark.hadoop.fs.s3a.secret.key":"AKIAXYZ",', 1
+    )
     (tmp_path / "local-1").write_text(src)
     app = read(tmp_path / "local-1")
     assert isinstance(app, Application)

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from analyzer import timeline as tl
 from analyzer.api import analyze_spark_logs, find_logs, read_logs
 from analyzer.model import Application, Executor, Job, Stage, StageMetrics, TaskDistributions
 from analyzer.report import Finding
 from rules.config import parse_config
 from rules.engine import load_builtin_rules
-from analyzer import timeline as tl
 from rules.spark import driver_bound as db
 from rules.spark import oversized_cluster as oc
 from rules.spark._simulate import (

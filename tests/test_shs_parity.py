@@ -49,7 +49,8 @@ def test_whole_corpus_matches_history_server(shared_events: Path) -> None:
     for rel, answer_dir in sorted(index.items()):
         if answer_dir is None:
             continue
-        problems = compare(read_one(shared_events / rel), compact_answer(shared_events / "shs-4.3" / answer_dir))
+        problems = compare(read_one(shared_events / rel),
+                           compact_answer(shared_events / "shs-4.3" / answer_dir))
         checked += 1
         if problems:
             failures[rel] = problems[:5]

@@ -62,6 +62,7 @@ class AppBuilder:
 
     # -- tasks ---------------------------------------------------------------------
     def on_task_start(self, e: ev.TaskStart) -> None:
+        """Mark the task live and count it active on its stage, whose first launch time it may set."""
         if e.info is None:
             return
         self.live_tasks.add(e.info.task_id)
@@ -73,6 +74,7 @@ class AppBuilder:
                 stage.first_launch = launch
 
     def on_task_end(self, e: ev.TaskEnd) -> None:
+        """Count the end on its stage; only tasks seen starting add metrics, as in the History Server."""
         self.task_ends += 1
         if e.info is None:
             return
@@ -100,6 +102,7 @@ class AppBuilder:
         return stage
 
     def on_stage_submitted(self, e: ev.StageSubmitted) -> None:
+        """Make the stage ACTIVE and link it to every known job that lists it."""
         stage = self._stage(e.info, "ACTIVE")
         stage.status = "ACTIVE"
         stage.update_info(e.info)
@@ -108,6 +111,7 @@ class AppBuilder:
                 stage.job_ids.append(job["job_id"])
 
     def on_stage_completed(self, e: ev.StageCompleted) -> None:
+        """Settle the stage's final status; it stays live until its last running task ends."""
         info = e.info
         self.sql.record_accumulables(info.accumulables)
         stage = self.live_stages.get((info.stage_id, info.attempt_id))
@@ -124,6 +128,7 @@ class AppBuilder:
             self.live_stages.pop((info.stage_id, info.attempt_id), None)
 
     def on_job_start(self, e: ev.JobStart) -> None:
+        """Record the job, register its announced stages as PENDING and link it to its SQL execution."""
         props = e.properties or {}
         exec_id = props.get("spark.sql.execution.id")
         stage_ids = list(e.stage_ids) or [s.stage_id for s in e.stage_infos]
@@ -141,6 +146,7 @@ class AppBuilder:
         self.sql.link_job(_to_int(exec_id), e.job_id)
 
     def on_job_end(self, e: ev.JobEnd) -> None:
+        """Close the job; its stages still PENDING were never run, so they become SKIPPED."""
         job = self.jobs.get(e.job_id)
         if job is None:
             return
@@ -157,16 +163,20 @@ class AppBuilder:
 
     # -- application and executors ------------------------------------------------
     def on_app_start(self, e: ev.ApplicationStart) -> None:
+        """Keep the first ApplicationStart; a repeated one must not reset the app's identity."""
         if self.start is None:
             self.start = e
 
     def on_app_end(self, e: ev.Timestamped) -> None:
+        """Note the end time; an app without one is reported as in progress."""
         self.end_time = e.timestamp
 
     def on_log_start(self, e: ev.LogStart) -> None:
+        """Take the Spark version that wrote the log."""
         self.spark_version = e.spark_version or self.spark_version
 
     def on_environment(self, e: ev.EnvironmentUpdate) -> None:
+        """Keep the Spark properties, with secret-looking values redacted before they reach a report."""
         props = e.spark_properties
         if isinstance(props, list):  # some writers emit [[key, value], ...]
             props = {str(p[0]): p[1] for p in props if isinstance(p, list) and len(p) == 2}
@@ -174,15 +184,18 @@ class AppBuilder:
             self.properties.update({str(k): redact(str(k), str(v)) for k, v in props.items()})
 
     def on_executor_added(self, e: ev.ExecutorAdded) -> None:
+        """Record the executor's host, cores and start time, which bound the core time it is billed for."""
         ex = self.executors.setdefault(e.executor_id, {"executor_id": e.executor_id})
         ex.update(host=e.info.host, total_cores=e.info.total_cores, add_time_ms=e.timestamp,
                   resource_profile_id=e.info.resource_profile_id)
 
     def on_executor_removed(self, e: ev.ExecutorRemoved) -> None:
+        """Record when and why the executor left; its billed time ends there."""
         ex = self.executors.setdefault(e.executor_id, {"executor_id": e.executor_id})
         ex.update(remove_time_ms=e.timestamp, remove_reason=e.reason)
 
     def on_block_manager_added(self, e: ev.BlockManagerAdded) -> None:
+        """Take the storage memory, and host and start time when ExecutorAdded has not given them."""
         exec_id = e.block_manager.executor_id
         ex = self.executors.setdefault(exec_id, {"executor_id": exec_id})
         ex.setdefault("host", e.block_manager.host)

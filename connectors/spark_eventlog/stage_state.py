@@ -106,9 +106,9 @@ class StageState:
         """
         for rows in (self.ok_rows, self.other_rows):
             if rows:
-                self.sums = [a + b for a, b in zip(self.sums, map(sum, zip(*rows)), strict=True)]
+                self.sums = [a + b for a, b in zip(self.sums, map(sum, zip(*rows, strict=True)), strict=True)]
         if self.ok_rows:
-            columns = list(zip(*self.ok_rows))
+            columns = list(zip(*self.ok_rows, strict=True))
             for dist, index in zip(self.dists, _DIST_INDEX, strict=True):
                 dist.extend(columns[index])
         self.ok_rows = []

@@ -23,24 +23,30 @@ class Storage:
     """The few file-system operations discovery and reading need."""
 
     def normalize(self, path: str) -> str:
+        """``path`` as ``open()`` takes it: a ``file://`` prefix is dropped."""
         return path[len("file://"):] if path.startswith("file://") else path
 
     def exists(self, path: str) -> bool:
+        """Whether ``path`` is an existing file or folder."""
         return os.path.exists(path)
 
     def isdir(self, path: str) -> bool:
+        """Whether ``path`` is a folder: a rolling-log directory, or one to search for logs."""
         return os.path.isdir(path)
 
     def listdir(self, path: str) -> list[str]:
+        """The entry names in folder ``path``; an unreadable folder is an ``EventLogError``."""
         try:
             return os.listdir(path)
         except OSError as err:
             raise EventLogError(f"cannot list folder: {err.strerror}", path) from None
 
     def join(self, path: str, name: str) -> str:
+        """The path of ``name`` inside folder ``path``."""
         return os.path.join(path, name)
 
     def open(self, path: str) -> BinaryIO:
+        """``path`` opened unbuffered (the reader adds its own large buffer); the caller closes it."""
         try:
             return open(path, "rb", buffering=0)  # noqa: SIM115 - caller closes
         except OSError as err:
@@ -65,6 +71,7 @@ class FsspecStorage(Storage):
         self.protocol = protocol
 
     def normalize(self, path: str) -> str:
+        """``path`` without a trailing slash, so joined child paths have exactly one."""
         return path.rstrip("/") if not path.endswith("://") else path
 
     def _call(self, path: str, fn: Any, *args: Any) -> Any:
@@ -79,19 +86,24 @@ class FsspecStorage(Storage):
         return self.fs._strip_protocol(path)
 
     def exists(self, path: str) -> bool:
+        """Whether the object or prefix exists; backend errors become ``EventLogError``."""
         return bool(self._call(path, self.fs.exists))
 
     def isdir(self, path: str) -> bool:
+        """Whether ``path`` is a folder (a prefix, on object stores)."""
         return bool(self._call(path, self.fs.isdir))
 
     def listdir(self, path: str) -> list[str]:
+        """The entry names under ``path`` (fsspec lists full paths; only the last part is kept)."""
         entries = self._call(path, self.fs.ls, False)
         return [str(e).rstrip("/").rsplit("/", 1)[-1] for e in entries]
 
     def join(self, path: str, name: str) -> str:
+        """The URL of ``name`` under ``path``; URLs always use ``/``."""
         return f"{path.rstrip('/')}/{name}"
 
     def open(self, path: str) -> BinaryIO:
+        """``path`` opened through fsspec, which buffers itself; the caller closes it."""
         return self._call(path, self.fs.open, "rb")  # type: ignore[no-any-return]
 
 

@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from analyzer import timeline as tl
 from analyzer.model import Application
 from analyzer.report import Finding
 from rules.engine import Rule, Thresholds, option, register
-from analyzer import timeline as tl
 from rules.spark.common import core_hours, subject
 
 MIN_IDLE_TIMEOUT_S = 10

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from analyzer import timeline as tl
 from analyzer.model import Application
 from analyzer.report import Finding
 from rules.engine import Rule, Thresholds, option, register
-from analyzer import timeline as tl
 from rules.spark._simulate import (
     Calibration,
     SimStage,

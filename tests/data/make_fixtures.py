@@ -61,7 +61,7 @@ def main(shared: Path) -> None:
         else:
             shutil.copy2(src, dst)
         chosen.update({k: v for k, v in index.items() if k == rel or k.startswith(rel + "/")})
-    for rel, answer in chosen.items():
+    for answer in chosen.values():
         if answer is not None:
             doc = compact_answer(shared / "shs-4.3" / answer)
             (out_answers / f"{answer}.json").write_text(json.dumps(doc, indent=1, sort_keys=True))
