@@ -142,7 +142,7 @@ def _warehouse(read: Callable[[], Any], source: str, *, edition: str = "standard
     try:
         histories.append(read())
     except WarehouseInputError as err:
-        errors.append(InputError(source=source, message=str(err)))
+        errors.append(InputError(source=err.source or source, message=err.message))
     report = analyze_warehouse(histories, errors=errors, rules_config=rules_config,
                                catalog_name=opts["prices"], edition=edition,
                                show_sql_literals=show_sql_literals)

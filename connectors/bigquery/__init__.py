@@ -1,0 +1,18 @@
+"""BigQuery job history → ``analyzer.model.WarehouseHistory``.
+
+Normalization (the same for files and live reads): ``bytes_billed`` =
+total_bytes_billed, ``bytes_scanned`` = total_bytes_processed, ``slot_ms`` =
+total_slot_ms, ``parent_id`` = parent_job_id, ``warehouse`` = reservation_id (None
+on-demand), ``user`` = user_email, ``project`` = project_id, ``query_hash`` =
+query_info.query_hashes.normalized_literals, ``status`` ∈ SUCCESS / FAILED /
+CANCELLED (error_result.reason 'stopped') / RUNNING / QUEUED (PENDING),
+``start_time_ms`` = start_time (creation_time while pending), ``total_elapsed_ms`` =
+end_time − creation_time, ``execution_ms`` = end_time − start_time, referenced
+tables as "project.dataset.table".
+"""
+
+from connectors.bigquery.export import read_bigquery_export
+from connectors.bigquery.live import read_bigquery_live
+from connectors.warehouse_files import WarehouseInputError
+
+__all__ = ["WarehouseInputError", "read_bigquery_export", "read_bigquery_live"]

@@ -1,0 +1,45 @@
+"""BigQuery history from export files: JOBS rows and, optionally, TABLE_STORAGE rows.
+
+Files are what ``bq query --format=json`` (a JSON array, every value a string,
+timestamps as epoch seconds), a console download (CSV with nested fields as JSON
+text, or newline-delimited JSON) or an export to Parquet give for a plain
+``SELECT * FROM `region-REGION`.INFORMATION_SCHEMA.JOBS`` over the window.
+"""
+
+from __future__ import annotations
+
+from analyzer.model import TableStorage, WarehouseHistory
+from connectors.bigquery.normalize import (
+    JOBS_COLUMNS,
+    JOBS_NUMERIC,
+    JOBS_REQUIRED,
+    STORAGE_COLUMNS,
+    STORAGE_NUMERIC,
+    STORAGE_REQUIRED,
+    VENDOR,
+    jobs_to_records,
+    storage_to_tables,
+)
+from connectors.warehouse_files import read_export, time_span
+
+
+def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) -> WarehouseHistory:
+    """Read an INFORMATION_SCHEMA.JOBS export (and a TABLE_STORAGE export) from files.
+
+    Raises:
+        WarehouseInputError: a file is missing, empty, unparsable or lacks a required column.
+    """
+    queries = jobs_to_records(read_export(jobs_file, JOBS_COLUMNS, JOBS_REQUIRED, JOBS_NUMERIC), jobs_file)
+    tables: tuple[TableStorage, ...] = ()
+    if table_storage_file:
+        storage = read_export(table_storage_file, STORAGE_COLUMNS, STORAGE_REQUIRED, STORAGE_NUMERIC)
+        tables = storage_to_tables(storage, table_storage_file)
+    first, last = time_span(queries)
+    return WarehouseHistory(
+        vendor=VENDOR,
+        source=jobs_file,
+        window_start_ms=first,
+        window_end_ms=last,
+        queries=queries,
+        tables=tables,
+    )

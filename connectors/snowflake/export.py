@@ -1,0 +1,47 @@
+"""Snowflake history from export files: QUERY_HISTORY and, optionally, WAREHOUSE_METERING_HISTORY.
+
+Files are a Snowsight download (CSV, UPPER-CASE headers, times like
+'2024-05-01 10:00:00.123 -0700'), SnowSQL JSON (an array) or NDJSON, or Parquet
+unloaded with COPY INTO, of ``SELECT * FROM SNOWFLAKE.ACCOUNT_USAGE.<view>`` over the window.
+"""
+
+from __future__ import annotations
+
+from analyzer.model import MeteringHour, WarehouseHistory
+from connectors.snowflake.normalize import (
+    METERING_COLUMNS,
+    METERING_NUMERIC,
+    METERING_REQUIRED,
+    QUERY_COLUMNS,
+    QUERY_NUMERIC,
+    QUERY_REQUIRED,
+    VENDOR,
+    metering_to_hours,
+    queries_to_records,
+)
+from connectors.warehouse_files import read_export, time_span
+
+
+def read_snowflake_export(query_history_file: str, metering_file: str | None = None) -> WarehouseHistory:
+    """Read a QUERY_HISTORY export (and a WAREHOUSE_METERING_HISTORY export) from files.
+
+    Raises:
+        WarehouseInputError: a file is missing, empty, unparsable or lacks a required column.
+    """
+    queries = queries_to_records(
+        read_export(query_history_file, QUERY_COLUMNS, QUERY_REQUIRED, QUERY_NUMERIC), query_history_file
+    )
+    metering: tuple[MeteringHour, ...] = ()
+    if metering_file:
+        metering = metering_to_hours(
+            read_export(metering_file, METERING_COLUMNS, METERING_REQUIRED, METERING_NUMERIC), metering_file
+        )
+    first, last = time_span(queries, metering)
+    return WarehouseHistory(
+        vendor=VENDOR,
+        source=query_history_file,
+        window_start_ms=first,
+        window_end_ms=last,
+        queries=queries,
+        metering=metering,
+    )
