@@ -117,17 +117,19 @@ def ran_on_warehouse(q: QueryRecord) -> bool:
 
 
 def execution_interval(q: QueryRecord) -> tuple[int, int] | None:
-    """(start, end) ms of execution: start + queue + compile time (dbt), or end − execution_ms."""
-    if q.start_time_ms is None or q.end_time_ms is None:
+    """(start, end) ms of execution: start + queue + compile time (dbt), or end − execution_ms.
+
+    Called for every query by the cost model and by several rules: kept branch-light.
+    """
+    start, end = q.start_time_ms, q.end_time_ms
+    if start is None or end is None:
         return None
-    waits = [w for w in (q.queued_overload_ms, q.compilation_ms, q.queued_provisioning_ms) if w is not None]
-    if waits:
-        start = q.start_time_ms + sum(waits)
+    overload, compiling, provisioning = q.queued_overload_ms, q.compilation_ms, q.queued_provisioning_ms
+    if overload is not None or compiling is not None or provisioning is not None:
+        start += (overload or 0) + (compiling or 0) + (provisioning or 0)
     elif q.execution_ms is not None:
-        start = q.end_time_ms - q.execution_ms
-    else:
-        start = q.start_time_ms
-    return min(start, q.end_time_ms), q.end_time_ms
+        start = end - q.execution_ms
+    return (start if start < end else end), end
 
 
 def merged(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -191,6 +193,20 @@ def snowflake_query_credits(queries: Sequence[QueryRecord],
         rate = (credits_per_hour(q.warehouse_size, q.warehouse_type) or 0.0) if rest > 0 else 0.0
         out[q.query_id] = CreditShare(metered + rest * rate / MS_PER_HOUR, estimated=rest > 0)
     return out
+
+
+_LAST_CREDITS: list[tuple[WarehouseHistory, dict[str, CreditShare]]] = []
+
+
+def history_query_credits(history: WarehouseHistory) -> dict[str, CreditShare]:
+    """``snowflake_query_credits`` of a whole history, computed once for the last history asked.
+
+    The cost model and several rules need the same per-query credits; on a million queries
+    computing them is seconds, so the last result is kept (by identity; read-only).
+    """
+    if not _LAST_CREDITS or _LAST_CREDITS[0][0] is not history:
+        _LAST_CREDITS[:] = [(history, snowflake_query_credits(history.queries, history.metering))]
+    return _LAST_CREDITS[0][1]
 
 
 def bigquery_failed(q: QueryRecord) -> bool:
@@ -362,7 +378,7 @@ def _attributed(queries: Sequence[QueryRecord], rows: list[MeteringHour], size: 
 
 
 def _price_snowflake(history: WarehouseHistory, per_credit: float) -> dict[str, object]:
-    compute = snowflake_query_credits(history.queries, history.metering)
+    compute = history_query_credits(history)
     cs_query, cs_pool = _cloud_services(history, compute)
     queries: dict[str, QueryCost] = {}
     by_pool: dict[str, list[QueryRecord]] = defaultdict(list)

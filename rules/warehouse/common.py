@@ -18,9 +18,9 @@ from analyzer.sql_text import mask_literals, normalize_sql, same_table
 from analyzer.warehouse_cost import (
     CreditShare,
     bigquery_pool,
+    history_query_credits,
     ran_on_warehouse,
     slot_hours,
-    snowflake_query_credits,
     tib_billed,
 )
 
@@ -45,7 +45,7 @@ def _cached(name: str, history: WarehouseHistory, compute: Callable[[], Any]) ->
 
 def query_credits(history: WarehouseHistory) -> dict[str, CreditShare]:
     """Snowflake compute credits per query id (cached for the last history: several rules ask)."""
-    return _cached("credits", history, lambda: snowflake_query_credits(history.queries, history.metering))
+    return history_query_credits(history)
 
 
 def metering_rows(history: WarehouseHistory, warehouse: str) -> list[MeteringHour]:
