@@ -20,7 +20,8 @@ from reports.renderer import Renderer
 
 TOP_STAGES = 5
 TOP_ACTIONS = 3
-_CONF = re.compile(r"--conf\s+(\S+=\S+)")
+# A --conf key=value pair, without the sentence punctuation that may follow it.
+_CONF = re.compile(r"""--conf\s+([^\s=]+=(?:"[^"]*"|'[^']*'|\S+?))[.,;:)]*(?=\s|$)""")
 
 
 class MarkdownRenderer(Renderer):

@@ -57,3 +57,12 @@ def test_savings_never_exceed_the_bill(sample_report) -> None:  # type: ignore[n
         assert sum(cost.ledger_usd.values()) == pytest.approx(cost.total_usd)
         own = [f for f in sample_report.findings if f.subject.get("app_id") == cost.app_id]
         assert sum(f.estimated_savings_usd for f in own) <= cost.total_usd + 1e-9
+
+
+def test_conf_lines_are_extracted_without_sentence_punctuation() -> None:
+    from reports.markdown_report import _CONF
+
+    text = ('Use --conf spark.sql.shuffle.partitions=480. Or --conf a.b=250k, and '
+            '--conf spark.executor.extraJavaOptions="-XX:+UseG1GC -XX:MaxGCPauseMillis=200" (G1).')
+    assert _CONF.findall(text) == ["spark.sql.shuffle.partitions=480", "a.b=250k",
+                                   'spark.executor.extraJavaOptions="-XX:+UseG1GC -XX:MaxGCPauseMillis=200"']
