@@ -146,6 +146,7 @@ class PlanNode:
     metadata: Mapping[str, str]
     metrics: Mapping[str, int]
     child_ids: tuple[int, ...] = ()
+    stage_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,7 @@ class SqlExecution:
     nodes: tuple[PlanNode, ...]
     job_ids: tuple[int, ...]
     error_message: str | None = None
+    modified_configs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def duration_ms(self) -> int | None:

@@ -8,17 +8,13 @@ end marks its still-pending stages SKIPPED.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from analyzer.model import Application, Executor, Job, LogIntegrity
 from connectors.spark_eventlog import events as ev
+from connectors.spark_eventlog.redaction import redact
 from connectors.spark_eventlog.sql_state import SqlState
 from connectors.spark_eventlog.stage_state import StageState
-
-# Spark's own spark.redaction.regex default, plus a few common credential names.
-_SECRET_KEY = re.compile(r"(?i)secret|password|passwd|token|credential|access[._-]?key|private[._-]?key")
-REDACTED = "*********(redacted)"
 
 
 class AppBuilder:
@@ -113,7 +109,7 @@ class AppBuilder:
     def on_stage_completed(self, e: ev.StageCompleted) -> None:
         """Settle the stage's final status; it stays live until its last running task ends."""
         info = e.info
-        self.sql.record_accumulables(info.accumulables)
+        self.sql.record_accumulables(info.stage_id, info.accumulables)
         stage = self.live_stages.get((info.stage_id, info.attempt_id))
         if stage is None:  # the History Server ignores completions of stages it no longer tracks
             return
@@ -229,11 +225,6 @@ class AppBuilder:
             jobs=tuple(_job(j) for j in sorted(self.jobs.values(), key=lambda j: j["job_id"])),
             stages=stages, sql_executions=self.sql.freeze(), integrity=integrity,
         )
-
-
-def redact(key: str, value: str) -> str:
-    """Hide values of properties that look like credentials, as Spark's UI does."""
-    return REDACTED if _SECRET_KEY.search(key) else value
 
 
 def _to_int(value: Any) -> int | None:

@@ -199,6 +199,7 @@ class SqlExecutionStart(_Base):
     physical_plan: str = field(default="", name="physicalPlanDescription")
     plan_info: Any = field(default=None, name="sparkPlanInfo")
     time: int | None = None
+    modified_configs: dict[str, Any] | None = field(default=None, name="modifiedConfigs")
 
 
 class SqlExecutionEnd(_Base):
