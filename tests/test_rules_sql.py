@@ -321,6 +321,23 @@ def test_broadcast_threshold_and_cluster_shape() -> None:
     assert large_broadcast.current_threshold(disabled) == -1
 
 
+def test_runtime_set_broadcast_threshold_wins_over_launch_value() -> None:
+    app = app_of(properties={"spark.sql.autoBroadcastJoinThreshold": "10m"})
+    query = SqlExecution(execution_id=1, description="q", start_time_ms=0, end_time_ms=1, physical_plan="",
+                         nodes=(), job_ids=(), modified_configs={"spark.sql.autoBroadcastJoinThreshold": "1g"})
+    assert large_broadcast.current_threshold(app, query) == GiB
+    assert large_broadcast.current_threshold(app) == 10 * MiB
+
+
+def test_plan_nodes_know_their_stage_from_the_log() -> None:
+    app = analyze_spark_logs([str(DATA / "scenarios" / "sql" / "cross-join")]).applications[0]
+    located = [(q, n) for q in app.sql_executions for n in q.nodes if len(n.stage_ids) == 1]
+    assert located
+    for query, node in located:
+        stage = stage_of(app, query, node)
+        assert stage is not None and stage.stage_id == node.stage_ids[0]
+
+
 # --- default thresholds at their boundaries --------------------------------------------------------------
 
 

@@ -53,8 +53,16 @@ def enclosing_exchange(sql: SqlExecution, node: PlanNode) -> PlanNode | None:
 
 
 def stage_of(app: Application, sql: SqlExecution, node: PlanNode) -> Stage | None:
-    """The stage that ran ``node``, matched by shuffle records (or written bytes); None if unsure."""
+    """The stage that ran ``node``; None if unsure.
+
+    The log says it directly when the node's metrics were reported by exactly one stage
+    (``PlanNode.stage_ids``); otherwise the stage is matched by shuffle records or written bytes.
+    """
     stages = query_stages(app, sql)
+    if len(node.stage_ids) == 1:
+        direct = _only([s for s in app.stages if s.stage_id == node.stage_ids[0]])
+        if direct is not None:
+            return direct
     exchange = enclosing_exchange(sql, node)
     if exchange is not None:
         records = records_written(exchange) or 0

@@ -158,7 +158,7 @@ class LargeBroadcast(Rule):
 
     def _finding(self, app: Application, sql: SqlExecution, node: PlanNode, m: BroadcastMeasure,
                  severity: str, config: Config) -> Finding:
-        current = current_threshold(app)
+        current = current_threshold(app, sql)
         target = recommended_threshold(current, m.memory_bytes, config)
         side = build_side_name(sql, node)
         return Finding(
@@ -180,9 +180,14 @@ class LargeBroadcast(Rule):
         )
 
 
-def current_threshold(app: Application) -> int:
-    """``spark.sql.autoBroadcastJoinThreshold`` in bytes as set at launch (-1: disabled; default 10 MiB)."""
-    value = (app.properties.get("spark.sql.autoBroadcastJoinThreshold") or "").strip()
+def current_threshold(app: Application, sql: SqlExecution | None = None) -> int:
+    """``spark.sql.autoBroadcastJoinThreshold`` in bytes for this query (-1: disabled; default 10 MiB).
+
+    A value the session set at runtime (``SET``, ``spark.conf.set``; logged since Spark 3.4)
+    wins over the launch value.
+    """
+    key = "spark.sql.autoBroadcastJoinThreshold"
+    value = ((sql.modified_configs.get(key) if sql else None) or app.properties.get(key) or "").strip()
     if value.startswith("-"):
         return -1
     return parse_size(value) or DEFAULT_THRESHOLD_BYTES
