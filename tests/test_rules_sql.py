@@ -323,8 +323,9 @@ def test_broadcast_threshold_and_cluster_shape() -> None:
 
 def test_runtime_set_broadcast_threshold_wins_over_launch_value() -> None:
     app = app_of(properties={"spark.sql.autoBroadcastJoinThreshold": "10m"})
-    query = SqlExecution(execution_id=1, description="q", start_time_ms=0, end_time_ms=1, physical_plan="",
-                         nodes=(), job_ids=(), modified_configs={"spark.sql.autoBroadcastJoinThreshold": "1g"})
+    query = SqlExecution(execution_id=1, description="q", start_time_ms=0, end_time_ms=1,
+                         physical_plan="", nodes=(), job_ids=(),
+                         modified_configs={"spark.sql.autoBroadcastJoinThreshold": "1g"})
     assert large_broadcast.current_threshold(app, query) == GiB
     assert large_broadcast.current_threshold(app) == 10 * MiB
 
