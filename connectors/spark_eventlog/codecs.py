@@ -22,7 +22,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import cramjam
 import lz4.block
@@ -179,40 +179,36 @@ def _zstd_chunks(inp: _Input, stream: DecompressedStream) -> Iterator[bytes]:
     frames are walked here: a frame object not at ``eof`` when input ends means a cut log.
     """
     dctx = zstandard.ZstdDecompressor()
-    frame, frame_start, started = dctx.decompressobj(), 0, False
-    while data := inp.read(_FEED_CHUNK):
-        base = inp.offset - len(data)
-        while data:
-            started = True
-            try:
-                yield frame.decompress(data)
-            except zstandard.ZstdError as exc:
-                raise _corrupt("zstd", _reason(exc), frame_start, stream) from None
-            if not frame.eof:
-                break
-            frame_start = base + len(data) - len(frame.unused_data)
-            base, data = frame_start, frame.unused_data
-            frame, started = dctx.decompressobj(), False
-    stream.truncated = started
+    yield from _member_chunks(inp, stream, "zstd", dctx.decompressobj, zstandard.ZstdError, flush=False)
 
 
 def _gz_chunks(inp: _Input, stream: DecompressedStream) -> Iterator[bytes]:
     """gzip, possibly multi-member; a member not at ``eof`` when input ends is a cut file."""
-    member, member_start, started = zlib.decompressobj(wbits=31), 0, False
+    yield from _member_chunks(inp, stream, "gz", lambda: zlib.decompressobj(wbits=31), zlib.error, flush=True)
+
+
+def _member_chunks(inp: _Input, stream: DecompressedStream, codec: str, new_member: Callable[[], Any],
+                   errors: type[Exception], *, flush: bool) -> Iterator[bytes]:
+    """Concatenated, independent members (zstd frames, gzip members), one decoder each.
+
+    ``stream.truncated`` ends True when input runs out inside a member: a log still being
+    written, or copied mid-write. Corrupt data names the member's starting offset.
+    """
+    member, member_start, started = new_member(), 0, False
     while data := inp.read(_FEED_CHUNK):
         base = inp.offset - len(data)
         while data:
             started = True
             try:
                 yield member.decompress(data)
-            except zlib.error as exc:
-                raise _corrupt("gz", _reason(exc), member_start, stream) from None
+            except errors as exc:
+                raise _corrupt(codec, _reason(exc), member_start, stream) from None
             if not member.eof:
                 break
             member_start = base + len(data) - len(member.unused_data)
             base, data = member_start, member.unused_data
-            member, started = zlib.decompressobj(wbits=31), False
-    if started:
+            member, started = new_member(), False
+    if started and flush:
         yield member.flush()
     stream.truncated = started
 
