@@ -162,13 +162,22 @@ def _finish(report: Any, fmt: str, output: str | None, fail_on: str, plotlyjs: s
 
 @main.command("rules")
 def list_rules() -> None:
-    """List every rule with its id and what it finds."""
-    from rules.engine import REGISTRY, load_builtin_rules
+    """List every rule: id, what it applies to, its severity scale, and what it finds."""
+    from rules.engine import REGISTRY, Thresholds, config_fields, load_builtin_rules
 
     load_builtin_rules()
     width = max(len(r) for r in REGISTRY)
     for rule_id, rule in sorted(REGISTRY.items()):
+        scale = next((_scale(name, v) for name, v, _ in config_fields(rule.default_config())
+                      if isinstance(v, Thresholds)), "")
         click.echo(f"{rule_id:<{width}}  {rule.applies_to:<9}  {rule.summary()}")
+        click.echo(f"{'':<{width}}  {'':<9}  severity low/medium/high/critical at {scale}")
+
+
+def _scale(name: str, thresholds: Any) -> str:
+    """``ratio >= 2/4/8/16``: where a rule's four severities start."""
+    levels = "/".join(f"{x:g}" for x in thresholds.as_dict().values())
+    return f"{name} {'>=' if thresholds.ascending else '<='} {levels}"
 
 
 @main.command("explain")

@@ -95,3 +95,20 @@ def test_output_to_a_device_is_written_in_place() -> None:
     code, out, _ = run("spark-logs", str(SAMPLE), "--format", "json", "-o", os.devnull)
     assert code == 0 and out == ""
     assert not os.path.isfile(os.devnull)  # still the device, not a regular file
+
+
+def test_rules_lists_every_rule_with_its_severity_scale() -> None:
+    code, out, _ = run("rules")
+    assert code == 0
+    assert "spark.skew" in out and "snowflake.idle-warehouse" in out
+    assert out.count("severity low/medium/high/critical at") == len([line for line in out.splitlines()
+                                                                     if not line.startswith(" ")])
+
+
+def test_explain_prints_documentation_and_current_thresholds(tmp_path: Path) -> None:
+    code, out, _ = run("explain", "spark.spill")
+    assert code == 0 and "## Why it matters" in out and "- ratio = low=0.1" in out
+    config = tmp_path / "deanalyze.toml"
+    config.write_text('[rules."spark.spill"]\nratio = { low = 0.2 }\n')
+    assert "- ratio = low=0.2" in run("explain", "spark.spill", "--config", str(config))[1]
+    assert run("explain", "spark.nope")[0] == 2
