@@ -142,3 +142,34 @@ def test_secrets_in_properties_are_redacted(tmp_path: Path) -> None:
     app = read(tmp_path / "local-1")
     assert isinstance(app, Application)
     assert app.properties["spark.hadoop.fs.s3a.secret.key"] != "AKIAXYZ"
+
+
+def test_zip_archives_as_the_history_server_downloads_them(tmp_path: Path) -> None:
+    import zipfile
+
+    from conftest import GENERATED
+
+    archive = tmp_path / "eventLogs-download.zip"
+    rolling = next((GENERATED / "rolling-zstd").iterdir())
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(EVENTS / "apache-spark/spark-events/local-1430917381534", "local-1430917381534")
+        zf.write(next((GENERATED / "lz4").iterdir()), "logs/app.lz4")
+        for f in rolling.iterdir():
+            zf.write(f, f"{rolling.name}/{f.name}")
+    report = analyze_spark_logs([str(tmp_path)])
+    assert report.errors == ()
+    by_name = {a.name: a for a in report.applications}
+    assert set(by_name) == {"Spark shell", "deanalyze-gen-lz4", "deanalyze-gen-rolling-zstd"}
+    plain = read(EVENTS / "apache-spark/spark-events/local-1430917381534")
+    assert isinstance(plain, Application)
+    assert figures(by_name["Spark shell"]) == figures(plain)
+    assert by_name["deanalyze-gen-rolling-zstd"].complete
+    assert by_name["Spark shell"].source == f"{archive}!/local-1430917381534"
+
+
+def test_corrupt_zip_is_a_named_error(tmp_path: Path) -> None:
+    bad = tmp_path / "logs.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    report = analyze_spark_logs([str(bad)])
+    assert [e.source for e in report.errors] == [str(bad)]
+    assert "zip" in report.errors[0].message

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from connectors.spark_eventlog.archives import SEPARATOR, is_archive, member_groups
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.storage import Storage, storage_for
 
@@ -49,7 +50,8 @@ def _discover_one(storage: Storage, path: str) -> Iterator[LogSource]:
     if not storage.exists(path):
         raise EventLogError("no such file or folder", path)
     if not storage.isdir(path):
-        yield LogSource(display=path, files=(path,), complete_hint=_single_file_hint(path))
+        yield from _archive(storage, path) if is_archive(path) else [
+            LogSource(display=path, files=(path,), complete_hint=_single_file_hint(path))]
         return
     layout = _folder_layout(storage, path)
     if layout is not None:
@@ -59,8 +61,20 @@ def _discover_one(storage: Storage, path: str) -> Iterator[LogSource]:
         child = storage.join(path, name)
         if storage.isdir(child):
             yield from _discover_one(storage, child)
+        elif is_archive(name):
+            yield from _archive(storage, child)
         elif not _NOT_LOGS.search(name):
             yield LogSource(display=child, files=(child,), complete_hint=_single_file_hint(name))
+
+
+def _archive(storage: Storage, path: str) -> Iterator[LogSource]:
+    """Every log inside a zip archive, addressed as ``<archive>!/<member>``."""
+    with storage.open(path) as raw:
+        groups = list(member_groups(raw, path))
+    for members, hint in groups:
+        files = tuple(f"{path}{SEPARATOR}{m}" for m in members)
+        display = files[0] if len(files) == 1 else f"{path}{SEPARATOR}{members[0].rsplit('/', 2)[0]}"
+        yield LogSource(display=display, files=files, complete_hint=hint)
 
 
 def _single_file_hint(name: str) -> bool | None:

@@ -107,8 +107,23 @@ class FsspecStorage(Storage):
         return self._call(path, self.fs.open, "rb")  # type: ignore[no-any-return]
 
 
+class ArchiveStorage(Storage):
+    """Members of a zip archive (``<archive>!/<member>``) on any other storage."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+
+    def open(self, path: str) -> BinaryIO:
+        """The member's bytes, streamed out of the archive."""
+        from connectors.spark_eventlog.archives import open_member, split_member
+
+        return open_member(self.inner.open(split_member(path)[0]), path)
+
+
 def storage_for(path: str) -> Storage:
-    """The storage that reads ``path``: the OS for local paths, fsspec for URLs."""
+    """The storage that reads ``path``: the OS for local paths, fsspec for URLs, zip members."""
+    if "!/" in path:
+        return ArchiveStorage(storage_for(path.partition("!/")[0]))
     if "://" in path and not path.startswith("file://"):
         return FsspecStorage(path)
     return Storage()
