@@ -7,7 +7,8 @@ from conftest import DATA
 
 from analyzer.api import analyze_spark_logs
 
-HEALTHY = ["stage/balanced", "stage/skew-aqe-on", "sql/healthy-sql", "sql/partition-pruned", "cluster/balanced"]
+HEALTHY = ["stage/balanced", "stage/skew-aqe-on", "sql/healthy-sql", "sql/partition-pruned",
+           "cluster/balanced"]
 # Planted problems large enough for the production defaults (the others are too small to
 # check in and are tested with lowered damping in the per-theme rule tests).
 PLANTED = {
