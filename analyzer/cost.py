@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from analyzer import timeline as tl
-from analyzer.catalog import PriceCatalog
+from analyzer.catalog import NodeType, PriceCatalog
 from analyzer.model import Application
 from analyzer.report import Finding
 
@@ -123,15 +123,11 @@ def price_application(app: Application, settings: CostSettings, skew_core_hours:
     hours = 0.0 if window is None else (window[1] - window[0]) / MS_PER_HOUR
     spans = executor_spans(app, window) if window else []
     core_h = sum((life.end_ms - life.start_ms) * life.cores for life in spans) / MS_PER_HOUR
-    props = app.properties
     cores_per_exec = max(1, round(sum(life.cores for life in spans) / max(1, len(spans))))
-    mem_per_core = memory_gib(props, "executor") / cores_per_exec
     discount = c.spot_discount if settings.spot else 0.0
-    usd_core_h = (c.vcpu_hour + mem_per_core * c.gib_hour) * (1 - discount)
-    driver_cores = float(props.get("spark.driver.cores", "1") or 1)
+    usd_core_h = executor_core_hour_usd(app, c, cores_per_exec) * (1 - discount)
     local = not any(not e.is_driver and e.total_cores > 0 for e in app.executors)
-    driver_hourly = driver_cores * c.vcpu_hour + memory_gib(props, "driver") * c.gib_hour
-    driver_usd = 0.0 if local else hours * driver_hourly
+    driver_usd = 0.0 if local else hours * driver_hour_usd(app, c)
     core_ledger = ledger_core_hours(app, skew_core_hours)
     ledger = {k: v * usd_core_h for k, v in core_ledger.items()}
     ledger["driver"] = driver_usd
@@ -142,6 +138,39 @@ def price_application(app: Application, settings: CostSettings, skew_core_hours:
         executor_core_hours=core_h, usd_per_core_hour=usd_core_h, ledger_usd=ledger,
         ledger_core_hours=core_ledger, runs_per_month=settings.runs_per_month,
     )
+
+
+# Where platforms name the machine types of a cluster (Databricks writes both).
+WORKER_NODE_KEYS = ("spark.databricks.workerNodeTypeId", "spark.databricks.clusterUsageTags.clusterNodeType")
+DRIVER_NODE_KEYS = ("spark.databricks.driverNodeTypeId", "spark.databricks.clusterUsageTags.driverNodeType")
+
+
+def node_type(app: Application, catalog: PriceCatalog, keys: Sequence[str]) -> NodeType | None:
+    """The catalog's price of the machine type the log names, when it has one."""
+    for key in keys:
+        node = catalog.node_types.get(app.properties.get(key, ""))
+        if node is not None:
+            return node
+    return None
+
+
+def executor_core_hour_usd(app: Application, catalog: PriceCatalog, cores_per_executor: int) -> float:
+    """One executor core-hour: a share of the worker node's price when the node type is known,
+    else a vCPU-hour plus the executor's container memory per core."""
+    node = node_type(app, catalog, WORKER_NODE_KEYS)
+    if node is not None:
+        return catalog.node_hour(node) / node.vcpus
+    mem_per_core = memory_gib(app.properties, "executor") / cores_per_executor
+    return catalog.vcpu_hour + mem_per_core * catalog.gib_hour
+
+
+def driver_hour_usd(app: Application, catalog: PriceCatalog) -> float:
+    """One driver-hour: its node's price when the node type is known, else cores and memory."""
+    node = node_type(app, catalog, DRIVER_NODE_KEYS)
+    if node is not None:
+        return catalog.node_hour(node)
+    cores = float(app.properties.get("spark.driver.cores", "1") or 1)
+    return cores * catalog.vcpu_hour + memory_gib(app.properties, "driver") * catalog.gib_hour
 
 
 def infer_runs_per_month(apps: Sequence[Application]) -> dict[str, float]:

@@ -106,3 +106,22 @@ def test_real_logs_every_dollar_in_one_bucket() -> None:
     for cost in report.costs:
         assert all(v >= 0 for v in cost.ledger_usd.values())
         assert sum(cost.ledger_usd.values()) == pytest.approx(cost.total_usd, rel=1e-9, abs=1e-12)
+
+
+def test_databricks_nodes_priced_by_the_node_type_the_log_names() -> None:
+    catalog = parse_catalog({
+        "name": "db", "as_of": "2026", "source": "test", "usd_per_dbu": 0.15,
+        "reference_node": {"vcpus": 4, "memory_gib": 16, "usd_hour": 0.192, "dbu_hour": 0.69},
+        "node_types": {
+            "m5.2xlarge": {"vcpus": 8, "memory_gib": 32, "usd_hour": 0.384, "dbu_hour": 1.37},
+            "m5.xlarge": {"vcpus": 4, "memory_gib": 16, "usd_hour": 0.192, "dbu_hour": 0.69}}}, "db")
+    props = {"spark.databricks.workerNodeTypeId": "m5.2xlarge",
+             "spark.databricks.driverNodeTypeId": "m5.xlarge"}
+    run = app(properties=props, executors=(Executor("1", "h", 8, 0, 2 * HOUR),))
+    cost = price_application(run, CostSettings(catalog=catalog))
+    assert cost.usd_per_core_hour == pytest.approx((0.384 + 1.37 * 0.15) / 8)
+    assert cost.executor_usd == pytest.approx(2 * (0.384 + 1.37 * 0.15))  # one worker node for 2 h
+    assert cost.driver_usd == pytest.approx(2 * (0.192 + 0.69 * 0.15))
+    unknown = price_application(app(properties={"spark.databricks.workerNodeTypeId": "x9.huge"}),
+                                CostSettings(catalog=catalog))
+    assert unknown.usd_per_core_hour == pytest.approx(catalog.vcpu_hour + 1.375 / 4 * catalog.gib_hour)
