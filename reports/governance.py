@@ -46,9 +46,9 @@ def methodology_lines(report: Report) -> list[str]:
         "catalog's spot discount to executors.",
         "- **Cost of a run** = executor lifetimes x (cores x vCPU price + container memory x GiB price) "
         "+ the driver's; container memory = heap + overhead (max(384 MiB, 10 %)) + PySpark memory. "
-        "Local-mode runs are priced as one machine with the driver's cores. When the log names its node types "
-        "(Databricks) and the catalog prices them, executors and the driver are priced per node-hour (instance "
-        "plus DBUs).",
+        "Local-mode runs are priced as one machine with the driver's cores. When the log names its "
+        "node types (Databricks) and the catalog prices them, executors and the driver are priced "
+        "per node-hour (instance plus DBUs).",
         "- **Waste ledger**: executor core-hours are split, without overlap, into useful task time, "
         "failed or retried work, driver-only time (executors held while no job runs), skew tail and "
         "other idle cores; the driver is its own bucket. Each finding's saving comes from one bucket and "
