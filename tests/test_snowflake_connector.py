@@ -386,11 +386,11 @@ def test_empty_and_unparsable_files_are_one_line_errors(tmp_path, name, content,
 
 
 def test_chunked_normalization_gives_the_same_history(monkeypatch):
-    from connectors import warehouse_files
+    from connectors import warehouse_columns, warehouse_readers
 
     expected = read_snowflake_export(str(QUERIES["csv"]), str(METERING["csv"]))
-    monkeypatch.setattr(warehouse_files, "CHUNK_ROWS", 4)
-    monkeypatch.setattr(warehouse_files, "_PIECE_BYTES", 1000)
+    monkeypatch.setattr(warehouse_columns, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(warehouse_readers, "_PIECE_BYTES", 1000)
     for fmt in ("csv", "json", "parquet"):
         history = read_snowflake_export(str(QUERIES[fmt]), str(METERING[fmt]))
         assert _without_source(history) == _without_source(expected), fmt

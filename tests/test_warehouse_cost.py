@@ -8,13 +8,12 @@ from warehouse_history_factory import HOUR, MINUTE, SECOND, T0, bq_job, sf_query
 from analyzer.catalog import load_catalog
 from analyzer.model import MeteringHour, WarehouseHistory
 from analyzer.report import Finding
-from analyzer.warehouse_cost import (
+from analyzer.warehouse_cost import assign_warehouse_savings, price_history
+from analyzer.warehouse_usage import (
     MIB,
     TIB,
-    assign_warehouse_savings,
     billed_seconds,
     credits_per_hour,
-    price_history,
     resize,
     size_index,
     tib_billed,

@@ -12,7 +12,7 @@ import itertools
 from typing import TYPE_CHECKING
 
 from analyzer.model import QueryRecord, TableStorage
-from connectors.warehouse_files import (
+from connectors.warehouse_columns import (
     EMPTY_MAPPING,
     Columns,
     RecordBuilder,

@@ -19,7 +19,8 @@ from connectors.snowflake.normalize import (
     metering_to_hours,
     queries_to_records,
 )
-from connectors.warehouse_files import read_export, time_span
+from connectors.warehouse_columns import time_span
+from connectors.warehouse_readers import read_export
 
 
 def read_snowflake_export(query_history_file: str, metering_file: str | None = None) -> WarehouseHistory:

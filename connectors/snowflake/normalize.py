@@ -12,16 +12,16 @@ import itertools
 from typing import TYPE_CHECKING
 
 from analyzer.model import MeteringHour, QueryRecord, WarehouseSettings
-from connectors.warehouse_files import (
+from connectors.warehouse_columns import (
     EMPTY_MAPPING,
     Columns,
     RecordBuilder,
-    WarehouseInputError,
     decode_unique,
     in_chunks,
     interned_strings,
     to_list,
 )
+from connectors.warehouse_files import WarehouseInputError
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from analyzer.model import QueryRecord, WarehouseHistory
 from analyzer.report import Finding
-from analyzer.warehouse_cost import slot_hours, tib_billed
+from analyzer.warehouse_usage import slot_hours, tib_billed
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import DAYS_PER_MONTH, percentile, window_days
 

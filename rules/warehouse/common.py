@@ -15,7 +15,7 @@ from typing import Any
 
 from analyzer.model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
 from analyzer.sql_text import mask_literals, normalize_sql, same_table
-from analyzer.warehouse_cost import (
+from analyzer.warehouse_usage import (
     CreditShare,
     bigquery_pool,
     history_query_credits,

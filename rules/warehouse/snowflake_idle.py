@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.model import MeteringHour, QueryRecord, WarehouseHistory
 from analyzer.report import Finding
-from analyzer.warehouse_cost import billed_seconds, credits_per_hour, execution_interval, merged
+from analyzer.warehouse_usage import billed_seconds, credits_per_hour, execution_interval, merged
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import current_size, metering_rows, percentile, warehouse_queries
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.model import QueryRecord, WarehouseHistory
 from analyzer.report import Finding
-from analyzer.warehouse_cost import credits_per_hour, execution_interval, merged, resize, size_index
+from analyzer.warehouse_usage import credits_per_hour, execution_interval, merged, resize, size_index
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import (
     GiB,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from analyzer.model import QueryRecord, WarehouseHistory
 from analyzer.report import Finding
-from analyzer.warehouse_cost import credits_per_hour, resize
+from analyzer.warehouse_usage import credits_per_hour, resize
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import GiB, current_size, percentile, warehouse_queries
 
