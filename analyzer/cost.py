@@ -192,7 +192,8 @@ def price_report(apps: Sequence[Application], findings: Sequence[Finding],
     """Price every application and give every finding its bucket-capped dollar saving."""
     by_app: dict[tuple[str, str | None], list[Finding]] = defaultdict(list)
     for f in findings:
-        by_app[(str(f.subject.get("app_id")), f.subject.get("attempt_id"))].append(f)  # type: ignore[arg-type]
+        attempt = f.subject.get("attempt_id")
+        by_app[(str(f.subject.get("app_id")), None if attempt is None else str(attempt))].append(f)
     inferred = infer_runs_per_month(apps) if settings.runs_per_month is None else {}
     costs, priced = [], []
     for app in apps:

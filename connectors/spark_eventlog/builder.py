@@ -8,6 +8,7 @@ end marks its still-pending stages SKIPPED.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from analyzer.model import Application, Executor, Job, LogIntegrity
@@ -34,7 +35,7 @@ class AppBuilder:
         self.sql = SqlState()
         self.events_read = 0
         self.task_ends = 0
-        self.handlers = {
+        self.handlers: dict[type, Callable[[Any], None]] = {
             ev.TaskEnd: self.on_task_end, ev.TaskStart: self.on_task_start,
             ev.StageSubmitted: self.on_stage_submitted, ev.StageCompleted: self.on_stage_completed,
             ev.JobStart: self.on_job_start, ev.JobEnd: self.on_job_end,

@@ -116,7 +116,9 @@ class DecompressedStream(io.RawIOBase):
     def close(self) -> None:
         """Closing the decompressed view closes the compressed file it owns."""
         if not self.closed:
-            self._chunks.close()
+            stop = getattr(self._chunks, "close", None)  # a generator: let it release its decoder
+            if stop is not None:
+                stop()
             self._raw.close()
         super().close()
 
@@ -126,7 +128,8 @@ class _BufferedDecompressed(io.BufferedReader):
 
     @property
     def truncated(self) -> bool:
-        return self.raw.truncated
+        """True once the decoder met the end of input inside a frame or block."""
+        return bool(getattr(self.raw, "truncated", False))
 
 
 class _Input:
@@ -294,7 +297,7 @@ def _snappy_chunks(inp: _Input, stream: DecompressedStream) -> Iterator[bytes]:
         if block is None:
             break
         try:
-            yield cramjam.snappy.decompress_raw(block)
+            yield bytes(cramjam.snappy.decompress_raw(block))
         except cramjam.DecompressionError:
             raise _corrupt("snappy", "undecodable block", start, stream) from None
     else:
