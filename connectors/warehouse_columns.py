@@ -1,31 +1,33 @@
-"""Arrow columns to Python lists to frozen records: the second half of reading warehouse history.
+"""Arrow columns to Python lists: the second half of reading warehouse history.
 
 Why a module of its own: once ``warehouse_readers`` has an Arrow table, the BigQuery
-and Snowflake normalizers need the same two tools — ``Columns``, typed whole-column
-conversions (text, numbers, booleans, epoch ms from any timestamp notation, JSON text,
-repeated records) that decode each repeated string once, and ``RecordBuilder`` /
-``in_chunks``, which build millions of frozen records fast and in bounded memory.
-Neither knows a file format. pyarrow is imported lazily, as in the readers.
+and Snowflake normalizers need ``Columns``, typed whole-column conversions (text,
+numbers, booleans, epoch ms from any timestamp notation, JSON text, repeated records)
+that decode each repeated string once. The conversions themselves live in
+``warehouse_convert``; building the frozen records from the lists lives in
+``warehouse_records``. Neither knows a file format. pyarrow is imported lazily, as in
+the readers.
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
-import dataclasses
-import functools
-import gc
-import itertools
-import operator
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
+from connectors.warehouse_convert import (
+    _bools,
+    _floats,
+    _ints,
+    _is_text,
+    _parse_json_text,
+    _text,
+    _text_or_null,
+    _times_ms,
+)
 from connectors.warehouse_files import WarehouseInputError
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-_T = TypeVar("_T")
 
 
 def flatten_lower(table: pa.Table) -> pa.Table:
@@ -41,9 +43,6 @@ def flatten_lower(table: pa.Table) -> pa.Table:
 
 # --- columns → Python lists -------------------------------------------------------------
 
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_TRUE = ["true", "t", "1", "yes", "y"]
-_FALSE = ["false", "f", "0", "no", "n"]
 _ITEM_SEP, _ROW_SEP = "\x1e", "\x1f"  # ASCII record/unit separators: never in names or labels
 
 
@@ -165,26 +164,6 @@ def to_list(values: pa.ChunkedArray, default: object = None) -> list:
     return values.to_pylist()
 
 
-def _is_text(col: pa.ChunkedArray) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
-
-
-def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-
-    return col if _is_text(col) else col.cast(pa.string())
-
-
-def _text_or_null(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = _text(col)
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-
-
 def interned_strings(col: pa.ChunkedArray, default: str | None = None) -> list[str | None]:
     """Decode each distinct value once ('' and null as ``default``): names and query texts repeat."""
     return decode_unique(col, lambda value: value or default, default)
@@ -204,147 +183,6 @@ def decode_unique(col: pa.ChunkedArray, make: Callable[[Any], object], null: obj
     return out
 
 
-def _clean_numeric_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pc.utf8_trim_whitespace(_text(col))
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-
-
-def _as_float(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-
-    if _is_text(col):
-        col = _clean_numeric_text(col)
-    return col.cast(pa.float64())
-
-
-def _ints(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_integer(col.type) or pa.types.is_boolean(col.type):
-        return col.cast(pa.int64())
-    if _is_text(col):
-        text = _clean_numeric_text(col)
-        try:
-            return text.cast(pa.int64())
-        except pa.ArrowInvalid:
-            col = text
-    values = _as_float(col)
-    values = pc.if_else(pc.is_nan(values), pa.scalar(None, pa.float64()), values)
-    return pc.round(values).cast(pa.int64())
-
-
-def _floats(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    values = _as_float(col)
-    return pc.if_else(pc.is_nan(values), pa.scalar(None, pa.float64()), values)
-
-
-def _bools(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_boolean(col.type):
-        return col
-    if not _is_text(col):
-        return pc.not_equal(col.cast(pa.float64()), 0)
-    text = pc.utf8_lower(_clean_numeric_text(col))
-    truth = pc.if_else(pc.is_in(text, pa.array(_TRUE)), True, None)
-    return pc.if_else(pc.is_in(text, pa.array(_FALSE)), False, truth)
-
-
-def _times_ms(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_timestamp(col.type):
-        return _timestamp_ms(col)
-    if pa.types.is_date(col.type):
-        return _timestamp_ms(col.cast(pa.timestamp("ms")))
-    if not _is_text(col):
-        return _epoch_ms(col.cast(pa.float64()))
-    text = _clean_numeric_text(col)
-    for fast in (_epoch_text_ms, _zoned_text_ms, _naive_text_ms):  # one format for the whole column
-        try:
-            return fast(text)
-        except pa.ArrowInvalid:
-            pass
-    numeric = pc.match_substring_regex(text, _NUMBER)  # mixed formats: per value
-    null = pa.scalar(None, pa.string())
-    epoch = _epoch_ms(pc.if_else(numeric, text, null).cast(pa.float64()))
-    iso = _timestamp_ms(_iso_utc(pc.if_else(numeric, null, text)).cast(pa.timestamp("ns", "UTC")))
-    return pc.coalesce(epoch, iso)
-
-
-def _epoch_text_ms(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-
-    return _epoch_ms(text.cast(pa.float64()))
-
-
-def _zoned_text_ms(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    """'... UTC' (BigQuery console), '... -0700' (Snowsight), ISO with Z or offset."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    for old, new in ((" UTC", "Z"), (" +", "+"), (" -", "-")):
-        text = pc.replace_substring(text, old, new)
-    return _timestamp_ms(text.cast(pa.timestamp("ns", "UTC")))
-
-
-def _naive_text_ms(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    import pyarrow as pa
-
-    return _timestamp_ms(text.cast(pa.timestamp("ns")))
-
-
-def _timestamp_ms(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Epoch ms of a timestamp column (integer maths: ns values exceed float precision)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    raw = col.cast(pa.int64())  # the UTC instant in the column's unit, tz-aware or naive
-    unit = col.type.unit
-    if unit == "s":
-        return pc.multiply(raw, 1000)
-    return raw if unit == "ms" else pc.divide(raw, 1_000 if unit == "us" else 1_000_000)
-
-
-def _epoch_ms(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Epoch numbers to ms, the unit told by magnitude: s (bq CLI), ms, µs or ns.
-
-    Rounded to whole µs first, so '1714986000.123' (a float that is really
-    ...122.99999) gives ...123 ms, like the same instant written as text.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    size = pc.abs(values)
-    by_ns = pc.if_else(pc.less(size, 1e17), values, pc.divide(values, 1e3))
-    by_ms = pc.if_else(pc.less(size, 1e14), pc.multiply(values, 1e3), by_ns)
-    micros = pc.if_else(pc.less(size, 1e11), pc.multiply(values, 1e6), by_ms)
-    return pc.floor(pc.divide(pc.round(micros), 1000.0)).cast(pa.int64())
-
-
-def _iso_utc(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Rewrite timestamp text to ISO 8601 with a zone Arrow can parse.
-
-    Handles '2024-05-01 10:00:00.123 -0700' (Snowsight), '... UTC' (BigQuery console),
-    'Z' and '+07:00'; text without a zone is taken as UTC.
-    """
-    import pyarrow.compute as pc
-
-    text = pc.replace_substring_regex(text, r"\s*(UTC|GMT|Z)$", "Z")
-    text = pc.replace_substring_regex(text, r"\s+([+-]\d{2}:?\d{2})$", r"\1")
-    zoned = pc.match_substring_regex(text, r"(Z|[+-]\d{2}:?\d{2})$")
-    return pc.if_else(zoned, text, pc.binary_join_element_wise(text, "Z", ""))
-
-
 def _expand_json_column(table: pa.Table, name: str, source: str) -> pa.Table:
     """Parse a column of JSON text (a nested field in a CSV export) into Arrow values."""
     if name not in table.column_names or not _is_text(table.column(name)):
@@ -355,29 +193,6 @@ def _expand_json_column(table: pa.Table, name: str, source: str) -> pa.Table:
         raise WarehouseInputError(f"column {name!r} is not valid JSON: {exc}", source) from None
     table = table.set_column(table.column_names.index(name), name, parsed)
     return flatten_lower(table)
-
-
-def _parse_json_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Parse JSON cells with Arrow's JSON reader, each distinct text once.
-
-    Nested cells repeat (the same referenced tables, labels, query_info), so the
-    distinct texts become lines ``{"v": <cell>}`` of one NDJSON buffer, and the
-    parsed values are spread back to the rows with ``take``.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.json as pj
-
-    encoded = col.combine_chunks().dictionary_encode()
-    if len(encoded.dictionary) == 0:  # every cell null
-        return pa.chunked_array([pa.nulls(len(encoded))])
-    cells = pc.utf8_trim_whitespace(pc.replace_substring(encoded.dictionary, "\n", " "))
-    cells = pc.if_else(pc.equal(cells, ""), "null", cells)
-    lines = pc.binary_join_element_wise('{"v":', cells, "}\n", "").cast(pa.large_string())
-    everything = pa.LargeListArray.from_arrays(pa.array([0, len(lines)], pa.int64()), lines)
-    body = pc.binary_join(everything, pa.scalar("", pa.large_string()))[0].as_buffer()
-    parsed = pj.read_json(pa.BufferReader(body), read_options=pj.ReadOptions(block_size=16 << 20)).column("v")
-    return pa.chunked_array([parsed.combine_chunks().take(encoded.indices)])
 
 
 def _record_list_keys(col: pa.ChunkedArray, fields: tuple[str, ...]) -> pa.ChunkedArray:
@@ -411,125 +226,3 @@ def _field_text(items: pa.StructArray, names: list[str], name: str) -> pa.Array:
 
 def _split_key(key: str) -> list[tuple]:
     return [tuple(element.split(_ITEM_SEP)) for element in key.split(_ROW_SEP)] if key else []
-
-
-# --- building the frozen records ------------------------------------------------------------
-
-
-class RecordBuilder(Generic[_T]):
-    """Build frozen, slotted dataclass instances from column lists.
-
-    Why: a million ``QueryRecord(...)`` calls run a frozen ``__init__``, one
-    ``object.__setattr__`` call per field (~35 M calls). Instead the rows are built
-    as instances of a mutable twin dataclass (same fields, same slot layout), whose
-    ``__init__`` stores slots directly, and then become the frozen class by
-    ``__class__`` assignment: identical objects, 2-3x faster. A class the twin cannot
-    stand in for (``__post_init__``, another layout) uses its own constructor.
-    """
-
-    def __init__(self, cls: type[_T], num_rows: int) -> None:
-        self._cls, self._n = cls, num_rows
-        self._columns: dict[str, Iterable] = {}
-
-    def set(self, name: str, values: Iterable) -> None:
-        """Store one field for every record (a list of num_rows values, or a ``repeat``)."""
-        if hasattr(values, "__len__") and len(values) != self._n:  # type: ignore[arg-type]
-            raise ValueError(f"{self._cls.__name__}.{name}: {len(values)} values for {self._n} rows")  # type: ignore
-        self._columns[name] = values
-
-    def build(self) -> tuple[_T, ...]:
-        """The records; fields without a column take their default (a shared ``{}`` for dicts)."""
-        columns = [self._column(f) for f in dataclasses.fields(self._cls)]  # type: ignore[arg-type]
-        self._columns.clear()
-        if self._n == 0:
-            return ()
-        twin = _mutable_twin(self._cls)  # type: ignore[arg-type]
-        with paused_gc():
-            if twin is None:
-                return tuple(map(self._cls, *columns))
-            rows = list(map(twin, *columns))
-            del columns
-            become = itertools.repeat(self._cls)
-            collections.deque(map(_SET_CLASS, rows, itertools.repeat("__class__"), become), maxlen=0)
-            return tuple(rows)  # type: ignore[arg-type]
-
-    def _column(self, f: dataclasses.Field) -> Iterable:
-        if f.name in self._columns:
-            return self._columns[f.name]
-        if f.default is not dataclasses.MISSING:
-            return itertools.repeat(f.default)
-        if f.default_factory is dict:  # type: ignore[comparison-overlap]
-            return itertools.repeat(EMPTY_MAPPING)
-        raise TypeError(f"no column for required field {self._cls.__name__}.{f.name}")
-
-
-_SET_CLASS = object.__setattr__
-
-
-def time_span(*groups: Iterable[Any]) -> tuple[int | None, int | None]:
-    """(earliest start_time_ms, latest end or start time_ms) over groups of records, in C loops."""
-    known = functools.partial(operator.is_not, None)
-    starts = [v for g in groups for v in filter(known, map(operator.attrgetter("start_time_ms"), g))]
-    ends = [v for g in groups for v in filter(known, map(operator.attrgetter("end_time_ms"), g))]
-    return min(starts, default=None), max(ends + starts, default=None)
-
-
-@functools.cache
-def _mutable_twin(cls: type) -> type | None:
-    """A non-frozen slotted copy of ``cls`` whose instances may become ``cls``; None if impossible."""
-    if hasattr(cls, "__post_init__") or "__slots__" not in vars(cls):
-        return None
-    fields = [(f.name, f.type) for f in dataclasses.fields(cls)]
-    twin = dataclasses.make_dataclass(f"_Mutable{cls.__name__}", fields, slots=True, eq=False)
-    probe = twin(*([None] * len(fields)))
-    try:
-        _SET_CLASS(probe, "__class__", cls)  # same slots in the same order: layouts match
-    except TypeError:
-        return None
-    return twin
-
-
-CHUNK_ROWS = 1 << 17
-_Normalizer = Callable[["pa.Table", str], tuple[_T, ...]]
-
-
-def in_chunks(normalize: _Normalizer) -> _Normalizer:
-    """Run a table normalizer over slices of CHUNK_ROWS rows, with the GC paused.
-
-    Why: converted column lists exist only for one slice at a time, so memory holds
-    the records plus one slice (not a second full copy of every column), while each
-    slice is still large enough for Arrow's vectorized conversions.
-    """
-
-    @functools.wraps(normalize)
-    def run(table: pa.Table, source: str) -> tuple[_T, ...]:
-        with paused_gc():
-            if table.num_rows <= CHUNK_ROWS:
-                return normalize(table, source)
-            out: list[_T] = []
-            for offset in range(0, table.num_rows, CHUNK_ROWS):
-                out.extend(normalize(table.slice(offset, CHUNK_ROWS), source))
-            return tuple(out)
-
-    return run
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while allocating millions of containers.
-
-    Each batch of new tuples, dicts and records would trigger collections that walk
-    the whole (growing) heap: seconds per million rows for nothing, as none of these
-    objects form cycles.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-#: The labels of a record without labels; shared, so treat record mappings as read-only.
-EMPTY_MAPPING: dict[str, str] = {}

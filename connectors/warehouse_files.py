@@ -3,7 +3,7 @@
 Why a module of its own: every warehouse module needs ``WarehouseInputError`` (one
 user-facing line per unreadable input) and ``scrub_secrets`` (driver errors may quote a
 password) — the export readers (``warehouse_readers``), the column converters
-(``warehouse_columns``) and the live BigQuery and Snowflake clients. Importing nothing
+(``warehouse_columns``, ``warehouse_convert``) and the live BigQuery and Snowflake clients. Importing nothing
 else of ours, it sits below them all, so they can share it without import cycles.
 """
 

@@ -6,8 +6,9 @@ columns into the Python lists the frozen model is built from, never row-by-row d
 pyarrow is imported lazily so that ``import connectors.bigquery`` stays cheap.
 
 Why a module of its own: this is the file-format half of the warehouse connectors
-(detecting the format, decompressing, parsing in bounded pieces); what happens to the
-table afterwards lives in ``warehouse_columns``, the error type in ``warehouse_files``.
+(detecting the format, decompressing, parsing in bounded pieces); the table's columns are
+then converted (``warehouse_columns``, ``warehouse_convert``) and built into records
+(``warehouse_records``); the error type lives in ``warehouse_files``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from connectors.warehouse_columns import _is_text, flatten_lower
+from connectors.warehouse_columns import flatten_lower
+from connectors.warehouse_convert import _is_text
 from connectors.warehouse_files import WarehouseInputError
 
 if TYPE_CHECKING:

@@ -363,10 +363,10 @@ def test_missing_file_is_named(tmp_path):
 
 def test_large_inputs_are_normalized_in_chunks_and_pieces(monkeypatch, tmp_path):
     """Chunked normalization and piecewise JSON parsing give the same history as one pass."""
-    from connectors import warehouse_columns, warehouse_readers
+    from connectors import warehouse_readers, warehouse_records
 
     expected = read_bigquery_export(str(JOBS["jsonl"]), str(STORAGE))
-    monkeypatch.setattr(warehouse_columns, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(warehouse_records, "CHUNK_ROWS", 5)
     monkeypatch.setattr(warehouse_readers, "_PIECE_BYTES", 3000)  # a few rows per NDJSON piece
     for fmt in ("jsonl", "json", "csv", "parquet"):
         history = read_bigquery_export(str(JOBS[fmt]), str(STORAGE))
@@ -403,7 +403,7 @@ def test_csv_numbers_in_another_notation_fall_back_to_text_parsing(tmp_path):
 
 
 def test_record_builder_matches_the_constructor():
-    from connectors.warehouse_columns import RecordBuilder
+    from connectors.warehouse_records import RecordBuilder
 
     @dataclasses.dataclass(frozen=True, slots=True)
     class Plain:

@@ -386,10 +386,10 @@ def test_empty_and_unparsable_files_are_one_line_errors(tmp_path, name, content,
 
 
 def test_chunked_normalization_gives_the_same_history(monkeypatch):
-    from connectors import warehouse_columns, warehouse_readers
+    from connectors import warehouse_readers, warehouse_records
 
     expected = read_snowflake_export(str(QUERIES["csv"]), str(METERING["csv"]))
-    monkeypatch.setattr(warehouse_columns, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(warehouse_records, "CHUNK_ROWS", 4)
     monkeypatch.setattr(warehouse_readers, "_PIECE_BYTES", 1000)
     for fmt in ("csv", "json", "parquet"):
         history = read_snowflake_export(str(QUERIES[fmt]), str(METERING[fmt]))

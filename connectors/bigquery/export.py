@@ -20,8 +20,8 @@ from connectors.bigquery.normalize import (
     jobs_to_records,
     storage_to_tables,
 )
-from connectors.warehouse_columns import time_span
 from connectors.warehouse_readers import read_export
+from connectors.warehouse_records import time_span
 
 
 def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) -> WarehouseHistory:

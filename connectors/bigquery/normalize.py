@@ -12,14 +12,8 @@ import itertools
 from typing import TYPE_CHECKING
 
 from analyzer.model import QueryRecord, TableStorage
-from connectors.warehouse_columns import (
-    EMPTY_MAPPING,
-    Columns,
-    RecordBuilder,
-    in_chunks,
-    interned_strings,
-    to_list,
-)
+from connectors.warehouse_columns import Columns, interned_strings, to_list
+from connectors.warehouse_records import EMPTY_MAPPING, RecordBuilder, in_chunks
 
 if TYPE_CHECKING:
     import pyarrow as pa

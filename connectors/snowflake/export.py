@@ -19,8 +19,8 @@ from connectors.snowflake.normalize import (
     metering_to_hours,
     queries_to_records,
 )
-from connectors.warehouse_columns import time_span
 from connectors.warehouse_readers import read_export
+from connectors.warehouse_records import time_span
 
 
 def read_snowflake_export(query_history_file: str, metering_file: str | None = None) -> WarehouseHistory:

@@ -12,16 +12,9 @@ import itertools
 from typing import TYPE_CHECKING
 
 from analyzer.model import MeteringHour, QueryRecord, WarehouseSettings
-from connectors.warehouse_columns import (
-    EMPTY_MAPPING,
-    Columns,
-    RecordBuilder,
-    decode_unique,
-    in_chunks,
-    interned_strings,
-    to_list,
-)
+from connectors.warehouse_columns import Columns, decode_unique, interned_strings, to_list
 from connectors.warehouse_files import WarehouseInputError
+from connectors.warehouse_records import EMPTY_MAPPING, RecordBuilder, in_chunks
 
 if TYPE_CHECKING:
     import pyarrow as pa
