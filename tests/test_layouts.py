@@ -173,3 +173,23 @@ def test_corrupt_zip_is_a_named_error(tmp_path: Path) -> None:
     report = analyze_spark_logs([str(bad)])
     assert [e.source for e in report.errors] == [str(bad)]
     assert "zip" in report.errors[0].message
+
+
+def test_every_bad_entry_in_a_folder_is_reported_and_the_rest_read(tmp_path: Path) -> None:
+    good = EVENTS / "apache-spark/spark-events/local-1430917381534"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "local-1").write_bytes(good.read_bytes())
+    (tmp_path / "eventlog_v2_only-status").mkdir()
+    (tmp_path / "eventlog_v2_only-status" / "appstatus_only-status").write_bytes(b"")
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 junk")
+    (tmp_path / "random.bin").write_bytes(bytes(range(256)) * 20)
+    zstd = NVIDIA / "spark-events-profiling/spark2-eventlog.zstd"
+    (tmp_path / "z").mkdir()
+    (tmp_path / "z" / "cut.zstd").write_bytes(zstd.read_bytes()[:200])
+    (tmp_path / "z" / "local-2").write_bytes(good.read_bytes())
+    report = analyze_spark_logs([str(tmp_path)])
+    assert len(report.applications) == 2
+    messages = {Path(e.source).name: e.message for e in report.errors}
+    assert set(messages) == {"eventlog_v2_only-status", "broken.zip", "random.bin", "cut.zstd"}
+    assert "zip" in messages["broken.zip"] and "not a Spark event log" in messages["random.bin"]
+    assert "cut off" in messages["cut.zstd"] or "corrupt" in messages["cut.zstd"]

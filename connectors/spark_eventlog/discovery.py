@@ -41,12 +41,21 @@ def discover(paths: Iterable[str]) -> Iterator[LogSource | EventLogError]:
     for path in paths:
         try:
             storage = storage_for(path)
-            yield from _discover_one(storage, storage.normalize(path))
         except EventLogError as err:
             yield err
+            continue
+        yield from _guarded(storage, storage.normalize(path))
 
 
-def _discover_one(storage: Storage, path: str) -> Iterator[LogSource]:
+def _guarded(storage: Storage, path: str) -> Iterator[LogSource | EventLogError]:
+    """Discover below ``path``; a bad entry becomes an error and its siblings are still found."""
+    try:
+        yield from _discover_one(storage, path)
+    except EventLogError as err:
+        yield err
+
+
+def _discover_one(storage: Storage, path: str) -> Iterator[LogSource | EventLogError]:
     if not storage.exists(path):
         raise EventLogError("no such file or folder", path)
     if not storage.isdir(path):
@@ -59,10 +68,8 @@ def _discover_one(storage: Storage, path: str) -> Iterator[LogSource]:
         return
     for name in sorted(storage.listdir(path)):
         child = storage.join(path, name)
-        if storage.isdir(child):
-            yield from _discover_one(storage, child)
-        elif is_archive(name):
-            yield from _archive(storage, child)
+        if storage.isdir(child) or is_archive(name):
+            yield from _guarded(storage, child)
         elif not _NOT_LOGS.search(name):
             yield LogSource(display=child, files=(child,), complete_hint=_single_file_hint(name))
 

@@ -60,7 +60,12 @@ def read_application(source: LogSource) -> Application:
                     stats.truncated = True
     builder.events_read = stats.recognized
     if stats.recognized == 0:
-        what = "empty file" if stats.lines == 0 else "not a Spark event log (no listener events found)"
+        if stats.truncated:
+            what = "cut off before its first complete event (truncated compressed stream or line)"
+        elif stats.lines == 0:
+            what = "empty file"
+        else:
+            what = "not a Spark event log (no listener events found)"
         raise EventLogError(what, source.display)
     return builder.build(
         complete_hint=source.complete_hint, truncated=stats.truncated,
