@@ -193,3 +193,12 @@ def test_every_bad_entry_in_a_folder_is_reported_and_the_rest_read(tmp_path: Pat
     assert set(messages) == {"eventlog_v2_only-status", "broken.zip", "random.bin", "cut.zstd"}
     assert "zip" in messages["broken.zip"] and "not a Spark event log" in messages["random.bin"]
     assert "cut off" in messages["cut.zstd"] or "corrupt" in messages["cut.zstd"]
+
+
+def test_symbolic_link_loops_are_searched_once(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    log = EVENTS / "apache-spark/spark-events/local-1430917381534"
+    (tmp_path / "logs" / "local-1").write_bytes(log.read_bytes())
+    (tmp_path / "logs" / "again").symlink_to(tmp_path / "logs", target_is_directory=True)
+    report = analyze_spark_logs([str(tmp_path)])
+    assert len(report.applications) == 1 and report.errors == ()

@@ -44,24 +44,28 @@ def discover(paths: Iterable[str]) -> Iterator[LogSource | EventLogError]:
         except EventLogError as err:
             yield err
             continue
-        yield from _guarded(storage, storage.normalize(path))
+        yield from _guarded(storage, storage.normalize(path), set())
 
 
-def _guarded(storage: Storage, path: str) -> Iterator[LogSource | EventLogError]:
+def _guarded(storage: Storage, path: str, seen: set[str]) -> Iterator[LogSource | EventLogError]:
     """Discover below ``path``; a bad entry becomes an error and its siblings are still found."""
     try:
-        yield from _discover_one(storage, path)
+        yield from _discover_one(storage, path, seen)
     except EventLogError as err:
         yield err
 
 
-def _discover_one(storage: Storage, path: str) -> Iterator[LogSource | EventLogError]:
+def _discover_one(storage: Storage, path: str, seen: set[str]) -> Iterator[LogSource | EventLogError]:
     if not storage.exists(path):
         raise EventLogError("no such file or folder", path)
     if not storage.isdir(path):
         yield from _archive(storage, path) if is_archive(path) else [
             LogSource(display=path, files=(path,), complete_hint=_single_file_hint(path))]
         return
+    real = storage.real_path(path)
+    if real in seen:  # a symbolic link back to a folder already searched
+        return
+    seen.add(real)
     layout = _folder_layout(storage, path)
     if layout is not None:
         yield layout
@@ -69,7 +73,7 @@ def _discover_one(storage: Storage, path: str) -> Iterator[LogSource | EventLogE
     for name in sorted(storage.listdir(path)):
         child = storage.join(path, name)
         if storage.isdir(child) or is_archive(name):
-            yield from _guarded(storage, child)
+            yield from _guarded(storage, child, seen)
         elif not _NOT_LOGS.search(name):
             yield LogSource(display=child, files=(child,), complete_hint=_single_file_hint(name))
 

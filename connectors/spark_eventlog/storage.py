@@ -45,6 +45,10 @@ class Storage:
         """The path of ``name`` inside folder ``path``."""
         return os.path.join(path, name)
 
+    def real_path(self, path: str) -> str:
+        """The canonical path of a folder (symbolic links resolved), to search each folder once."""
+        return os.path.realpath(path)
+
     def open(self, path: str) -> BinaryIO:
         """``path`` opened unbuffered (the reader adds its own large buffer); the caller closes it."""
         try:
@@ -101,6 +105,10 @@ class FsspecStorage(Storage):
     def join(self, path: str, name: str) -> str:
         """The URL of ``name`` under ``path``; URLs always use ``/``."""
         return f"{path.rstrip('/')}/{name}"
+
+    def real_path(self, path: str) -> str:
+        """Object stores have no links: a URL is its own identity."""
+        return path.rstrip("/")
 
     def open(self, path: str) -> BinaryIO:
         """``path`` opened through fsspec, which buffers itself; the caller closes it."""
