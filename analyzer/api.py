@@ -10,6 +10,7 @@ import datetime as dt
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from analyzer import __version__
 from analyzer.catalog import load_catalog
@@ -92,13 +93,24 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
         else:
             apps.append(result)
     settings = cost_settings or CostSettings(catalog=load_catalog())
-    costs, findings = price_report(apps, run_rules(apps, rules_config), settings)
+    on_error = _rule_error_collector(errors, debug)
+    costs, findings = price_report(apps, run_rules(apps, rules_config, on_error), settings)
     findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         applications=tuple(apps), findings=tuple(findings), errors=tuple(errors),
         costs=tuple(costs), catalog=settings.catalog, tool_version=__version__,
     )
+
+
+def _rule_error_collector(errors: list[InputError], debug: bool) -> Callable[[str, Any, Exception], None]:
+    """A rule that fails on one input becomes a one-line error about that input (``--debug`` re-raises)."""
+    def collect(rule_id: str, subject: Any, err: Exception) -> None:
+        if debug:
+            raise err
+        message = f"rule {rule_id} failed: {type(err).__name__}: {err} (rerun with --debug)"
+        errors.append(InputError(source=str(getattr(subject, "source", "?")), message=message))
+    return collect
 
 
 def analyze_warehouse(histories: Sequence[WarehouseHistory], *, errors: Sequence[InputError] = (),
@@ -110,12 +122,14 @@ def analyze_warehouse(histories: Sequence[WarehouseHistory], *, errors: Sequence
     catalog = load_catalog(catalog_name)
     costs = [price_history(h, catalog, edition=edition) for h in histories]
     findings = []
+    all_errors = list(errors)
+    on_error = _rule_error_collector(all_errors, False)
     for history, cost in zip(histories, costs, strict=True):
-        findings += assign_warehouse_savings(run_warehouse_rules([history], rules_config), cost)
+        findings += assign_warehouse_savings(run_warehouse_rules([history], rules_config, on_error), cost)
     findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        applications=(), findings=tuple(findings), errors=tuple(errors), catalog=catalog,
+        applications=(), findings=tuple(findings), errors=tuple(all_errors), catalog=catalog,
         warehouses=tuple(histories), warehouse_costs=tuple(costs), show_sql_literals=show_sql_literals,
         tool_version=__version__,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -127,19 +127,31 @@ class EngineConfig:
         return any(rid == rule_id and fnmatch.fnmatchcase(app_name, p) for rid, p in self.suppressed)
 
 
-def run_rules(apps: Iterable[Application], config: EngineConfig | None = None) -> list[Finding]:
+# Called with (rule id, subject, exception) when a rule fails on one subject; the default re-raises.
+RuleErrorHandler = Callable[[str, Any, Exception], None]
+
+
+def _raise(rule_id: str, subject: Any, err: Exception) -> None:
+    raise err
+
+
+def run_rules(apps: Iterable[Application], config: EngineConfig | None = None,
+              on_error: RuleErrorHandler = _raise) -> list[Finding]:
     """Run every Spark rule over every application; findings sorted by severity."""
-    return _run(apps, "spark", config, lambda app: app.name)
+    return _run(apps, "spark", config, lambda app: app.name, on_error)
 
 
 def run_warehouse_rules(
-    histories: Iterable[WarehouseHistory], config: EngineConfig | None = None
+    histories: Iterable[WarehouseHistory], config: EngineConfig | None = None,
+    on_error: RuleErrorHandler = _raise,
 ) -> list[Finding]:
     """Run every warehouse rule over every query history (suppression patterns match the source)."""
-    return _run(histories, "warehouse", config, lambda history: history.source)
+    return _run(histories, "warehouse", config, lambda history: history.source, on_error)
 
 
-def _run(subjects: Iterable[Any], kind: str, config: EngineConfig | None, name_of: Any) -> list[Finding]:
+def _run(subjects: Iterable[Any], kind: str, config: EngineConfig | None, name_of: Any,
+         on_error: RuleErrorHandler) -> list[Finding]:
+    """Every applicable rule on every subject; a rule failing on one subject loses only its findings."""
     load_builtin_rules(kind)
     config = config or EngineConfig()
     findings: list[Finding] = []
@@ -147,7 +159,10 @@ def _run(subjects: Iterable[Any], kind: str, config: EngineConfig | None, name_o
         for rule_cls in REGISTRY.values():
             if rule_cls.applies_to != kind or config.is_suppressed(rule_cls.id, name_of(item)):
                 continue
-            findings.extend(rule_cls().check(item, config.config_for(rule_cls)))
+            try:
+                findings.extend(rule_cls().check(item, config.config_for(rule_cls)))
+            except Exception as err:  # noqa: BLE001 - one odd input must not lose the whole report
+                on_error(rule_cls.id, item, err)
     findings.sort(key=lambda f: (-f.severity_rank, -f.avoidable_core_hours, f.rule_id))
     return findings
 

@@ -96,3 +96,21 @@ def test_suppression_by_rule_and_app_pattern() -> None:
     assert not config.is_suppressed("spark.spill", "report-daily")
     off = parse_config({"rules": {"spark.spill": {"enabled": False}}})
     assert off.is_suppressed("spark.spill", "anything")
+
+
+def test_a_rule_failing_on_one_input_loses_only_its_findings(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from conftest import EVENTS
+
+    from analyzer.api import analyze_spark_logs
+    from rules.spark.spill import StageSpill
+
+    def broken(self, app, config):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(StageSpill, "check", broken)
+    report = analyze_spark_logs([str(EVENTS / "apache-spark/spark-events/local-1430917381534")])
+    assert len(report.applications) == 1
+    assert [e.message for e in report.errors] == [
+        "rule spark.spill failed: ZeroDivisionError: boom (rerun with --debug)"]
+    with pytest.raises(ZeroDivisionError):
+        analyze_spark_logs([str(EVENTS / "apache-spark/spark-events/local-1430917381534")], debug=True)
