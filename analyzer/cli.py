@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from analyzer import __version__
-from analyzer.output import exit_code, write_report
+from analyzer.output import EXIT_INTERNAL, exit_code, write_report
 
 PROGRESS_MIN_LOGS = 4
 
@@ -43,7 +43,23 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; an unexpected error is one line on stderr and exit code 4, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as err:
+            if "--debug" in sys.argv:
+                raise
+            message = f"deanalyze: internal error: {type(err).__name__}: {err} (rerun with --debug)"
+            click.echo(message, err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="deanalyze")
 def main() -> None:
     """Where the money and the time of your data pipelines go, and what to change."""

@@ -5,6 +5,7 @@ Exit codes (documented in README.md):
   1  a finding at or above ``--fail-on``
   2  usage error (bad option or argument)
   3  some inputs could not be read (the others were analysed and reported)
+  4  internal error (a bug: one line on stderr; ``--debug`` shows the traceback)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tempfile
 
 from analyzer.report import SEVERITIES, Report
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 def exit_code(report: Report, fail_on: str) -> int:

@@ -112,3 +112,15 @@ def test_explain_prints_documentation_and_current_thresholds(tmp_path: Path) -> 
     config.write_text('[rules."spark.spill"]\nratio = { low = 0.2 }\n')
     assert "- ratio = low=0.2" in run("explain", "spark.spill", "--config", str(config))[1]
     assert run("explain", "spark.nope")[0] == 2
+
+
+def test_internal_error_is_one_line_and_exit_4(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import analyzer.api
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(analyzer.api, "analyze_spark_logs", broken)
+    code, _, err = run("spark-logs", str(SAMPLE))
+    assert code == 4
+    assert err.strip() == "deanalyze: internal error: RuntimeError: unexpected (rerun with --debug)"
