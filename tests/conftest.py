@@ -30,3 +30,12 @@ def shared_events() -> Path:
 @pytest.fixture(scope="session")
 def report_schema() -> dict:
     return json.loads(SCHEMA.read_text())
+
+
+def load_report(text: str) -> dict:
+    """Parse a JSON report and validate it against the published schema (every JSON the tests make)."""
+    import jsonschema
+
+    doc = json.loads(text)
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    return doc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 from click.testing import CliRunner
-from conftest import EVENTS
+from conftest import EVENTS, load_report
 
 from analyzer.cli import main
 
@@ -25,7 +24,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_json_output_follows_the_schema(report_schema: dict) -> None:
     code, out, _ = run("spark-logs", str(EVENTS / "apache-spark/spark-events"), "--format", "json")
     assert code == 0
-    doc = json.loads(out)
+    doc = load_report(out)
     jsonschema.validate(doc, report_schema)
     assert doc["schema_version"] == "1.0" and doc["errors"] == []
     app = next(a for a in doc["applications"] if a["app_id"] == "local-1430917381534")
@@ -47,7 +46,7 @@ def test_unreadable_input_exit_code_and_one_line_error(tmp_path: Path, report_sc
     bad.write_bytes(b"LZ4Block\x99corrupt")
     code, out, err = run("spark-logs", str(SAMPLE), str(bad), "--format", "json")
     assert code == 3
-    doc = json.loads(out)
+    doc = load_report(out)
     jsonschema.validate(doc, report_schema)
     assert len(doc["applications"]) == 1
     assert doc["errors"][0]["source"] == str(bad)
@@ -66,7 +65,7 @@ def test_output_file_is_written_atomically(tmp_path: Path) -> None:
     target.write_text("old")
     code, out, _ = run("spark-logs", str(SAMPLE), "--format", "json", "-o", str(target))
     assert code == 0 and out == ""
-    assert json.loads(target.read_text())["applications"][0]["app_id"] == "local-1430917381534"
+    assert load_report(target.read_text())["applications"][0]["app_id"] == "local-1430917381534"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
 
 
@@ -88,7 +87,7 @@ def test_installed_console_script_runs_with_jobs(tmp_path: Path) -> None:
                            "--jobs", "2"], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert proc.returncode == 0, proc.stderr
-    assert len(json.loads(proc.stdout)["applications"]) == 18
+    assert len(load_report(proc.stdout)["applications"]) == 18
 
 
 def test_output_to_a_device_is_written_in_place() -> None:

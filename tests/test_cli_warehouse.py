@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import jsonschema
 from click.testing import CliRunner
-from conftest import DATA
+from conftest import DATA, load_report
 
 from analyzer.catalog import load_catalog
 from analyzer.cli import main
@@ -35,7 +34,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_snowflake_export_json_report(report_schema: dict) -> None:
     code, out, _ = run(*SNOWFLAKE, "--format", "json")
     assert code == 0
-    doc = json.loads(out)
+    doc = load_report(out)
     jsonschema.validate(doc, report_schema)
     (history,) = doc["warehouses"]
     assert history["vendor"] == "snowflake" and history["query_count"] == 34
@@ -77,7 +76,7 @@ def test_unreadable_export_is_one_line_and_exit_3(tmp_path) -> None:  # type: ig
     bad.write_text("NOT,A,QUERY,HISTORY\n1,2,3,4\n")
     code, out, err = run("snowflake", "--query-history-file", str(bad), "--format", "json")
     assert code == 3
-    assert json.loads(out)["errors"][0]["source"] == str(bad)
+    assert load_report(out)["errors"][0]["source"] == str(bad)
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert err.count(str(bad)) == 1
 
