@@ -67,3 +67,16 @@ def test_whole_corpus_reads_or_reports_cleanly(shared_events: Path) -> None:
     results = [read_log(s) for s in sources]
     apps = [r for r in results if isinstance(r, Application)]
     assert len(apps) == len(index)
+
+
+@pytest.mark.corpus
+def test_whole_corpus_report_follows_the_schema(shared_events: Path) -> None:
+    from conftest import load_report
+
+    from analyzer.api import analyze_spark_logs
+    from reports import RENDERERS
+
+    report = analyze_spark_logs([str(shared_events)], jobs=2)
+    doc = load_report(RENDERERS["json"]().render(report).decode())
+    assert len(doc["applications"]) >= 130
+    assert all(e["message"] and "\n" not in e["message"] for e in doc["errors"])
