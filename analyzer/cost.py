@@ -25,7 +25,6 @@ RULE_BUCKET = {
     "spark.skew": "skew_tail", "spark.oversized-cluster": "idle_cores",
     "spark.driver-bound": "driver_only", "spark.task-failures": "failed_work",
 }
-GIB = 1024**3
 MS_PER_HOUR = 3_600_000
 _LOCAL = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
