@@ -202,6 +202,12 @@ def held_core_ms(lifetimes: Iterable[Lifetime], intervals: Sequence[Interval]) -
     return sum(timeline.core_ms(iv) for iv in intervals)
 
 
+def held_wall_ms(lifetimes: Iterable[Lifetime], intervals: Sequence[Interval]) -> int:
+    """Wall-clock milliseconds of the disjoint ``intervals`` during which an executor was alive."""
+    timeline = CoreTimeline.of(lifetimes)
+    return sum(timeline.alive_ms(iv) for iv in intervals)
+
+
 def peak_executors(lifetimes: Iterable[Lifetime]) -> int:
     """Most executors alive at once (a removal at t happens before an addition at t)."""
     events = sorted([(life.start_ms, 1) for life in lifetimes] + [(life.end_ms, -1) for life in lifetimes])
