@@ -10,7 +10,6 @@ each capped by its bucket, never add up to more than the bill.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from analyzer import timeline as tl
 from analyzer.catalog import NodeType, PriceCatalog
 from analyzer.model import Application
 from analyzer.report import Finding
+from analyzer.units import GiB, parse_size
 
 BUCKETS = ("useful", "failed_work", "driver_only", "skew_tail", "idle_cores", "driver")
 RULE_BUCKET = {
@@ -26,9 +26,6 @@ RULE_BUCKET = {
     "spark.driver-bound": "driver_only", "spark.task-failures": "failed_work",
 }
 MS_PER_HOUR = 3_600_000
-_LOCAL = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
-_FACTOR = {"": 1 / 1024**2, "k": 1 / 1024**2, "m": 1 / 1024, "g": 1.0, "t": 1024.0}
 DAYS_PER_MONTH = 30.44
 MIN_RUNS_FOR_FREQUENCY = 3
 
@@ -74,8 +71,9 @@ def memory_gib(props: Mapping[str, str], role: str) -> float:
 
 
 def _gib(text: str | None) -> float | None:
-    match = _SIZE.match(text or "")
-    return float(match.group(1)) * _FACTOR[match.group(2).lower()] if match else None
+    """A memory setting in GiB; a bare number is MiB, as Spark reads it."""
+    size = parse_size(text, "m")
+    return None if size is None else size / GiB
 
 
 def executor_spans(app: Application, window: tuple[int, int]) -> list[tl.Lifetime]:
@@ -83,9 +81,7 @@ def executor_spans(app: Application, window: tuple[int, int]) -> list[tl.Lifetim
     lifetimes = tl.executor_lifetimes(app, window)
     if lifetimes:
         return lifetimes
-    match = _LOCAL.match(app.master or "")
-    cores = int(match.group(1)) if match and match.group(1).isdigit() else 1
-    return [tl.Lifetime("driver", cores, *window)]
+    return [tl.Lifetime("driver", tl.local_cores(app) or 1, *window)]
 
 
 def priced_window(app: Application) -> tuple[int, int] | None:

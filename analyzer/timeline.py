@@ -49,10 +49,13 @@ def executor_cores(app: Application) -> int:
     prop = app.properties.get("spark.executor.cores")
     if prop and prop.isdigit():
         return int(prop)
+    return local_cores(app) or 1
+
+
+def local_cores(app: Application) -> int | None:
+    """N of a ``local[N]`` / ``local-cluster[N,...]`` master; None for ``local[*]`` or a cluster."""
     match = _LOCAL_MASTER.match(app.master or "")
-    if match and match.group(1).isdigit():
-        return int(match.group(1))
-    return 1
+    return int(match.group(1)) if match and match.group(1).isdigit() else None
 
 
 def is_local_mode(app: Application) -> bool:

@@ -50,6 +50,8 @@ def test_container_memory_includes_overhead() -> None:
     assert memory_gib({"spark.executor.memory": "8g"}, "executor") == pytest.approx(8.8)
     assert memory_gib({"spark.executor.memory": "1g"}, "executor") == pytest.approx(1.375)
     assert memory_gib({"spark.executor.memory": "4g", "spark.executor.memoryOverhead": "1g"}, "executor") == 5
+    # a bare number is MiB, as Spark reads it
+    assert memory_gib({"spark.executor.memory": "1536"}, "executor") == pytest.approx(1.5 + 0.375)
 
 
 def test_bill_of_a_run_and_its_ledger() -> None:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
 
 from analyzer.model import Application, SqlExecution, Stage
 from analyzer.timeline import executor_cores  # noqa: F401  (re-exported for the rules)
+from analyzer.units import GiB, MiB, parse_size  # noqa: F401  (re-exported for the rules)
 
-MiB = 1024**2
-GiB = 1024**3
 MS_PER_HOUR = 3_600_000
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?\s*$", re.IGNORECASE)
-_SIZE_FACTORS = {"": 1, "b": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024**4, "p": 1024**5}
 
 
 def subject(app: Application, stage: Stage | None = None,
@@ -25,17 +21,6 @@ def subject(app: Application, stage: Stage | None = None,
     if sql is not None:
         out.update(sql_execution_id=sql.execution_id, sql_description=sql.description[:200])
     return out
-
-
-def parse_size(text: str | None, default_unit: str = "") -> int | None:
-    """Spark size strings (``4g``, ``512m``, ``1536``) in bytes; None when absent or invalid."""
-    if not text:
-        return None
-    match = _SIZE.match(text)
-    if not match:
-        return None
-    unit = (match.group(2) or default_unit).lower()
-    return int(float(match.group(1)) * _SIZE_FACTORS[unit])
 
 
 def core_hours(ms: float) -> float:
