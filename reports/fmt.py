@@ -84,3 +84,8 @@ VENDOR_NAMES = {"bigquery": "BigQuery", "snowflake": "Snowflake", "spark": "Spar
 def vendor_name(vendor: str) -> str:
     """``bigquery`` -> ``BigQuery``."""
     return VENDOR_NAMES.get(vendor, vendor)
+
+
+def app_key(app_id: object, attempt_id: object) -> str:
+    """``app_id/attempt`` when the application has attempts: how reports name one run."""
+    return f"{app_id}/{attempt_id}" if attempt_id else str(app_id)

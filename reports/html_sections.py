@@ -13,7 +13,7 @@ from analyzer.cost import BUCKETS, AppCost
 from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
 from reports.evidence import display_evidence, period_label
-from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
+from reports.fmt import app_key, fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.html_page import esc, inline_markdown
 from reports.markdown_report import TOP_ACTIONS, TOP_STAGES
@@ -21,11 +21,6 @@ from reports.markdown_report import TOP_ACTIONS, TOP_STAGES
 _WHERE_KEYS = {"stage_id": "stage", "sql_execution_id": "SQL execution", "table": "table"}
 _BUCKET_HEADERS = {"useful": "Useful", "failed_work": "Failed work", "driver_only": "Driver only",
                    "skew_tail": "Skew tail", "idle_cores": "Idle cores", "driver": "Driver"}
-
-
-def app_key(app_id: object, attempt_id: object) -> str:
-    """``app_id/attempt`` when the application has attempts."""
-    return f"{app_id}/{attempt_id}" if attempt_id else str(app_id)
 
 
 def section(anchor: str, title: str, inner: str) -> str:

@@ -14,7 +14,7 @@ from analyzer.cost import AppCost
 from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
 from reports.evidence import display_evidence, period_label
-from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
+from reports.fmt import app_key, fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.renderer import Renderer
 
@@ -51,10 +51,6 @@ def md_text(value: object) -> str:
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace("`", "'")
     return " ".join(text.split())
-
-
-def _app_key(app_id: str, attempt_id: str | None) -> str:
-    return f"{app_id}/{attempt_id}" if attempt_id else app_id
 
 
 def _summary(report: Report) -> list[str]:
@@ -99,7 +95,7 @@ def _finding(index: int, f: Finding, report: Report) -> list[str]:
                       if k in ("stage_id", "sql_execution_id", "table", "project") and v is not None)
     who = md_text(f.subject_label())
     if "app_id" in f.subject:
-        who += f" (`{md_text(_app_key(str(f.subject.get('app_id')), f.subject.get('attempt_id')))}`)"  # type: ignore[arg-type]
+        who += f" (`{md_text(app_key(f.subject.get('app_id'), f.subject.get('attempt_id')))}`)"
     usage = ", ".join(f"{v:.3g} {k.replace('_', ' ')}" for k, v in f.avoidable_usage.items()) or (
         f"{f.avoidable_core_hours:.3g} core-hours")
     out = [f"### {index}. {md_text(f.title)}", "",
@@ -151,7 +147,7 @@ def _cost_row(c: AppCost) -> str:
     ledger = c.ledger_usd
     runs = "-" if c.runs_per_month is None else f"{c.runs_per_month:.1f}"
     cells = [ledger[b] for b in ("useful", "failed_work", "driver_only", "skew_tail", "idle_cores", "driver")]
-    return (f"| {md_text(c.app_name)} (`{md_text(_app_key(c.app_id, c.attempt_id))}`) | "
+    return (f"| {md_text(c.app_name)} (`{md_text(app_key(c.app_id, c.attempt_id))}`) | "
             f"{fmt_usd(c.total_usd)} | {runs} | {fmt_usd(c.monthly_usd)} | "
             + " | ".join(fmt_usd(v) for v in cells)
             + f" | {fmt_usd(c.savings_usd)} |")
@@ -159,7 +155,7 @@ def _cost_row(c: AppCost) -> str:
 
 def _application(app: Application) -> list[str]:
     out = [f"## {md_text(app.name) or md_text(app.app_id)} "
-           f"(`{md_text(_app_key(app.app_id, app.attempt_id))}`)", "",
+           f"(`{md_text(app_key(app.app_id, app.attempt_id))}`)", "",
            f"- Source: `{md_text(app.source)}`",
            f"- Spark {md_text(app.spark_version or '?')}, master `{md_text(app.master or '?')}`, "
            f"started {fmt_time_ms(app.start_time_ms)}, ran {fmt_duration_ms(app.duration_ms)}"
