@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analyzer.query_table import QueryTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +317,15 @@ class WarehouseHistory:
     source: str
     window_start_ms: int | None
     window_end_ms: int | None
-    queries: tuple[QueryRecord, ...] = ()
+    queries: QueryTable = ()  # type: ignore[assignment]  # records are converted on construction
     metering: tuple[MeteringHour, ...] = ()
     tables: tuple[TableStorage, ...] = ()
     warehouses: tuple[WarehouseSettings, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Queries are held as columns (analyzer.query_table); records given by tests or small
+        # live results are converted once here. pandas is imported only for warehouse work.
+        from analyzer.query_table import QueryTable
+
+        if not isinstance(self.queries, QueryTable):
+            object.__setattr__(self, "queries", QueryTable.from_records(self.queries))

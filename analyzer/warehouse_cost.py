@@ -11,24 +11,24 @@ with the catalog.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
+import numpy as np
+import pandas as pd
+
 from analyzer.catalog import PriceCatalog
-from analyzer.model import MeteringHour, QueryRecord, WarehouseHistory
+from analyzer.model import MeteringHour, WarehouseHistory
+from analyzer.query_table import QueryTable
 from analyzer.report import Finding
 from analyzer.warehouse_usage import (
     MS_PER_HOUR,
-    CreditShare,
-    bigquery_pool,
+    QueryUsage,
+    busy_ms,
     credits_per_hour,
-    execution_interval,
-    history_query_credits,
-    merged,
+    execution_intervals,
+    history_usage,
     ran_on_warehouse,
-    slot_hours,
-    snowflake_pool,
-    tib_billed,
 )
 
 MS_PER_DAY = 86_400_000
@@ -58,6 +58,41 @@ class QueryCost:
     def credits(self) -> float:
         """Snowflake credits: compute plus billed cloud services."""
         return self.compute_credits + self.cloud_services_credits
+
+
+class QueryCosts(Mapping[str, QueryCost]):
+    """What every query cost, as columns row-aligned with the history's ``QueryTable``.
+
+    A million ``QueryCost`` objects would cost more than the pricing itself, so costs stay
+    arrays (``usd``, ``compute_credits``, ...); looking up one query id builds its
+    ``QueryCost``. Rows outside ``present`` (BigQuery SCRIPT parents) are not in the mapping.
+    """
+
+    def __init__(self, table: QueryTable, vendor: str, pool: pd.Series, *, usd: np.ndarray,
+                 present: np.ndarray | None = None, **columns: np.ndarray) -> None:
+        n = len(table)
+        self.table, self.vendor, self.pool, self.usd = table, vendor, pool, usd
+        self.present = np.ones(n, dtype=bool) if present is None else present
+        zeros = np.zeros(n)
+        self.columns = {name: columns.get(name, zeros) for name in _COST_COLUMNS}
+
+    def __getitem__(self, query_id: str) -> QueryCost:
+        i = self.table.index_of(query_id)
+        if i is None or not self.present[i]:
+            raise KeyError(query_id)
+        values = {name: float(column[i]) for name, column in self.columns.items() if name != "estimated"}
+        return QueryCost(query_id=query_id, vendor=self.vendor, pool=str(self.pool.iloc[i]),
+                         usd=float(self.usd[i]), estimated=bool(self.columns["estimated"][i]), **values)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table.frame["query_id"].to_numpy()[self.present])
+
+    def __len__(self) -> int:
+        return int(self.present.sum())
+
+
+_COST_COLUMNS = ("compute_credits", "cloud_services_credits", "tib_billed", "slot_hours", "on_demand_usd",
+                 "editions_usd", "estimated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +137,7 @@ class WarehouseCost:
     usd_per_tib: float
     slot_hour_usd: float
     edition: str
-    queries: Mapping[str, QueryCost]
+    queries: QueryCosts
     warehouses: Mapping[str, WarehouseTotal]
     projects: Mapping[str, PricingComparison]
     cloud_services_billed_credits: float
@@ -130,76 +165,76 @@ def price_history(history: WarehouseHistory, catalog: PriceCatalog, *,
     return WarehouseCost(**base, **_price_snowflake(history, per_credit))  # type: ignore[arg-type]
 
 
-def _day(ms: int | None) -> int:
-    return (ms or 0) // MS_PER_DAY
+def _pool_rows(pool: pd.Series) -> dict[str, np.ndarray]:
+    """Row positions of each pool (who pays), in row order."""
+    return {str(k): v for k, v in pool.groupby(pool, observed=True).indices.items()}
 
 
-def _cloud_services(history: WarehouseHistory, compute: Mapping[str, CreditShare]
-                    ) -> tuple[dict[str, float], dict[str, float]]:
+def _cloud_services(history: WarehouseHistory, usage: QueryUsage) -> tuple[np.ndarray, dict[str, float]]:
     """Billed cloud-services credits per query and per pool: max(0, CS − 10 % of compute) per day."""
+    table = history.queries
+    day = np.floor_divide(np.nan_to_num(table.numbers("start_time_ms")), MS_PER_DAY).astype(np.int64)
+    cs = np.nan_to_num(table.numbers("credits_cloud_services"))
     cs_day: dict[int, float] = defaultdict(float)
     compute_day: dict[int, float] = defaultdict(float)
     pool_cs: dict[tuple[str, int], float] = defaultdict(float)
     if history.metering:
         for m in history.metering:
-            cs_day[_day(m.start_time_ms)] += m.credits_cloud_services
-            compute_day[_day(m.start_time_ms)] += m.credits_compute
-            pool_cs[(m.warehouse, _day(m.start_time_ms))] += m.credits_cloud_services
-    else:
-        for q in history.queries:
-            cs_day[_day(q.start_time_ms)] += q.credits_cloud_services or 0.0
-            used = compute.get(q.query_id)
-            compute_day[_day(q.start_time_ms)] += used.credits if used else 0.0
-            pool_cs[(snowflake_pool(q), _day(q.start_time_ms))] += q.credits_cloud_services or 0.0
-    billed = {d: max(0.0, cs - CLOUD_SERVICES_FREE_SHARE * compute_day[d]) for d, cs in cs_day.items()}
-    share = {d: billed[d] / cs if cs else 0.0 for d, cs in cs_day.items()}
-    per_query = {q.query_id: (q.credits_cloud_services or 0.0) * share.get(_day(q.start_time_ms), 0.0)
-                 for q in history.queries}
+            d = m.start_time_ms // MS_PER_DAY
+            cs_day[d] += m.credits_cloud_services
+            compute_day[d] += m.credits_compute
+            pool_cs[(m.warehouse, d)] += m.credits_cloud_services
+    elif len(table):
+        frame = pd.DataFrame({"pool": usage.pool, "day": day, "cs": cs, "compute": usage.credits})
+        by_day = frame.groupby("day")[["cs", "compute"]].sum()
+        cs_day.update(by_day["cs"].to_dict())
+        compute_day.update(by_day["compute"].to_dict())
+        pool_cs.update(frame.groupby(["pool", "day"], observed=True)["cs"].sum().to_dict())
+    billed = {d: max(0.0, c - CLOUD_SERVICES_FREE_SHARE * compute_day[d]) for d, c in cs_day.items()}
+    share = {d: billed[d] / c if c else 0.0 for d, c in cs_day.items()}
+    per_query = cs * pd.Series(day).map(share).fillna(0.0).to_numpy(dtype=np.float64)
     per_pool: dict[str, float] = defaultdict(float)
-    for (pool, d), cs in pool_cs.items():
-        per_pool[pool] += cs * share[d]
+    for (pool, d), c in pool_cs.items():
+        per_pool[pool] += c * share[d]
     return per_query, per_pool
 
 
-def _attributed(queries: Sequence[QueryRecord], rows: list[MeteringHour], size: str | None) -> float:
+def _attributed(history: WarehouseHistory, rows_of_pool: np.ndarray, metering: list[MeteringHour],
+                size: str | None) -> float:
     """Credits Snowflake attributes to queries (no idle); estimated from busy time when not reported."""
-    if rows and all(m.credits_attributed_queries is not None for m in rows):
-        return sum(m.credits_attributed_queries or 0.0 for m in rows)
-    spans = [s for s in (execution_interval(q) for q in queries if ran_on_warehouse(q)) if s is not None]
-    busy_ms = sum(hi - lo for lo, hi in merged(spans))
-    return busy_ms * (credits_per_hour(size) or 0.0) / MS_PER_HOUR
+    if metering and all(m.credits_attributed_queries is not None for m in metering):
+        return sum(m.credits_attributed_queries or 0.0 for m in metering)
+    lo, hi = execution_intervals(history.queries)
+    on = rows_of_pool[ran_on_warehouse(history.queries)[rows_of_pool]]
+    return busy_ms(lo[on], hi[on]) * (credits_per_hour(size) or 0.0) / MS_PER_HOUR
 
 
 def _price_snowflake(history: WarehouseHistory, per_credit: float) -> dict[str, object]:
-    compute = history_query_credits(history)
-    cs_query, cs_pool = _cloud_services(history, compute)
-    queries: dict[str, QueryCost] = {}
-    by_pool: dict[str, list[QueryRecord]] = defaultdict(list)
-    for q in history.queries:
-        share = compute.get(q.query_id, CreditShare(0.0, False))
-        pool = snowflake_pool(q)
-        by_pool[pool].append(q)
-        queries[q.query_id] = QueryCost(
-            query_id=q.query_id, vendor="snowflake", pool=pool,
-            usd=(share.credits + cs_query[q.query_id]) * per_credit, compute_credits=share.credits,
-            cloud_services_credits=cs_query[q.query_id], estimated=share.estimated)
+    usage = history_usage(history)
+    cs_query, cs_pool = _cloud_services(history, usage)
+    usd = (usage.credits + cs_query) * per_credit
+    queries = QueryCosts(history.queries, "snowflake", usage.pool, usd=usd,
+                         compute_credits=usage.credits, cloud_services_credits=cs_query,
+                         estimated=usage.estimated)
+    by_pool = _pool_rows(usage.pool)
     rows: dict[str, list[MeteringHour]] = defaultdict(list)
     for m in history.metering:
         rows[m.warehouse].append(m)
     totals: dict[str, WarehouseTotal] = {}
     notes: list[str] = []
+    none = np.zeros(0, dtype=np.int64)
     for name in sorted(set(rows) | set(by_pool)):
-        qs = by_pool.get(name, [])
-        query_credits = sum(queries[q.query_id].compute_credits for q in qs)
-        size = next((q.warehouse_size for q in reversed(qs) if q.warehouse_size), None)
+        idx = by_pool.get(name, none)
+        query_credits = float(usage.credits[idx].sum())
+        size = history.queries.last_text("warehouse_size", idx)
         metered = bool(rows.get(name))
         compute_credits = sum(m.credits_compute for m in rows[name]) if metered else query_credits
-        idle = max(0.0, compute_credits - _attributed(qs, rows[name], size)) if metered else None
+        idle = max(0.0, compute_credits - _attributed(history, idx, rows[name], size)) if metered else None
         if not metered and query_credits:
             notes.append(f"{name}: no metering rows; credits estimated as execution time × "
                          f"{credits_per_hour(size) or 0:g} credits/h ({size}); idle time unknown")
         totals[name] = WarehouseTotal(
-            name=name, kind="warehouse", query_count=len(qs),
+            name=name, kind="warehouse", query_count=len(idx),
             usd=(compute_credits + cs_pool.get(name, 0.0)) * per_credit, compute_credits=compute_credits,
             query_credits=query_credits, idle_credits=idle, idle_usd=(idle or 0.0) * per_credit,
             cloud_services_credits=cs_pool.get(name, 0.0), metered=metered)
@@ -210,38 +245,35 @@ def _price_snowflake(history: WarehouseHistory, per_credit: float) -> dict[str, 
 
 
 def _price_bigquery(history: WarehouseHistory, per_tib: float, per_slot: float) -> dict[str, object]:
-    queries: dict[str, QueryCost] = {}
-    pools: dict[str, list[QueryCost]] = defaultdict(list)
-    projects: dict[str, list[QueryCost]] = defaultdict(list)
-    scripts = 0
-    for q in history.queries:
-        if (q.statement_type or "").upper() == "SCRIPT":
-            scripts += 1
-            continue
-        tib, hours = tib_billed(q), slot_hours(q)
-        on_demand, editions = tib * per_tib, hours * per_slot
-        cost = QueryCost(query_id=q.query_id, vendor="bigquery", pool=bigquery_pool(q),
-                         usd=editions if q.warehouse else on_demand, tib_billed=tib, slot_hours=hours,
-                         on_demand_usd=on_demand, editions_usd=editions,
-                         estimated=q.bytes_billed is None and tib > 0)
-        queries[q.query_id] = cost
-        pools[cost.pool].append(cost)
-        projects[q.project or "(unknown project)"].append(cost)
-    kinds = {bigquery_pool(q): "reservation" if q.warehouse else "project" for q in history.queries}
-    totals = {name: WarehouseTotal(
-        name=name, kind=kinds[name], query_count=len(cs), usd=sum(c.usd for c in cs),
-        tib_billed=sum(c.tib_billed for c in cs), slot_hours=sum(c.slot_hours for c in cs))
-        for name, cs in sorted(pools.items())}
-    comparisons = {p: PricingComparison(
-        project=p, jobs=len(cs), tib_billed=sum(c.tib_billed for c in cs),
-        slot_hours=sum(c.slot_hours for c in cs), on_demand_usd=sum(c.on_demand_usd for c in cs),
-        editions_usd=sum(c.editions_usd for c in cs), actual_usd=sum(c.usd for c in cs))
-        for p, cs in sorted(projects.items())}
+    table, usage = history.queries, history_usage(history)
+    on_demand, editions = usage.tib_billed * per_tib, usage.slot_hours * per_slot
+    reserved = table.frame["warehouse"].notna().to_numpy()
+    usd = np.where(reserved, editions, on_demand)
+    queries = QueryCosts(table, "bigquery", usage.pool, usd=usd, tib_billed=usage.tib_billed,
+                         slot_hours=usage.slot_hours, on_demand_usd=on_demand, editions_usd=editions,
+                         estimated=usage.estimated, present=~usage.script)
+    project = table.frame["project"].astype(object).fillna("(unknown project)")
+    frame = pd.DataFrame({"pool": usage.pool, "project": project, "reserved": reserved, "usd": usd,
+                          "tib": usage.tib_billed, "slots": usage.slot_hours, "on_demand": on_demand,
+                          "editions": editions})[~usage.script]
+    totals = {}
+    for name, group in sorted(frame.groupby("pool", observed=True), key=lambda kv: str(kv[0])):
+        totals[str(name)] = WarehouseTotal(
+            name=str(name), kind="reservation" if group["reserved"].iloc[-1] else "project",
+            query_count=len(group), usd=float(group["usd"].sum()), tib_billed=float(group["tib"].sum()),
+            slot_hours=float(group["slots"].sum()))
+    comparisons = {}
+    for project, group in sorted(frame.groupby("project"), key=lambda kv: str(kv[0])):
+        comparisons[str(project)] = PricingComparison(
+            project=str(project), jobs=len(group), tib_billed=float(group["tib"].sum()),
+            slot_hours=float(group["slots"].sum()), on_demand_usd=float(group["on_demand"].sum()),
+            editions_usd=float(group["editions"].sum()), actual_usd=float(group["usd"].sum()))
     notes = ["on-demand: the first 1 TiB per month per billing account is free and not deducted here"]
+    scripts = int(usage.script.sum())
     if scripts:
         notes.append(f"{scripts} SCRIPT parent job(s) excluded: their child jobs carry the bytes and slots")
     return dict(queries=queries, warehouses=totals, projects=comparisons, cloud_services_billed_credits=0.0,
-                total_credits=0.0, total_usd=sum(c.usd for c in queries.values()), notes=tuple(notes))
+                total_credits=0.0, total_usd=float(usd[~usage.script].sum()), notes=tuple(notes))
 
 
 # --- Savings ---------------------------------------------------------------------------

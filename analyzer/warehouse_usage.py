@@ -11,20 +11,23 @@ bytes and are skipped); editions bill slot-hours.
 
 Why a module of its own: rules measure avoidable usage in these units and never know a
 price, so they import this module only; ``warehouse_cost`` prices the same usage with the
-catalog.
+catalog. Everything here works on whole columns of a ``QueryTable`` (numpy arrays aligned
+with its rows): a million queries are priced in well under a second.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import tomllib
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from analyzer.model import MeteringHour, QueryRecord, WarehouseHistory
+import numpy as np
+import pandas as pd
+
+from analyzer.model import MeteringHour, WarehouseHistory
+from analyzer.query_table import QueryTable, categorical_of, combination_codes, per_category
 
 MIB = 1024**2
 TIB = 1024**4
@@ -48,9 +51,16 @@ class SnowflakeSize:
 def snowflake_sizes() -> tuple[SnowflakeSize, ...]:
     """Sizes smallest first, from ``catalogs/snowflake_credits.toml``."""
     text = resources.files("analyzer.catalogs").joinpath("snowflake_credits.toml").read_text("utf-8")
-    return tuple(SnowflakeSize(name=s["name"], ddl=s["ddl"], standard=float(s["standard"]),
-                               snowpark_optimized=s.get("snowpark_optimized"), aliases=tuple(s["aliases"]))
-                 for s in tomllib.loads(text)["size"])
+    return tuple(
+        SnowflakeSize(
+            name=s["name"],
+            ddl=s["ddl"],
+            standard=float(s["standard"]),
+            snowpark_optimized=s.get("snowpark_optimized"),
+            aliases=tuple(s["aliases"]),
+        )
+        for s in tomllib.loads(text)["size"]
+    )
 
 
 def _key(text: str) -> str:
@@ -86,154 +96,267 @@ def credits_per_hour(size: str | None, warehouse_type: str | None = None) -> flo
     return s.standard
 
 
-def billed_seconds(intervals: Iterable[tuple[int, int]], auto_suspend_s: float | None,
-                   minimum_s: float = 60.0) -> float:
+def billed_seconds(
+    intervals: Iterable[tuple[int, int]], auto_suspend_s: float | None, minimum_s: float = 60.0
+) -> float:
     """Seconds a warehouse bills to run these (start_ms, end_ms) executions with this auto-suspend.
 
     The warehouse resumes at a query's start, stays up ``auto_suspend_s`` after the last
     query ends, and bills every running period by the second with ``minimum_s`` per resume.
     ``None`` or 0 means it never suspends: one period from the first start to the last end.
     """
-    spans = sorted(intervals)
-    if not spans:
+    spans = np.array(list(intervals), dtype=np.float64).reshape(-1, 2)
+    return billed_seconds_of(spans[:, 0], spans[:, 1], auto_suspend_s, minimum_s)
+
+
+def billed_seconds_of(
+    lo: np.ndarray, hi: np.ndarray, auto_suspend_s: float | None, minimum_s: float = 60.0
+) -> float:
+    """``billed_seconds`` of execution intervals given as two arrays (ms)."""
+    if lo.size == 0:
         return 0.0
-    tail = 0 if not auto_suspend_s else auto_suspend_s * 1000
-    billed, start, stop = 0.0, spans[0][0], spans[0][1] + tail
-    for lo, hi in spans[1:]:
-        if auto_suspend_s and lo > stop:
-            billed += max(minimum_s, (stop - start) / 1000)
-            start, stop = lo, hi + tail
-        else:
-            stop = max(stop, hi + tail)
-    return billed + max(minimum_s, (stop - start) / 1000)
+    if not auto_suspend_s:
+        return max(minimum_s, (float(hi.max()) - float(lo.min())) / 1000)
+    order = np.argsort(lo, kind="stable")
+    lo, stop = lo[order], hi[order] + auto_suspend_s * 1000
+    running = np.maximum.accumulate(stop)
+    resumes = np.concatenate(([True], lo[1:] > running[:-1]))  # a query after the warehouse suspended
+    starts = lo[resumes]
+    ends = running[np.concatenate((np.flatnonzero(resumes)[1:] - 1, [lo.size - 1]))]
+    periods = np.maximum(minimum_s, (ends - starts) / 1000)
+    return float(np.cumsum(periods)[-1])  # period after period, as a simulation adds them
 
 
-def ran_on_warehouse(q: QueryRecord) -> bool:
-    """A Snowflake query that used warehouse compute (warehouse_size NULL = cloud services only)."""
-    return q.vendor == "snowflake" and q.warehouse is not None and q.warehouse_size is not None
+# --- Columns of a query table ----------------------------------------------------------
 
 
-def execution_interval(q: QueryRecord) -> tuple[int, int] | None:
-    """(start, end) ms of execution: start + queue + compile time (dbt), or end − execution_ms.
+def ran_on_warehouse(table: QueryTable) -> np.ndarray:
+    """Snowflake queries that used warehouse compute (warehouse_size NULL = cloud services only)."""
+    return table.derived("ran_on_warehouse", lambda: _ran_on_warehouse(table))  # type: ignore[no-any-return]
 
-    Called for every query by the cost model and by several rules: kept branch-light.
+
+def _ran_on_warehouse(table: QueryTable) -> np.ndarray:
+    frame = table.frame
+    return (
+        (frame["vendor"] == "snowflake").to_numpy()
+        & frame["warehouse"].notna().to_numpy()
+        & frame["warehouse_size"].notna().to_numpy()
+    )
+
+
+def execution_intervals(table: QueryTable) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) ms of each query's execution; NaN where the times are unknown.
+
+    Start is start + queue + compile time (as dbt-snowflake-monitoring does), or
+    end − execution_ms when the parts are not reported (BigQuery). Computed once per table.
     """
-    start, end = q.start_time_ms, q.end_time_ms
-    if start is None or end is None:
-        return None
-    overload, compiling, provisioning = q.queued_overload_ms, q.compilation_ms, q.queued_provisioning_ms
-    if overload is not None or compiling is not None or provisioning is not None:
-        start += (overload or 0) + (compiling or 0) + (provisioning or 0)
-    elif q.execution_ms is not None:
-        start = end - q.execution_ms
-    return (start if start < end else end), end
+    return table.derived("execution_intervals", lambda: _execution_intervals(table))  # type: ignore[no-any-return]
 
 
-def merged(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping intervals merged: the time a warehouse had at least one query running."""
-    out: list[list[int]] = []
-    for lo, hi in sorted(intervals):
-        if out and lo <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return [(lo, hi) for lo, hi in out]
+def _execution_intervals(table: QueryTable) -> tuple[np.ndarray, np.ndarray]:
+    start, end = table.numbers("start_time_ms"), table.numbers("end_time_ms")
+    parts = [table.numbers(n) for n in ("queued_overload_ms", "compilation_ms", "queued_provisioning_ms")]
+    has_parts = ~np.isnan(parts[0]) | ~np.isnan(parts[1]) | ~np.isnan(parts[2])
+    waited = np.nan_to_num(parts[0]) + np.nan_to_num(parts[1]) + np.nan_to_num(parts[2])
+    execution = table.numbers("execution_ms")
+    lo = np.where(has_parts, start + waited, np.where(np.isnan(execution), start, end - execution))
+    lo = np.fmin(lo, end)
+    known = ~np.isnan(start) & ~np.isnan(end)
+    return np.where(known, lo, np.nan), np.where(known, end, np.nan)
+
+
+def merged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping intervals merged: the spans a warehouse had at least one query running."""
+    keep = ~np.isnan(lo) & ~np.isnan(hi)
+    lo, hi = lo[keep], hi[keep]
+    if lo.size == 0:
+        return lo, hi
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    running = np.maximum.accumulate(hi)
+    new = np.concatenate(([True], lo[1:] > running[:-1]))
+    last = np.concatenate((np.flatnonzero(new)[1:] - 1, [lo.size - 1]))
+    return lo[new], running[last]
+
+
+def busy_ms(lo: np.ndarray, hi: np.ndarray) -> float:
+    """Milliseconds during which at least one of the intervals was running."""
+    starts, ends = merged(lo, hi)
+    return float((ends - starts).sum())
+
+
+def size_rates(table: QueryTable) -> np.ndarray:
+    """Credits per hour of each query's warehouse size and type (NaN for an unknown size)."""
+    codes, combos = combination_codes([table.frame["warehouse_size"], table.frame["warehouse_type"]])
+    rates = [credits_per_hour(size, kind) for size, kind in combos]
+    return np.array([np.nan if r is None else r for r in rates], dtype=np.float64)[codes]
 
 
 @dataclass(frozen=True, slots=True)
-class CreditShare:
-    """Compute credits of one Snowflake query; ``estimated`` when some hour had no metering row."""
+class QueryCredits:
+    """Compute credits of each Snowflake query, row-aligned.
 
-    credits: float
-    estimated: bool
-
-
-def snowflake_query_credits(queries: Sequence[QueryRecord],
-                            metering: Sequence[MeteringHour]) -> dict[str, CreditShare]:
-    """Compute credits per query id: metered hours shared by execution ms, else size × time.
-
-    Two passes: first each query's execution milliseconds inside every metered hour of its
-    warehouse (found by bisection), then each hour's credits split by those milliseconds.
-    Execution time outside any metered hour is priced at the size's credits per hour.
+    ``estimated`` marks queries that ran (partly) outside any metered hour.
     """
-    by_warehouse: dict[str, list[MeteringHour]] = defaultdict(list)
-    for m in metering:
-        by_warehouse[m.warehouse].append(m)
-    hours: dict[str, tuple[list[int], list[int], list[float], list[int]]] = {}
-    for name, rows in by_warehouse.items():
-        rows.sort(key=lambda m: m.start_time_ms)
-        hours[name] = ([m.start_time_ms for m in rows], [m.end_time_ms for m in rows],
-                       [m.credits_compute for m in rows], [0] * len(rows))
-    pending = []
-    for q in queries:
-        span = execution_interval(q) if ran_on_warehouse(q) else None
-        if span is None:
-            continue
-        lo, hi = span
-        pieces: list[tuple[int, int]] = []
-        covered = 0
-        table = hours.get(q.warehouse or "")
-        if table:
-            starts, ends, _, totals = table
-            i = max(0, bisect.bisect_right(starts, lo) - 1)
-            while i < len(starts) and starts[i] < hi:
-                ms = min(hi, ends[i]) - max(lo, starts[i])
-                if ms > 0:
-                    pieces.append((i, ms))
-                    totals[i] += ms
-                    covered += ms
-                i += 1
-        pending.append((q, table, pieces, hi - lo - covered))
-    out: dict[str, CreditShare] = {}
-    for q, table, pieces, rest in pending:
-        metered = sum(table[2][i] * ms / table[3][i] for i, ms in pieces) if table else 0.0
-        rate = (credits_per_hour(q.warehouse_size, q.warehouse_type) or 0.0) if rest > 0 else 0.0
-        out[q.query_id] = CreditShare(metered + rest * rate / MS_PER_HOUR, estimated=rest > 0)
-    return out
+
+    credits: np.ndarray
+    estimated: np.ndarray
 
 
-_LAST_CREDITS: list[tuple[WarehouseHistory, dict[str, CreditShare]]] = []
+def snowflake_query_credits(table: QueryTable, metering: Sequence[MeteringHour]) -> QueryCredits:
+    """Compute credits per query: metered hours shared by execution ms, else size × time.
 
-
-def history_query_credits(history: WarehouseHistory) -> dict[str, CreditShare]:
-    """``snowflake_query_credits`` of a whole history, computed once for the last history asked.
-
-    The cost model and several rules need the same per-query credits; on a million queries
-    computing them is seconds, so the last result is kept (by identity; read-only).
+    Each query's execution is cut into pieces, one per metered hour of its warehouse it
+    overlaps (found by binary search on (warehouse, hour start)); each hour's credits
+    are split by those pieces' milliseconds. Execution time outside any metered hour is
+    priced at the size's credits per hour.
     """
-    if not _LAST_CREDITS or _LAST_CREDITS[0][0] is not history:
-        _LAST_CREDITS[:] = [(history, snowflake_query_credits(history.queries, history.metering))]
-    return _LAST_CREDITS[0][1]
+    n = len(table)
+    lo, hi = execution_intervals(table)
+    runs = ran_on_warehouse(table) & ~np.isnan(lo)
+    credits, covered = np.zeros(n), np.zeros(n)
+    warehouse = table.frame["warehouse"]
+    codes = {name: i for i, name in enumerate(warehouse.cat.categories)}
+    rows = sorted(
+        (codes[m.warehouse], m.start_time_ms, m.end_time_ms, m.credits_compute)
+        for m in metering
+        if m.warehouse in codes
+    )
+    if rows:
+        hours = np.array(rows, dtype=np.float64)
+        span = 2.0**45  # > any epoch ms: (warehouse code, time) as one sortable number
+        keys = hours[:, 0] * span + hours[:, 1]
+        idx = np.flatnonzero(runs)
+        code = warehouse.cat.codes.to_numpy()[idx].astype(np.float64)
+        q_lo, q_hi = code * span + lo[idx], code * span + hi[idx]
+        first = np.maximum(np.searchsorted(keys, q_lo, side="right") - 1, 0)
+        stop = np.searchsorted(keys, q_hi, side="left")  # hours starting before the query ends
+        count = np.maximum(stop - first, 0)
+        piece_query = np.repeat(idx, count)
+        piece_hour = np.repeat(first, count) + (
+            np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        )
+        same = hours[piece_hour, 0] == code.repeat(count)
+        ms = np.minimum(hi[piece_query], hours[piece_hour, 2]) - np.maximum(
+            lo[piece_query], hours[piece_hour, 1]
+        )
+        ms = np.where(same & (ms > 0), ms, 0.0)
+        totals = np.bincount(piece_hour, weights=ms, minlength=len(hours))
+        share = np.divide(
+            hours[piece_hour, 3] * ms, totals[piece_hour], out=np.zeros_like(ms), where=totals[piece_hour] > 0
+        )
+        credits += np.bincount(piece_query, weights=share, minlength=n)
+        covered += np.bincount(piece_query, weights=ms, minlength=n)
+    rest = np.where(runs, hi - lo - covered, 0.0)
+    estimated = rest > 0
+    rate = np.nan_to_num(size_rates(table))
+    credits += np.where(estimated, rest * rate / MS_PER_HOUR, 0.0)
+    return QueryCredits(credits=credits, estimated=estimated)
 
 
-def bigquery_failed(q: QueryRecord) -> bool:
-    """A job that ended in an error (not billed on demand); cancelled ('stopped') jobs are billed."""
-    status = q.status.upper()
-    return "FAIL" in status or "ERROR" in status
+@dataclass(frozen=True, slots=True)
+class QueryUsage:
+    """What each query of a history was billed, row-aligned with ``history.queries``.
+
+    ``unit`` is the billing unit of the row ("credits", "tib_billed" or "slot_hours") and
+    ``billed`` its amount; ``pool`` names who pays (warehouse, reservation or project).
+    """
+
+    pool: pd.Series
+    unit: np.ndarray
+    billed: np.ndarray
+    credits: np.ndarray
+    estimated: np.ndarray
+    tib_billed: np.ndarray
+    slot_hours: np.ndarray
+    script: np.ndarray
 
 
-def tib_billed(q: QueryRecord) -> float:
-    """On-demand TiB a BigQuery job bills: bytes billed, at least 10 MiB per table referenced."""
-    if q.cache_hit or bigquery_failed(q) or (q.statement_type or "").upper() == "SCRIPT":
-        return 0.0
-    billed = q.bytes_billed if q.bytes_billed is not None else q.bytes_scanned
-    if billed <= 0:
-        return 0.0
-    return max(billed, BQ_MIN_BYTES_PER_TABLE * max(1, len(q.referenced_tables))) / TIB
+_LAST_USAGE: list[tuple[WarehouseHistory, QueryUsage]] = []
 
 
-def slot_hours(q: QueryRecord) -> float:
-    """Slot-hours a BigQuery job used (what editions bill for reservation jobs)."""
-    if (q.statement_type or "").upper() == "SCRIPT":
-        return 0.0
-    return (q.slot_ms or 0) / MS_PER_HOUR
+def history_usage(history: WarehouseHistory) -> QueryUsage:
+    """``QueryUsage`` of a whole history, computed once for the last history asked.
+
+    The cost model and several rules need the same per-query usage; it is kept by
+    identity (histories are immutable).
+    """
+    if not _LAST_USAGE or _LAST_USAGE[0][0] is not history:
+        _LAST_USAGE[:] = [(history, _usage(history))]
+    return _LAST_USAGE[0][1]
 
 
-def bigquery_pool(q: QueryRecord) -> str:
-    """Who pays a BigQuery job: its reservation, or its project when on demand."""
-    return q.warehouse or q.project or "(unknown project)"
+def _usage(history: WarehouseHistory) -> QueryUsage:
+    table = history.queries
+    n = len(table)
+    script = per_category(table.frame["statement_type"], lambda t: t.upper() == "SCRIPT", False, bool)
+    if history.vendor == "snowflake":
+        shares = snowflake_query_credits(table, history.metering)
+        zeros = np.zeros(n)
+        return QueryUsage(
+            pool=snowflake_pools(table),
+            unit=np.full(n, "credits", dtype=object),
+            billed=shares.credits,
+            credits=shares.credits,
+            estimated=shares.estimated,
+            tib_billed=zeros,
+            slot_hours=zeros,
+            script=script,
+        )
+    tib, hours = tib_billed(table, script), slot_hours(table, script)
+    reserved = table.frame["warehouse"].notna().to_numpy()
+    return QueryUsage(
+        pool=bigquery_pools(table),
+        unit=np.where(reserved, "slot_hours", "tib_billed").astype(object),
+        billed=np.where(reserved, hours, tib),
+        credits=np.zeros(n),
+        estimated=np.isnan(table.numbers("bytes_billed")) & (tib > 0),
+        tib_billed=tib,
+        slot_hours=hours,
+        script=script,
+    )
 
 
-def snowflake_pool(q: QueryRecord) -> str:
-    """The Snowflake warehouse a query ran on (cloud-services-only queries share one pool)."""
-    return q.warehouse if ran_on_warehouse(q) and q.warehouse else CLOUD_SERVICES_ONLY
+def bigquery_failed(table: QueryTable) -> np.ndarray:
+    """Jobs that ended in an error (not billed on demand); cancelled ('stopped') jobs are billed."""
+    return per_category(
+        table.frame["status"], lambda s: "FAIL" in s.upper() or "ERROR" in s.upper(), False, bool
+    )
+
+
+def tib_billed(table: QueryTable, script: np.ndarray | None = None) -> np.ndarray:
+    """On-demand TiB each BigQuery job bills: bytes billed, at least 10 MiB per table referenced.
+
+    Cache hits, failed jobs and SCRIPT parents (whose children carry the bytes) bill nothing.
+    """
+    if script is None:
+        script = per_category(table.frame["statement_type"], lambda t: t.upper() == "SCRIPT", False, bool)
+    billed = table.numbers("bytes_billed")
+    billed = np.where(np.isnan(billed), table.numbers("bytes_scanned"), billed)
+    tables = np.fromiter(
+        map(len, table.frame["referenced_tables"].to_numpy()), dtype=np.float64, count=len(table)
+    )
+    minimum = BQ_MIN_BYTES_PER_TABLE * np.maximum(1.0, tables)
+    free = table.numbers("cache_hit") | bigquery_failed(table) | script | ~(billed > 0)
+    return np.where(free, 0.0, np.maximum(billed, minimum) / TIB)
+
+
+def slot_hours(table: QueryTable, script: np.ndarray | None = None) -> np.ndarray:
+    """Slot-hours each BigQuery job used (what editions bill for reservation jobs); 0 for SCRIPT parents."""
+    if script is None:
+        script = per_category(table.frame["statement_type"], lambda t: t.upper() == "SCRIPT", False, bool)
+    return np.where(script, 0.0, np.nan_to_num(table.numbers("slot_ms")) / MS_PER_HOUR)
+
+
+def bigquery_pools(table: QueryTable) -> pd.Series:
+    """Who pays each BigQuery job: its reservation, or its project when on demand."""
+    codes, combos = combination_codes([table.frame["warehouse"], table.frame["project"]])
+    payers = [reservation or project or "(unknown project)" for reservation, project in combos]
+    return categorical_of(codes, payers)
+
+
+def snowflake_pools(table: QueryTable) -> pd.Series:
+    """The Snowflake warehouse each query ran on (cloud-services-only queries share one pool)."""
+    codes, combos = combination_codes([table.frame["warehouse"]])
+    names = [name or CLOUD_SERVICES_ONLY for (name,) in combos] + [CLOUD_SERVICES_ONLY]
+    return categorical_of(np.where(ran_on_warehouse(table), codes, len(names) - 1), names)

@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from connectors.warehouse_convert import (
     _bools,
     _floats,
@@ -140,6 +143,20 @@ class Columns:
 
         return self._arrow(names, _times_ms, pa.int64())
 
+    # --- whole columns for ``analyzer.query_table.QueryTable`` ---------------------------
+
+    def numbers(self, *names: str) -> np.ndarray:
+        """Integers (parsed like ``int_array``) as float64, NaN where not reported."""
+        return arrow_numbers(self.int_array(*names))
+
+    def categories(self, *names: str) -> pd.Categorical:
+        """Text as a pandas categorical, '' and null as NaN: each distinct value decoded once."""
+        return arrow_categories(self.text(*names))
+
+    def ids(self, *names: str) -> np.ndarray:
+        """Distinct text values (ids) as an object array, None for missing."""
+        return self.text(*names).to_numpy(zero_copy_only=False)
+
     def record_lists(self, name: str, fields: tuple[str, ...], make: Callable[[list[tuple]], object]) -> list:
         """Per row, ``make(elements)`` of a repeated record column, each element the tuple of
         its ``fields`` (None → ''). Rows with equal lists share one made object.
@@ -153,6 +170,20 @@ class Columns:
         except (ValueError, TypeError) as exc:
             raise WarehouseInputError(f"column {name!r}: {exc}", self.source) from None
         return decode_unique(keys, lambda key: make(_split_key(key)), make([]))
+
+
+def arrow_numbers(values: pa.ChunkedArray) -> np.ndarray:
+    """An Arrow numeric column as float64, NaN for null."""
+    import pyarrow as pa
+
+    return np.asarray(values.cast(pa.float64()).to_numpy(), dtype=np.float64)
+
+
+def arrow_categories(values: pa.ChunkedArray) -> pd.Categorical:
+    """An Arrow text column as a pandas categorical (null → NaN)."""
+    import pyarrow.compute as pc
+
+    return pd.Categorical(pc.dictionary_encode(values).to_pandas())
 
 
 def to_list(values: pa.ChunkedArray, default: object = None) -> list:

@@ -20,6 +20,10 @@ import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import numpy as np
+
+from analyzer.query_table import QueryTable
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -77,10 +81,19 @@ _SET_CLASS = object.__setattr__
 
 
 def time_span(*groups: Iterable[Any]) -> tuple[int | None, int | None]:
-    """(earliest start_time_ms, latest end or start time_ms) over groups of records, in C loops."""
+    """(earliest start_time_ms, latest end or start time_ms) over groups of records or query tables."""
     known = functools.partial(operator.is_not, None)
-    starts = [v for g in groups for v in filter(known, map(operator.attrgetter("start_time_ms"), g))]
-    ends = [v for g in groups for v in filter(known, map(operator.attrgetter("end_time_ms"), g))]
+    starts: list[int] = []
+    ends: list[int] = []
+    for group in groups:
+        if isinstance(group, QueryTable):
+            for name, out in (("start_time_ms", starts), ("end_time_ms", ends)):
+                values = group.numbers(name)
+                values = values[~np.isnan(values)]
+                out.extend(int(f(values)) for f in (np.min, np.max) if values.size)
+            continue
+        starts.extend(filter(known, map(operator.attrgetter("start_time_ms"), group)))
+        ends.extend(filter(known, map(operator.attrgetter("end_time_ms"), group)))
     return min(starts, default=None), max(ends + starts, default=None)
 
 

@@ -14,9 +14,8 @@ def display_evidence(finding: Finding, report: Report) -> dict[str, object]:
     shown = {k: v for k, v in finding.evidence.items() if v is not None and k != "example_query_id"}
     query_id = finding.evidence.get("example_query_id")
     if report.show_sql_literals and query_id and "example_sql" in shown:
-        raw = next(
-            (q.query_text for h in report.warehouses for q in h.queries if q.query_id == query_id), None
-        )
+        rows = ((h.queries, h.queries.index_of(str(query_id))) for h in report.warehouses)
+        raw = next((table[row].query_text for table, row in rows if row is not None), None)
         if raw:
             shown["example_sql"] = raw
     return shown

@@ -68,7 +68,7 @@ def _warehouse_lines(report: Report) -> list[str]:
     if not report.warehouses:
         return []
     queries = sum(len(h.queries) for h in report.warehouses)
-    users = len({q.user for h in report.warehouses for q in h.queries if q.user})
+    users = len({u for h in report.warehouses for u in h.queries.frame["user"].dropna().unique() if u})
     shown = ("shown as written, literals included (`--show-sql-literals`)" if report.show_sql_literals else
              "shown with every literal replaced by `?` (`customer_id = ?`); `--show-sql-literals` opts out")
     return [f"- **Warehouse history**: {queries:,} queries by {users} user(s), with their SQL text. "

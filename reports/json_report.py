@@ -7,7 +7,7 @@ credentials were already redacted by the connector.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -15,9 +15,11 @@ from analyzer.catalog import PriceCatalog
 from analyzer.cost import AppCost
 from analyzer.model import Application, Executor, Job, Quantiles, SqlExecution, Stage, WarehouseHistory
 from analyzer.report import Finding, Report
-from analyzer.warehouse_cost import WarehouseCost
 from reports.fmt import iso_time_ms
 from reports.renderer import Renderer
+
+if TYPE_CHECKING:
+    from analyzer.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
 
 
 class JsonRenderer(Renderer):

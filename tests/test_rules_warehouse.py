@@ -11,6 +11,7 @@ from warehouse_history_factory import HOUR, MINUTE, SECOND, T0, GiB, TiB, bq_job
 
 from analyzer.catalog import load_catalog
 from analyzer.model import MeteringHour, TableStorage
+from analyzer.query_table import QueryTable
 from analyzer.report import Finding
 from analyzer.warehouse_cost import assign_warehouse_savings, price_history
 from rules.engine import REGISTRY, run_warehouse_rules
@@ -231,11 +232,12 @@ def test_repeated_query_measure() -> None:
 def test_oversized_measure() -> None:
     queries = [sf_query(f"q{i}", "W", "X-Large", T0 + i * MINUTE, (i + 1) * SECOND, bytes_scanned=i)
                for i in range(20)]
-    m = snowflake_oversized.measure(queries, "X-Large", 100.0, 60.0)
+    m = snowflake_oversized.measure(QueryTable.from_records(queries), "X-Large", 100.0, 60.0)
     assert m.p95_execution_s == 19.0 and m.p95_scanned_bytes == 18  # nearest rank 19 of 20
     assert m.steps_possible == 1  # 19 × 2 = 38 ≤ 60 < 19 × 4
     assert m.concurrency == 1.0
-    assert snowflake_oversized.measure(queries[:2], "Small", 1.0, 60.0).steps_possible == 1  # one size below
+    two = QueryTable.from_records(queries[:2])
+    assert snowflake_oversized.measure(two, "Small", 1.0, 60.0).steps_possible == 1  # one size below
     th = snowflake_oversized.OversizedWarehouse.default_config().steps_possible
     assert [th.severity(v) for v in (0, 1, 2, 3, 4)] == LEVELS
 
@@ -243,7 +245,7 @@ def test_oversized_measure() -> None:
 def test_undersized_measure() -> None:
     a = sf_query("a", "W", "Small", T0, 10 * MINUTE, spilled_local_bytes=GiB, spilled_remote_bytes=3 * GiB)
     b = sf_query("b", "W", "Small", T0, 30 * MINUTE, queued_overload_ms=10 * MINUTE)
-    m = snowflake_undersized.measure([a, b])
+    m = snowflake_undersized.measure(QueryTable.from_records([a, b]))
     assert m.remote_spill_queries == 1 and m.spill_time_share == 0.25 and m.p90_remote_to_local == 3.0
     assert m.overload_share == pytest.approx(10 / 50) and m.demand_ratio_p90 == pytest.approx(50 / 40)
     th = snowflake_undersized.UndersizedWarehouse.default_config().overload_share
@@ -255,7 +257,7 @@ def test_idle_measure() -> None:
     queries = [sf_query(f"q{b}{k}", "W", "X-Small", T0 + b * 2 * HOUR + k * MINUTE, 30 * SECOND)
                for b in range(2) for k in range(5)]
     rows = [MeteringHour("W", T0 + h * HOUR, T0 + (h + 1) * HOUR, 1.0, 1.0, 0.0, 150 / 3600) for h in (0, 2)]
-    m = snowflake_idle.measure(queries, rows, 1.0, 3600, 900.0, (60, 600))
+    m = snowflake_idle.measure(QueryTable.from_records(queries), rows, 1.0, 3600, 900.0, (60, 600))
     assert m.metered_credits == 2.0 and m.attributed_credits == pytest.approx(300 / 3600)
     assert m.idle_share == pytest.approx(1 - 300 / 3600 / 2)
     assert m.gaps_within_bursts == 8 and m.p90_gap_s == 30.0 and m.recommended_auto_suspend_s == 60

@@ -7,6 +7,7 @@ from warehouse_history_factory import HOUR, MINUTE, SECOND, T0, bq_job, sf_query
 
 from analyzer.catalog import load_catalog
 from analyzer.model import MeteringHour, WarehouseHistory
+from analyzer.query_table import QueryTable
 from analyzer.report import Finding
 from analyzer.warehouse_cost import assign_warehouse_savings, price_history
 from analyzer.warehouse_usage import (
@@ -153,11 +154,11 @@ def bigquery(jobs) -> WarehouseHistory:
 
 def test_on_demand_bills_at_least_10_mib_per_table_referenced() -> None:
     job = bq_job("j", "p", T0, SECOND, 5 * MIB, 1000, tables=("p.d.a", "p.d.b"))
-    assert tib_billed(job) == 20 * MIB / TIB
+    assert tib_billed(QueryTable.from_records([job]))[0] == 20 * MIB / TIB
     cost = price_history(bigquery([job]), CATALOG)
     assert cost.queries["j"].usd == pytest.approx(20 * MIB / TIB * 6.25)
     big = bq_job("k", "p", T0, SECOND, 3 * TIB, 1000, tables=("p.d.a",))
-    assert tib_billed(big) == 3.0
+    assert tib_billed(QueryTable.from_records([big]))[0] == 3.0
 
 
 def test_cache_hits_failed_jobs_and_script_parents_are_free() -> None:

@@ -17,7 +17,7 @@ from connectors.bigquery.normalize import (
     STORAGE_NUMERIC,
     STORAGE_REQUIRED,
     VENDOR,
-    jobs_to_records,
+    jobs_to_table,
     storage_to_tables,
 )
 from connectors.warehouse_readers import read_export
@@ -30,7 +30,7 @@ def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) 
     Raises:
         WarehouseInputError: a file is missing, empty, unparsable or lacks a required column.
     """
-    queries = jobs_to_records(read_export(jobs_file, JOBS_COLUMNS, JOBS_REQUIRED, JOBS_NUMERIC), jobs_file)
+    queries = jobs_to_table(read_export(jobs_file, JOBS_COLUMNS, JOBS_REQUIRED, JOBS_NUMERIC), jobs_file)
     tables: tuple[TableStorage, ...] = ()
     if table_storage_file:
         storage = read_export(table_storage_file, STORAGE_COLUMNS, STORAGE_REQUIRED, STORAGE_NUMERIC)

@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from analyzer.model import WarehouseHistory
-from connectors.bigquery.normalize import VENDOR, jobs_to_records, storage_to_tables
+from connectors.bigquery.normalize import VENDOR, jobs_to_table, storage_to_tables
 from connectors.warehouse_files import WarehouseInputError, one_line
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def read_bigquery_live(
         source=source,
         window_start_ms=int(start.timestamp() * 1000),
         window_end_ms=int(end.timestamp() * 1000),
-        queries=jobs_to_records(jobs, source),
+        queries=jobs_to_table(jobs, source),
         tables=_tables(bq, client, project, region, by_organization, source),
     )
 

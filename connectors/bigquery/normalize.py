@@ -8,11 +8,11 @@ mapping below is written once. Column notes follow the view's documentation
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
-from analyzer.model import QueryRecord, TableStorage
-from connectors.warehouse_columns import Columns, interned_strings, to_list
+from analyzer.model import TableStorage
+from analyzer.query_table import QueryTable
+from connectors.warehouse_columns import Columns, arrow_categories, arrow_numbers
 from connectors.warehouse_records import EMPTY_MAPPING, RecordBuilder, in_chunks
 
 if TYPE_CHECKING:
@@ -67,43 +67,42 @@ STORAGE_COLUMNS = (
 _STATE = {"DONE": "SUCCESS", "RUNNING": "RUNNING", "PENDING": "QUEUED"}
 
 
-@in_chunks
-def jobs_to_records(table: pa.Table, source: str) -> tuple[QueryRecord, ...]:
-    """Normalize JOBS rows; see the module docstring of ``connectors.bigquery``."""
+def jobs_to_table(table: pa.Table, source: str) -> QueryTable:
+    """Normalize JOBS rows into columns; see the module docstring of ``connectors.bigquery``."""
     import pyarrow.compute as pc
 
     cols = Columns(table, source, json_columns=JOBS_JSON)
     created, started = cols.times_ms("creation_time"), cols.times_ms("start_time")
     ended = cols.times_ms("end_time")
-    records = RecordBuilder(QueryRecord, cols.num_rows)
-    records.set("vendor", itertools.repeat(VENDOR))
-    records.set("query_id", cols.strings("job_id", distinct=True))
-    records.set("start_time_ms", to_list(pc.coalesce(started, created)))
-    records.set("end_time_ms", to_list(ended))
-    records.set("total_elapsed_ms", to_list(pc.subtract(ended, created)))
-    records.set("execution_ms", to_list(pc.subtract(ended, started)))
-    records.set("status", _statuses(cols))
-    records.set("query_text", cols.strings("query", default=""))
-    records.set("query_hash", cols.strings("query_info.query_hashes.normalized_literals", "query_hash"))
-    records.set("statement_type", cols.strings("statement_type"))
-    records.set("user", cols.strings("user_email"))
-    records.set("project", cols.strings("project_id"))
-    records.set("warehouse", cols.strings("reservation_id"))
-    records.set("bytes_scanned", cols.ints("total_bytes_processed", default=0))
-    records.set("bytes_billed", cols.ints("total_bytes_billed"))
-    records.set("slot_ms", cols.ints("total_slot_ms"))
-    records.set("cache_hit", cols.bools("cache_hit", default=False))
-    records.set("referenced_tables", cols.record_lists("referenced_tables", _TABLE_FIELDS, _table_names))
-    records.set("parent_id", cols.strings("parent_job_id", distinct=True))
-    records.set("job_type", cols.strings("job_type"))
-    records.set("labels", cols.record_lists("labels", ("key", "value"), _labels))
-    return records.build()
+    return QueryTable.from_columns(cols.num_rows, {
+        "vendor": VENDOR,
+        "query_id": cols.ids("job_id"),
+        "start_time_ms": arrow_numbers(pc.coalesce(started, created)),
+        "end_time_ms": arrow_numbers(ended),
+        "total_elapsed_ms": arrow_numbers(pc.subtract(ended, created)),
+        "execution_ms": arrow_numbers(pc.subtract(ended, started)),
+        "status": arrow_categories(_statuses(cols)),
+        "query_text": cols.categories("query"),
+        "query_hash": cols.categories("query_info.query_hashes.normalized_literals", "query_hash"),
+        "statement_type": cols.categories("statement_type"),
+        "user": cols.categories("user_email"),
+        "project": cols.categories("project_id"),
+        "warehouse": cols.categories("reservation_id"),
+        "bytes_scanned": cols.numbers("total_bytes_processed"),
+        "bytes_billed": cols.numbers("total_bytes_billed"),
+        "slot_ms": cols.numbers("total_slot_ms"),
+        "cache_hit": cols.bools("cache_hit", default=False),
+        "referenced_tables": cols.record_lists("referenced_tables", _TABLE_FIELDS, _table_names),
+        "parent_id": cols.categories("parent_job_id"),
+        "job_type": cols.categories("job_type"),
+        "labels": cols.record_lists("labels", ("key", "value"), _labels),
+    })
 
 
 _TABLE_FIELDS = ("project_id", "dataset_id", "table_id")
 
 
-def _statuses(cols: Columns) -> list[str | None]:
+def _statuses(cols: Columns) -> pa.ChunkedArray:
     """SUCCESS / FAILED / CANCELLED / RUNNING / QUEUED from ``state`` and ``error_result``.
 
     A job stopped by its user has error_result.reason 'stopped' (and is still billed,
@@ -117,7 +116,7 @@ def _statuses(cols: Columns) -> list[str | None]:
     reason = cols.text("error_result.reason")
     failed = pc.or_(pc.is_valid(reason), pc.is_valid(cols.text("error_result.message")))
     stopped = pc.equal(pc.fill_null(reason, ""), "stopped")
-    return interned_strings(pc.if_else(stopped, "CANCELLED", pc.if_else(failed, "FAILED", normal)))
+    return pc.if_else(stopped, "CANCELLED", pc.if_else(failed, "FAILED", normal))
 
 
 def _table_names(elements: list[tuple]) -> tuple[str, ...]:

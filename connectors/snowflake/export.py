@@ -17,7 +17,7 @@ from connectors.snowflake.normalize import (
     QUERY_REQUIRED,
     VENDOR,
     metering_to_hours,
-    queries_to_records,
+    queries_to_table,
 )
 from connectors.warehouse_readers import read_export
 from connectors.warehouse_records import time_span
@@ -29,7 +29,7 @@ def read_snowflake_export(query_history_file: str, metering_file: str | None = N
     Raises:
         WarehouseInputError: a file is missing, empty, unparsable or lacks a required column.
     """
-    queries = queries_to_records(
+    queries = queries_to_table(
         read_export(query_history_file, QUERY_COLUMNS, QUERY_REQUIRED, QUERY_NUMERIC), query_history_file
     )
     metering: tuple[MeteringHour, ...] = ()

@@ -19,7 +19,7 @@ from connectors.snowflake.normalize import (
     QUERY_COLUMNS,
     VENDOR,
     metering_to_hours,
-    queries_to_records,
+    queries_to_table,
     warehouses_to_settings,
 )
 from connectors.warehouse_files import WarehouseInputError, scrub_secrets
@@ -85,7 +85,7 @@ def _read(connection: Any, connection_name: str | None, days: int, source: str) 
         source=source,
         window_start_ms=window[0] * 1000,
         window_end_ms=window[1] * 1000,
-        queries=queries_to_records(queries, source),
+        queries=queries_to_table(queries, source),
         metering=metering_to_hours(metering, source),
         warehouses=_warehouses(connection, source),
     )

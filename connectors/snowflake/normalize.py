@@ -8,11 +8,11 @@ case-insensitively. Units follow the view: every *_time duration is milliseconds
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
-from analyzer.model import MeteringHour, QueryRecord, WarehouseSettings
-from connectors.warehouse_columns import Columns, decode_unique, interned_strings, to_list
+from analyzer.model import MeteringHour, WarehouseSettings
+from analyzer.query_table import QueryTable
+from connectors.warehouse_columns import Columns, arrow_categories, arrow_numbers, decode_unique, to_list
 from connectors.warehouse_files import WarehouseInputError
 from connectors.warehouse_records import EMPTY_MAPPING, RecordBuilder, in_chunks
 
@@ -94,27 +94,26 @@ _CANCELLED_CODE = "604"  # "SQL execution canceled" (error_code 000604)
 _HOUR_MS = 3_600_000
 
 
-@in_chunks
-def queries_to_records(table: pa.Table, source: str) -> tuple[QueryRecord, ...]:
-    """Normalize QUERY_HISTORY rows; see ``connectors.snowflake`` for the mapping."""
+def queries_to_table(table: pa.Table, source: str) -> QueryTable:
+    """Normalize QUERY_HISTORY rows into columns; see ``connectors.snowflake`` for the mapping."""
     import pyarrow.compute as pc
 
     cols = Columns(table, source)
-    records = RecordBuilder(QueryRecord, cols.num_rows)
-    records.set("vendor", itertools.repeat(VENDOR))
-    records.set("query_id", cols.strings("query_id", distinct=True))
-    records.set("start_time_ms", to_list(cols.times_ms("start_time")))
-    records.set("end_time_ms", to_list(cols.times_ms("end_time")))
-    records.set("status", _statuses(cols))
-    records.set("query_text", cols.strings("query_text", default=""))
     hashes = pc.coalesce(cols.text("query_parameterized_hash"), cols.text("query_hash"))
-    records.set("query_hash", interned_strings(hashes))
+    columns: dict[str, object] = {
+        "vendor": VENDOR,
+        "query_id": cols.ids("query_id"),
+        "start_time_ms": arrow_numbers(cols.times_ms("start_time")),
+        "end_time_ms": arrow_numbers(cols.times_ms("end_time")),
+        "status": arrow_categories(_statuses(cols)),
+        "query_text": cols.categories("query_text"),
+        "query_hash": arrow_categories(hashes),
+        "credits_cloud_services": arrow_numbers(cols.float_array("credits_used_cloud_services")),
+        "labels": labels_of_tags(cols.text("query_tag")),
+    }
     for field, column in _SAME_MEANING.items():
-        values = cols.strings(column) if field in _TEXT else cols.ints(column, default=_ZERO.get(field))
-        records.set(field, values)
-    records.set("credits_cloud_services", cols.floats("credits_used_cloud_services"))
-    records.set("labels", labels_of_tags(cols.text("query_tag")))
-    return records.build()
+        columns[field] = cols.categories(column) if field in _TEXT else cols.numbers(column)
+    return QueryTable.from_columns(cols.num_rows, columns)
 
 
 def labels_of_tags(tags: pa.ChunkedArray) -> list[dict[str, str]]:
@@ -143,10 +142,9 @@ _SAME_MEANING = {
     "spilled_remote_bytes": "bytes_spilled_to_remote_storage",
 }
 _TEXT = {"statement_type", "user", "warehouse", "warehouse_size", "warehouse_type"}
-_ZERO = {"bytes_scanned": 0, "spilled_local_bytes": 0, "spilled_remote_bytes": 0}  # non-optional model fields
 
 
-def _statuses(cols: Columns) -> list[str | None]:
+def _statuses(cols: Columns) -> pa.ChunkedArray:
     """SUCCESS / FAILED / CANCELLED / RUNNING / QUEUED from execution_status (+ error_code)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -156,7 +154,7 @@ def _statuses(cols: Columns) -> list[str | None]:
     normal = pc.coalesce(mapped, status)
     code = pc.utf8_ltrim(pc.fill_null(cols.text("error_code"), ""), characters="0")
     cancelled = pc.and_(pc.equal(normal, "FAILED"), pc.equal(code, _CANCELLED_CODE))
-    return interned_strings(pc.if_else(cancelled, "CANCELLED", normal))
+    return pc.if_else(cancelled, "CANCELLED", normal)
 
 
 @in_chunks

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from analyzer.model import QueryRecord, WarehouseHistory
+from analyzer.query_table import QueryTable, per_category
 from analyzer.report import Finding
 from analyzer.warehouse_usage import slot_hours, tib_billed
 from rules.engine import Rule, Thresholds, option, register
-from rules.warehouse.common import DAYS_PER_MONTH, percentile, window_days
+from rules.warehouse.common import DAYS_PER_MONTH, in_order_sum, percentile, records, usage, window_days
 
 MS_PER_HOUR = 3_600_000
 AUTOSCALE_STEP = 50  # BigQuery autoscales slots in multiples of 50
@@ -22,18 +24,32 @@ def round_slots(slots: float) -> int:
     return int(math.ceil(slots / AUTOSCALE_STEP - 1e-9) * AUTOSCALE_STEP)
 
 
-def hourly_slots(jobs: Sequence[QueryRecord], start_ms: int, hours: int) -> list[float]:
-    """Average slots in use in each hour of the window: each job's slot-ms spread evenly over its run."""
-    used = [0.0] * hours
-    for q in jobs:
-        if not q.slot_ms or q.start_time_ms is None:
-            continue
-        lo, hi = q.start_time_ms, max(q.end_time_ms or q.start_time_ms, q.start_time_ms + 1)
-        first, last = (lo - start_ms) // MS_PER_HOUR, (hi - start_ms - 1) // MS_PER_HOUR
-        for h in range(max(0, first), min(hours, last + 1)):
-            h_lo, h_hi = start_ms + h * MS_PER_HOUR, start_ms + (h + 1) * MS_PER_HOUR
-            used[h] += q.slot_ms * (min(hi, h_hi) - max(lo, h_lo)) / (hi - lo) / MS_PER_HOUR
-    return used
+def hourly_slots(start: np.ndarray, end: np.ndarray, slot_ms: np.ndarray, start_ms: int,
+                 hours: int) -> list[float]:
+    """Average slots in use in each hour of the window: each job's slot-ms spread evenly over its run.
+
+    ``start``, ``end`` and ``slot_ms`` are the jobs' columns (NaN where not reported); jobs
+    without slot-ms or start are skipped, a missing end counts as the start.
+    """
+    keep = ~np.isnan(start) & ~np.isnan(slot_ms) & (slot_ms != 0)
+    lo, slots, end = start[keep].astype(np.int64), slot_ms[keep], end[keep]
+    hi = np.maximum(np.where(np.isnan(end) | (end == 0), lo, end).astype(np.int64), lo + 1)
+    first = np.maximum(0, (lo - start_ms) // MS_PER_HOUR)
+    count = np.maximum(np.minimum(hours, (hi - start_ms - 1) // MS_PER_HOUR + 1) - first, 0)
+    if count.size and count.max() <= 1:  # most jobs run within one hour
+        job = np.flatnonzero(count)
+        hour = first[job]
+    else:
+        # One piece per (job, hour it overlaps), jobs in row order, hours ascending: bincount
+        # then adds each hour's pieces in the order a loop over the jobs would.
+        job = np.repeat(np.arange(lo.size), count)
+        offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        hour = np.repeat(first, count) + offset
+    h_lo = start_ms + hour * MS_PER_HOUR
+    lo, hi = lo[job], hi[job]
+    overlap = np.minimum(hi, h_lo + MS_PER_HOUR) - np.maximum(lo, h_lo)
+    share = slots[job] * overlap / (hi - lo) / MS_PER_HOUR
+    return list(np.bincount(hour, weights=share, minlength=hours)[:hours].tolist())
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +67,8 @@ class PricingMeasure:
     days: float
 
 
-def measure(jobs: Sequence[QueryRecord], start_ms: int, days: float, break_even: float) -> PricingMeasure:
+def measure(jobs: QueryTable | Sequence[QueryRecord], start_ms: int, days: float,
+            break_even: float) -> PricingMeasure:
     """TiB billed on demand, slot-hours used, and a reservation sized from hourly slot use.
 
     The reservation has a baseline of the median hourly slots and autoscales to the p99, both
@@ -59,19 +76,27 @@ def measure(jobs: Sequence[QueryRecord], start_ms: int, days: float, break_even:
     at ``break_even`` slot-hours per TiB (on-demand $/TiB ÷ edition $/slot-hour). A reservation
     is judged by the slot-hours its jobs used, a lower bound of what it bills.
     """
+    table = jobs if isinstance(jobs, QueryTable) else QueryTable.from_records(jobs)
+    reserved = per_category(table.frame["warehouse"], bool, False, bool)
+    return _measure(table.numbers("start_time_ms"), table.numbers("end_time_ms"), table.numbers("slot_ms"),
+                    tib_billed(table), slot_hours(table), not reserved.any(), start_ms, days, break_even)
+
+
+def _measure(start: np.ndarray, end: np.ndarray, slot_ms: np.ndarray, tib_column: np.ndarray,
+             hours_column: np.ndarray, on_demand: bool, start_ms: int, days: float,
+             break_even: float) -> PricingMeasure:
+    """``measure`` of jobs given as columns: times, slot-ms, TiB billed and slot-hours of each."""
     hours = max(1, math.ceil(days * 24))
-    per_hour = hourly_slots(jobs, start_ms, hours)
+    per_hour = hourly_slots(start, end, slot_ms, start_ms, hours)
     baseline, peak = round_slots(percentile(per_hour, 0.5)), round_slots(percentile(per_hour, 0.99))
     reserved = sum(max(baseline, round_slots(u)) for u in per_hour)
-    tib = sum(tib_billed(q) for q in jobs)
-    used = sum(slot_hours(q) for q in jobs)
-    on_demand = all(not q.warehouse for q in jobs)
+    tib, used = in_order_sum(tib_column), in_order_sum(hours_column)
     if on_demand:
         fraction = 1 - reserved / (tib * break_even) if tib else 0.0
     else:
         fraction = 1 - tib * break_even / used if used else 0.0
     return PricingMeasure(
-        current_model="on_demand" if on_demand else "editions", jobs=len(jobs), tib_billed=tib,
+        current_model="on_demand" if on_demand else "editions", jobs=int(start.size), tib_billed=tib,
         slot_hours_used=used, baseline_slots=baseline, max_slots=max(baseline, peak),
         reservation_slot_hours=float(reserved), savings_fraction=fraction, days=days,
     )
@@ -125,22 +150,49 @@ class PricingModel(Rule):
 
     def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
         """One finding per on-demand project or reservation that the other model would serve cheaper."""
-        groups: dict[tuple[str, str], list[QueryRecord]] = defaultdict(list)
-        for q in history.queries:
-            if q.vendor == "bigquery" and (q.statement_type or "").upper() != "SCRIPT":
-                key = ("reservation", q.warehouse) if q.warehouse else ("project", q.project or "?")
-                groups[key].append(q)
+        table = history.queries
+        frame = table.frame
+        bigquery = (frame["vendor"] == "bigquery").to_numpy()
+        if not bigquery.any():
+            return
+        if history.vendor == "bigquery":
+            used = usage(history)
+            script, tib, hours_used = used.script, used.tib_billed, used.slot_hours
+        else:
+            script = per_category(frame["statement_type"], lambda t: t.upper() == "SCRIPT", False, bool)
+            tib, hours_used = tib_billed(table, script), slot_hours(table, script)
+        jobs = np.flatnonzero(bigquery & ~script)
+        # Who pays, as one integer per row: ("reservation", name) or ("project", name or "?").
+        keys: dict[tuple[str, str], int] = {}
+        unknown = keys.setdefault(("project", "?"), 0)
+        reservation = per_category(frame["warehouse"],
+                                   lambda w: keys.setdefault(("reservation", w), len(keys)) if w else -1,
+                                   -1, np.int64)
+        project = per_category(frame["project"], lambda p: keys.setdefault(("project", p or "?"), len(keys)),
+                               unknown, np.int64)
+        key = np.where(reservation >= 0, reservation, project)[jobs]
+        order = np.argsort(key.astype(np.uint16) if len(keys) <= 65_536 else key, kind="stable")
+        counts = np.bincount(key, minlength=len(keys))
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        start_col, end_col, slot_col = (table.numbers(n) for n in ("start_time_ms", "end_time_ms", "slot_ms"))
         days = window_days(history)
-        starts = [q.start_time_ms for q in history.queries if q.start_time_ms is not None]
-        start = history.window_start_ms if history.window_start_ms is not None else min(starts, default=0)
-        for (kind, name), jobs in sorted(groups.items()):
-            m = measure(jobs, start, days, config.break_even_slot_hours_per_tib)
+        if history.window_start_ms is not None:
+            start = history.window_start_ms
+        else:
+            known = start_col[~np.isnan(start_col)]
+            start = int(known.min()) if known.size else 0
+        for (kind, name), k in sorted(keys.items()):
+            if not counts[k]:
+                continue
+            rows = jobs[order[bounds[k]:bounds[k + 1]]]  # in row order: the sort is stable
+            m = _measure(start_col[rows], end_col[rows], slot_col[rows], tib[rows], hours_used[rows],
+                         kind == "project", start, days, config.break_even_slot_hours_per_tib)
             monthly = DAYS_PER_MONTH / m.days
             heavy = (m.tib_billed * monthly >= config.min_monthly_tib_billed if kind == "project"
                      else m.slot_hours_used * monthly >= config.min_monthly_slot_hours)
             severity = config.savings_fraction.severity(m.savings_fraction)
             if heavy and severity:
-                yield self._finding(kind, name, jobs[0].project, m, severity, config)
+                yield self._finding(kind, name, records(history, rows[:1])[0].project, m, severity, config)
 
     def _finding(self, kind: str, name: str, project: str | None, m: PricingMeasure, severity: str,
                  config: Config) -> Finding:

@@ -3,6 +3,11 @@
 A warehouse rule reports avoidable usage in the unit the vendor bills, so that the cost
 model can price it later: Snowflake credits (the query's share of metered warehouse time),
 BigQuery on-demand TiB billed, or BigQuery reservation slot-hours. Nothing here knows a price.
+
+Rules work on whole columns of ``history.queries`` (a ``QueryTable``): they select the
+rows that matter with numpy masks, group with pandas, parse each distinct query text
+once (``per_category``), and build ``QueryRecord`` objects only for the evidence they
+show. The row-level helpers below (``pool_subject``, ``snippet``) serve that evidence.
 """
 
 from __future__ import annotations
@@ -11,18 +16,17 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from analyzer.model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
+from analyzer.query_table import QueryTable, per_category, text_or
 from analyzer.sql_text import mask_literals, normalize_sql, same_table
-from analyzer.warehouse_usage import (
-    CreditShare,
-    bigquery_pool,
-    history_query_credits,
-    ran_on_warehouse,
-    slot_hours,
-    tib_billed,
-)
+from analyzer.warehouse_usage import QueryUsage, history_usage, ran_on_warehouse
+from rules.engine import Thresholds
 
 GiB = 1024**3
 TiB = 1024**4
@@ -43,9 +47,9 @@ def _cached(name: str, history: WarehouseHistory, compute: Callable[[], Any]) ->
     return hit[1]
 
 
-def query_credits(history: WarehouseHistory) -> dict[str, CreditShare]:
-    """Snowflake compute credits per query id (cached for the last history: several rules ask)."""
-    return history_query_credits(history)
+def usage(history: WarehouseHistory) -> QueryUsage:
+    """Per-row billing usage of the history (cached: every rule and the cost model ask)."""
+    return history_usage(history)
 
 
 def metering_rows(history: WarehouseHistory, warehouse: str) -> list[MeteringHour]:
@@ -58,14 +62,56 @@ def metering_rows(history: WarehouseHistory, warehouse: str) -> list[MeteringHou
     return _cached("metering", history, group).get(warehouse, [])
 
 
-def query_usage(history: WarehouseHistory, q: QueryRecord) -> dict[str, float]:
-    """What ``q`` was billed, in its billing unit: credits, tib_billed or slot_hours."""
-    if q.vendor == "snowflake":
-        share = query_credits(history).get(q.query_id)
-        return {"credits": share.credits if share else 0.0}
-    if q.warehouse:
-        return {"slot_hours": slot_hours(q)}
-    return {"tib_billed": tib_billed(q)}
+def query_usage(history: WarehouseHistory, row: int) -> dict[str, float]:
+    """What the query at ``row`` was billed, in its billing unit: credits, tib_billed or slot_hours."""
+    used = usage(history)
+    return {str(used.unit[row]): float(used.billed[row])}
+
+
+def paid_rows(history: WarehouseHistory) -> np.ndarray:
+    """True for queries that cost something (not a result-cache hit, not free)."""
+    return ~history.queries.numbers("cache_hit") & (usage(history).billed > 0)
+
+
+def pool_keys(history: WarehouseHistory) -> np.ndarray:
+    """Per row, who pays: the Snowflake warehouse ('' for none), BigQuery reservation or project."""
+    def compute() -> np.ndarray:
+        table = history.queries
+        if history.vendor == "snowflake":
+            return text_or(table.frame["warehouse"], "")
+        return usage(history).pool.astype(object).to_numpy()
+    return _cached("pool_keys", history, compute)  # type: ignore[no-any-return]
+
+
+def fingerprints(history: WarehouseHistory) -> np.ndarray:
+    """Per row, the vendor's parameterized hash when present, else a hash of the normalized text."""
+    def compute() -> np.ndarray:
+        table = history.queries
+        bigquery = history.vendor == "bigquery"
+        texts = per_category(table.frame["query_text"], lambda t: _text_hash(t, bigquery),
+                             _text_hash("", bigquery))
+        hashes = table.frame["query_hash"].astype(object).to_numpy()
+        return np.where(table.frame["query_hash"].notna().to_numpy(), hashes, texts)
+    return _cached("fingerprints", history, compute)  # type: ignore[no-any-return]
+
+
+def _text_hash(text: str, double_quoted_strings: bool) -> str:
+    normalized = normalize_sql(text, double_quoted_strings=double_quoted_strings)
+    return hashlib.sha1(normalized.encode()).hexdigest()[:16]
+
+
+def reads(history: WarehouseHistory) -> np.ndarray:
+    """Per row, a plain read (SELECT/WITH); DML such as ``INSERT … SELECT *`` moves whole rows."""
+    frame = history.queries.frame
+    select = per_category(frame["statement_type"], lambda t: t.upper() == "SELECT", True, bool)
+    read_text = per_category(frame["query_text"], lambda t: _READ_HEAD.match(t) is not None, False, bool)
+    return select & read_text
+
+
+def statement_starts(history: WarehouseHistory, prefix: str) -> np.ndarray:
+    """Per row, the statement type starts with ``prefix`` (e.g. 'CREATE')."""
+    return per_category(history.queries.frame["statement_type"], lambda t: t.upper().startswith(prefix),
+                        False, bool)
 
 
 def add_usage(items: Iterable[Mapping[str, float]], fraction: float = 1.0) -> dict[str, float]:
@@ -82,31 +128,13 @@ def paid_evidence(usage: Mapping[str, float]) -> dict[str, float]:
     return {f"paid_{unit}": round(value, 6) for unit, value in usage.items()}
 
 
-def is_paid(history: WarehouseHistory, q: QueryRecord) -> bool:
-    """True when the query cost something (not a result-cache hit, not free)."""
-    return not q.cache_hit and any(v > 0 for v in query_usage(history, q).values())
-
-
 def pool_subject(q: QueryRecord) -> dict[str, object]:
     """The finding subject naming who pays: the Snowflake warehouse, BigQuery reservation or project."""
     if q.vendor == "snowflake":
         return {"vendor": "snowflake", "warehouse": q.warehouse}
     if q.warehouse:
         return {"vendor": q.vendor, "reservation": q.warehouse, "project": q.project}
-    return {"vendor": q.vendor, "project": bigquery_pool(q)}
-
-
-def pool_key(q: QueryRecord) -> str:
-    """A grouping key for who pays (warehouse, reservation or project)."""
-    return (q.warehouse or "") if q.vendor == "snowflake" else bigquery_pool(q)
-
-
-def fingerprint(q: QueryRecord) -> str:
-    """The vendor's parameterized hash when present, else a hash of the normalized text."""
-    if q.query_hash:
-        return q.query_hash
-    text = normalize_sql(q.query_text, double_quoted_strings=q.vendor == "bigquery")
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    return {"vendor": q.vendor, "project": q.project or "(unknown project)"}
 
 
 def snippet(q: QueryRecord) -> str:
@@ -124,45 +152,157 @@ def window_days(history: WarehouseHistory) -> float:
     """Days the history covers (from the window, else from the queries; at least one hour)."""
     lo, hi = history.window_start_ms, history.window_end_ms
     if lo is None or hi is None:
-        times = [t for q in history.queries for t in (q.start_time_ms, q.end_time_ms) if t is not None]
-        lo, hi = (min(times), max(times)) if times else (0, 0)
+        table = history.queries
+        times = np.concatenate([table.numbers("start_time_ms"), table.numbers("end_time_ms")])
+        times = times[~np.isnan(times)]
+        lo, hi = (int(times.min()), int(times.max())) if times.size else (0, 0)
     return max(hi - lo, MS_PER_DAY / 24) / MS_PER_DAY
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (0 for no values): the value at rank ceil(q × n)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return float(ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))])
-
-
-def warehouse_queries(history: WarehouseHistory) -> dict[str, list[QueryRecord]]:
-    """Snowflake queries that ran on warehouse compute, by warehouse, in start order (cached)."""
-    def group() -> dict[str, list[QueryRecord]]:
-        out: dict[str, list[QueryRecord]] = {}
-        for q in sorted(history.queries, key=lambda q: q.start_time_ms or 0):
-            if ran_on_warehouse(q) and q.warehouse:
-                out.setdefault(q.warehouse, []).append(q)
-        return out
+def warehouse_rows(history: WarehouseHistory) -> dict[str, np.ndarray]:
+    """Row positions of the Snowflake queries that ran on warehouse compute, by warehouse, in start order."""
+    def group() -> dict[str, np.ndarray]:
+        table = history.queries
+        on = np.flatnonzero(ran_on_warehouse(table))
+        if on.size == 0:
+            return {}
+        on = on[np.argsort(np.nan_to_num(table.numbers("start_time_ms")[on]), kind="stable")]
+        warehouse = table.frame["warehouse"].cat
+        codes = warehouse.codes.to_numpy()[on]
+        order = np.argsort(codes, kind="stable")  # stays in start order within each warehouse
+        present, first = np.unique(codes[order], return_index=True)
+        groups = np.split(on[order], first[1:])
+        return {str(warehouse.categories[c]): rows for c, rows in zip(present, groups, strict=True) if c >= 0}
     return dict(_cached("by_warehouse", history, group))
 
 
-def current_size(history: WarehouseHistory, name: str, queries: Sequence[QueryRecord]) -> str | None:
-    """The warehouse's configured size, else the size its latest query ran on."""
+def warehouse_compute_credits(history: WarehouseHistory, name: str, rows: np.ndarray) -> float:
+    """Metered compute credits of a warehouse, else the credits estimated for its queries (``rows``)."""
+    metered = metering_rows(history, name)
+    if metered:
+        return sum(m.credits_compute for m in metered)
+    return float(usage(history).credits[rows].sum())
+
+
+def records(history: WarehouseHistory, rows: np.ndarray | Sequence[int]) -> list[QueryRecord]:
+    """The ``QueryRecord`` of some rows, for evidence."""
+    return history.queries.records(rows)
+
+
+# --- Column helpers shared by the rules -----------------------------------------------------
+
+
+def rows_usage(history: WarehouseHistory, rows: np.ndarray,
+                fraction: np.ndarray | None = None) -> dict[str, float]:
+    """``add_usage`` of the rows' ``query_usage``, each times its ``fraction`` and rounded as ``add_usage``
+    rounds it: summed in row order, unit by unit in order of first appearance, as the per-query
+    mappings added one by one (a pairwise numpy sum could differ in the last digit)."""
+    used = usage(history)
+    units, billed = used.unit[rows], used.billed[rows]
+    if fraction is not None:
+        billed = round6(billed * fraction)
+    out: dict[str, float] = {}
+    left = np.ones(len(rows), dtype=bool)
+    while left.any():  # once per unit (at most three)
+        unit = units[int(np.argmax(left))]
+        same = units == unit
+        out[str(unit)] = round(in_order_sum(billed[same]), 6)
+        left &= ~same
+    return out
+
+
+def in_order_sum(values: np.ndarray) -> float:
+    """The sum of ``values`` added one after the other (as ``sum()`` of a Python list does)."""
+    return float(np.cumsum(values)[-1]) if values.size else 0.0
+
+
+def round6(values: np.ndarray) -> np.ndarray:
+    """``round(value, 6)`` of every value, exactly as Python rounds it.
+
+    ``np.round`` scales by 10⁶ first, which can tip a value next to a half the other way:
+    those few values are rounded by Python, once per distinct value.
+    """
+    out = np.round(values, 6)
+    scaled = values * 1e6
+    near = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) <= 1e-9 * (1.0 + np.abs(scaled)))
+    if near.size:
+        distinct, inverse = np.unique(values[near], return_inverse=True)
+        out[near] = np.array([round(float(v), 6) for v in distinct])[inverse.ravel()]
+    return out
+
+
+def exact_mean(values: np.ndarray) -> float:
+    """``statistics.mean`` of float values (an exact sum) without a Python loop over every value."""
+    distinct, counts = np.unique(values, return_counts=True)
+    if len(distinct) > 4096:
+        return math.fsum(values) / len(values)
+    total = sum((Fraction(float(v)) * int(c) for v, c in zip(distinct, counts, strict=True)), Fraction(0))
+    return float(total / len(values))
+
+
+def reaches(thresholds: Thresholds, values: np.ndarray) -> np.ndarray:
+    """Per value, ``thresholds.severity(value) is not None`` (NaN reaches no level)."""
+    out = np.zeros(values.shape, dtype=bool)
+    for bound in thresholds.as_dict().values():
+        out |= (values >= bound) if thresholds.ascending else (values <= bound)
+    return out
+
+
+def grouped(history: WarehouseHistory, rows: np.ndarray, table_codes: np.ndarray,
+            table_names: np.ndarray) -> list[tuple[tuple[str, str], np.ndarray]]:
+    """((pool key, table), positions into ``rows``) of every group, sorted by key; positions ascend."""
+    if rows.size == 0:
+        return []
+    codes, names = pd.factorize(pool_keys(history)[rows])
+    width = len(table_names)
+    group, keys = pd.factorize(codes.astype(np.int64) * width + table_codes)
+    members = np.split(np.argsort(group, kind="stable"), np.cumsum(np.bincount(group))[:-1])
+    found = [((str(names[key // width]), str(table_names[key % width])), at)
+             for key, at in zip(keys.tolist(), members, strict=True)]
+    return sorted(found, key=lambda item: item[0])
+
+
+def combinations(table: QueryTable, rows: np.ndarray,
+                 columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``rows``, a code of its combination of the categorical ``columns``; each code's first row.
+
+    Codes number the combinations in order of first appearance (as ``pd.factorize`` does), so
+    ``first[code]`` is the first of ``rows`` with that combination. Hashes integers only: a
+    per-row value that depends on these columns alone can then be computed for ``first``.
+    """
+    combo, size = np.zeros(rows.size, dtype=np.int64), 1
+    for name in columns:
+        column = table.frame[name]
+        width = len(column.cat.categories) + 1  # + missing
+        if size * width >= 2**62:
+            combo, uniques = pd.factorize(combo)
+            combo, size = combo.astype(np.int64), len(uniques)
+        combo = combo * width + (column.cat.codes.to_numpy()[rows].astype(np.int64) + 1)
+        size *= width
+    code, _ = pd.factorize(combo)
+    new = np.concatenate(([True], code[1:] > np.maximum.accumulate(code)[:-1]))
+    return code, rows[new]
+
+
+def percentile(values: np.ndarray | Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (the value at rank ceil(q × n)) of an array; 0 for no values."""
+    values = np.asarray(values, dtype=np.float64)
+    n = values.size
+    if n == 0:
+        return 0.0
+    k = max(0, min(n - 1, math.ceil(q * n) - 1))
+    return float(np.partition(values, k)[k])
+
+
+def current_size(history: WarehouseHistory, name: str, rows: np.ndarray) -> str | None:
+    """The configured size of a warehouse, else the latest size its ``rows`` report (empty ones skipped)."""
     setting = next((w.size for w in history.warehouses if w.name == name and w.size), None)
-    return setting or next((q.warehouse_size for q in reversed(queries) if q.warehouse_size), None)
+    if setting:
+        return setting
+    return history.queries.last_text("warehouse_size", rows)
 
 
-def warehouse_compute_credits(history: WarehouseHistory, name: str, queries: Sequence[QueryRecord]) -> float:
-    """Metered compute credits of a warehouse, else the credits estimated for its queries."""
-    rows = metering_rows(history, name)
-    if rows:
-        return sum(m.credits_compute for m in rows)
-    shares = query_credits(history)
-    return sum(shares[q.query_id].credits for q in queries if q.query_id in shares)
-
-
-def is_read(q: QueryRecord) -> bool:
-    """A plain read (SELECT/WITH); DML such as ``INSERT … SELECT *`` is a pipeline moving whole rows."""
-    return (q.statement_type or "SELECT").upper() == "SELECT" and _READ_HEAD.match(q.query_text) is not None
+def text_at(table: QueryTable, name: str, row: int) -> str | None:
+    """The text of column ``name`` in one row (None where missing)."""
+    value = table.frame[name].iat[row]
+    return value if isinstance(value, str) else None

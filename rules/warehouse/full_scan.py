@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from analyzer.model import QueryRecord, TableStorage, WarehouseHistory
+from analyzer.query_table import per_category
 from analyzer.report import Finding
 from analyzer.sql_text import filter_columns, tables_in
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import (
     GiB,
-    add_usage,
+    exact_mean,
     find_table,
+    grouped,
     paid_evidence,
-    pool_key,
     pool_subject,
-    query_usage,
+    reaches,
+    records,
+    rows_usage,
     snippet,
+    statement_starts,
 )
 
 
@@ -58,17 +64,110 @@ def measure(q: QueryRecord, table: TableStorage | None, pruned_fraction: float) 
                        partitioned=table.partitioned if table else None)
 
 
-def scanned_table(history: WarehouseHistory, q: QueryRecord) -> TableStorage | None:
-    """The largest table with known size the query reads."""
-    names = list(q.referenced_tables) or tables_in(q.query_text)
-    known = [t for t in (find_table(history, n) for n in names) if t is not None]
-    return max(known, key=lambda t: t.total_logical_bytes, default=None)
+def _first(names: Sequence[str]) -> str | None:
+    return names[0] if names else None
 
 
-def _may_qualify(q: QueryRecord, config: FullScan.Config) -> bool:
-    if not q.partitions_total or q.partitions_scanned is None or q.bytes_scanned < config.min_scanned_bytes:
-        return False
-    return config.scan_fraction.severity(q.partitions_scanned / q.partitions_total) is not None
+def _filter_column(history: WarehouseHistory, rows: np.ndarray) -> str | None:
+    """The column the queries at ``rows`` filter on most: each query's first filter column, counted;
+    ties go to the one seen first."""
+    texts = history.queries.frame["query_text"].iloc[rows]
+    codes = texts.cat.codes.to_numpy()
+    distinct, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    categories = texts.cat.categories
+    columns: Counter[str] = Counter()
+    for k in np.argsort(first, kind="stable"):
+        code = distinct[k]
+        column = _first(filter_columns(categories[code])) if code >= 0 else None
+        if column is not None:
+            columns[column] += int(counts[k])
+    return columns.most_common(1)[0][0] if columns else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Scans:
+    """The qualifying scans of a history: their row positions and measures, row-aligned."""
+
+    rows: np.ndarray
+    table_code: np.ndarray  # the table each scan is grouped by: index into ``table_names``
+    table_names: np.ndarray
+    storage: np.ndarray  # the largest known table read: index into ``tables``, -1 when none is known
+    tables: list[TableStorage]
+    fraction: np.ndarray
+    scanned: np.ndarray  # int64
+    avoidable: np.ndarray
+
+
+def _largest_tables(history: WarehouseHistory, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                          list[TableStorage]]:
+    """What each row reads, resolved once per distinct (referenced_tables, query_text) of the rows.
+
+    Returns the combination of each row, then per combination the largest table of known size
+    it reads (index into the returned tables, -1 when none) and the first table it names
+    (``referenced_tables``, else the tables in the text; '?' when none).
+    """
+    frame = history.queries.frame
+    refs = frame["referenced_tables"].to_numpy()[rows]
+    texts = frame["query_text"].iloc[rows].cat.remove_unused_categories()
+    text_tables = per_category(texts, tables_in, [])
+    ref_codes, _ = pd.factorize(refs)
+    text_codes = texts.cat.codes.to_numpy().astype(np.int64) + 1
+    combo, _ = pd.factorize(ref_codes.astype(np.int64) * (len(texts.cat.categories) + 1) + text_codes)
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(combo), prepend=-1) > 0)  # codes ascend at first use
+    found: dict[str, TableStorage | None] = {}
+    tables: list[TableStorage] = []
+    best = np.full(len(first), -1, dtype=np.int64)
+    named = np.empty(len(first), dtype=object)
+    for k, i in enumerate(first):
+        names = list(refs[i]) or text_tables[i]
+        for name in names:
+            if name not in found:
+                found[name] = find_table(history, name)
+        known = [t for t in (found[n] for n in names) if t is not None]
+        largest = max(known, key=lambda t: t.total_logical_bytes, default=None)
+        if largest is not None:
+            at = next((j for j, t in enumerate(tables) if t is largest), len(tables))
+            if at == len(tables):
+                tables.append(largest)
+            best[k] = at
+        named[k] = _first(names) or "?"
+    return combo.astype(np.int64), best, named, tables
+
+
+def scans(history: WarehouseHistory, config: FullScan.Config) -> _Scans:
+    """``measure`` of every query that is a full scan (not CREATE, not a cache hit, large enough)."""
+    table = history.queries
+    frame = table.frame
+    keep = ~statement_starts(history, "CREATE") & ~table.numbers("cache_hit")
+    snowflake = per_category(frame["vendor"], lambda v: v == "snowflake", False, bool)
+    scanned_bytes = table.numbers("bytes_scanned")
+    # Snowflake: partitions scanned / total, decided before resolving table names from the text.
+    total, part = table.numbers("partitions_total"), table.numbers("partitions_scanned")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sf_fraction = part / total
+    sf_ok = ((total != 0) & ~np.isnan(total) & ~np.isnan(part) & (scanned_bytes >= config.min_scanned_bytes)
+             & reaches(config.scan_fraction, sf_fraction))
+    # BigQuery: bytes billed (else scanned) / bytes of the largest known table read.
+    billed = table.numbers("bytes_billed")
+    bq_scanned = np.where(np.isnan(billed), scanned_bytes, billed)
+    rows = np.flatnonzero(keep & np.where(snowflake, sf_ok, bq_scanned >= config.min_scanned_bytes))
+    combo, best, named, tables = _largest_tables(history, rows)
+    storage = best[combo]
+    sizes = np.array([t.total_logical_bytes for t in tables] + [0], dtype=np.float64)[storage]
+    snow = snowflake[rows]
+    scanned = np.where(snow, scanned_bytes[rows], bq_scanned[rows])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(snow, sf_fraction[rows], np.minimum(1.0, scanned / sizes))
+    ok = ((snow | ((storage >= 0) & (sizes > 0))) & (scanned >= config.min_scanned_bytes)
+          & reaches(config.scan_fraction, fraction))
+    with np.errstate(divide="ignore"):
+        avoidable = np.where(fraction > 0, np.maximum(0.0, 1 - config.pruned_fraction / fraction), 0.0)
+    # The finding's table: the largest known one, else the first named.
+    combo_table = [tables[b].table if b >= 0 else n for b, n in zip(best, named, strict=True)]
+    combo_code, table_names = pd.factorize(np.array(combo_table, dtype=object))
+    return _Scans(rows=rows[ok], table_code=combo_code.astype(np.int64)[combo[ok]],
+                  table_names=np.asarray(table_names, dtype=object), storage=storage[ok], tables=tables,
+                  fraction=fraction[ok], scanned=scanned[ok].astype(np.int64), avoidable=avoidable[ok])
 
 
 @register
@@ -127,41 +226,35 @@ class FullScan(Rule):
 
     def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
         """One finding per (warehouse or project, table) whose queries scan it nearly whole."""
-        groups: dict[tuple[str, str], list[tuple[QueryRecord, ScanMeasure]]] = defaultdict(list)
-        for q in history.queries:
-            if (q.statement_type or "").upper().startswith("CREATE") or q.cache_hit:
-                continue
-            if q.vendor == "snowflake" and not _may_qualify(q, config):
-                continue  # cheap pre-check before resolving table names from the text
-            m = measure(q, scanned_table(history, q), config.pruned_fraction)
-            big = m is not None and m.scanned_bytes >= config.min_scanned_bytes
-            if m and big and config.scan_fraction.severity(m.scan_fraction):
-                groups[(pool_key(q), m.table)].append((q, m))
-        for (_, table), items in sorted(groups.items()):
-            fraction = statistics.median(m.scan_fraction for _, m in items)
+        found = scans(history, config)
+        for (_, table), at in grouped(history, found.rows, found.table_code, found.table_names):
+            fraction = float(np.median(found.fraction[at]))
             severity = config.scan_fraction.severity(fraction)
             if severity:
-                yield self._finding(history, table, items, fraction, severity)
+                yield self._finding(history, table, found, at, fraction, severity)
 
-    def _finding(self, history: WarehouseHistory, table: str, items: list[tuple[QueryRecord, ScanMeasure]],
+    def _finding(self, history: WarehouseHistory, table: str, found: _Scans, at: np.ndarray,
                  fraction: float, severity: str) -> Finding:
-        q0, m0 = items[0]
-        columns = Counter(c for q, _ in items for c in filter_columns(q.query_text)[:1])
-        column = columns.most_common(1)[0][0] if columns else None
-        paid = add_usage(query_usage(history, q) for q, _ in items)
-        saved = add_usage(add_usage([query_usage(history, q)], m.avoidable_fraction) for q, m in items)
+        rows = found.rows[at]
+        q0 = records(history, rows[:1])[0]
+        storage = found.tables[found.storage[at[0]]] if found.storage[at[0]] >= 0 else None
+        column = _filter_column(history, rows)
+        paid = rows_usage(history, rows)
+        saved = rows_usage(history, rows, found.avoidable[at])
         evidence: dict[str, object] = {
-            "queries": len(items), "scan_fraction_median": round(fraction, 4),
-            "scanned_bytes_total": sum(m.scanned_bytes for _, m in items), "table_bytes": m0.table_bytes,
-            "avoidable_fraction": round(statistics.mean(m.avoidable_fraction for _, m in items), 4),
+            "queries": len(rows), "scan_fraction_median": round(fraction, 4),
+            "scanned_bytes_total": int(found.scanned[at].sum()),
+            "table_bytes": storage.total_logical_bytes if storage else None,
+            "avoidable_fraction": round(exact_mean(found.avoidable[at]), 4),
             "filter_column": column, "example_sql": snippet(q0), "example_query_id": q0.query_id,
             **paid_evidence(paid),
         }
         if q0.vendor == "snowflake":
             evidence.update(partitions_scanned=q0.partitions_scanned, partitions_total=q0.partitions_total)
+        partitioned = storage.partitioned if storage else None
         recommendation, tradeoffs = (_snowflake_advice(table, column) if q0.vendor == "snowflake"
-                                     else _bigquery_advice(table, column, m0.partitioned))
-        queries = "1 query" if len(items) == 1 else f"{len(items)} queries"
+                                     else _bigquery_advice(table, column, partitioned))
+        queries = "1 query" if len(rows) == 1 else f"{len(rows)} queries"
         return Finding(
             rule_id=self.id, severity=severity, subject={**pool_subject(q0), "table": table},
             title=f"{queries} read {fraction:.1%} of {table}", evidence=evidence,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-import statistics
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
 
 from analyzer.model import QueryRecord, WarehouseHistory
 from analyzer.report import Finding
@@ -15,13 +16,15 @@ from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import (
     GiB,
     add_usage,
-    fingerprint,
-    is_paid,
-    is_read,
+    combinations,
+    fingerprints,
     paid_evidence,
-    pool_key,
+    paid_rows,
+    pool_keys,
     pool_subject,
-    query_usage,
+    reads,
+    records,
+    rows_usage,
     snippet,
     window_days,
 )
@@ -42,24 +45,32 @@ class RepeatMeasure:
     avoidable_fraction: float
 
 
-def measure(starts_ms: Sequence[int], days: float, refresh_hours: float, tolerance: float) -> RepeatMeasure:
+def measure(starts_ms: Sequence[float] | np.ndarray, days: float, refresh_hours: float,
+            tolerance: float) -> RepeatMeasure:
     """Numbers for paid runs starting at ``starts_ms`` within a window of ``days``.
 
     ``regular_share`` is the share of intervals between runs within ``tolerance`` of the
     median interval (1.0 = a timer). A table refreshed every ``refresh_hours`` needs
     ``ceil(span / refresh_hours)`` runs; the other runs are avoidable.
     """
-    starts = sorted(starts_ms)
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    median = statistics.median(gaps) if gaps else 0.0
-    regular = sum(abs(g - median) <= tolerance * median for g in gaps) / len(gaps) if gaps and median else 0.0
-    span_hours = (starts[-1] - starts[0]) / MS_PER_HOUR if starts else 0.0
-    needed = min(len(starts), max(1, math.ceil(span_hours / refresh_hours))) if starts else 0
+    starts = np.sort(np.asarray(starts_ms, dtype=np.float64))
+    runs = int(starts.size)
+    gaps = np.diff(starts)
+    median = float(np.median(gaps)) if gaps.size else 0.0
+    regular = (int(np.count_nonzero(np.abs(gaps - median) <= tolerance * median)) / gaps.size
+               if gaps.size and median else 0.0)
+    span_hours = float(starts[-1] - starts[0]) / MS_PER_HOUR if runs else 0.0
+    needed = min(runs, max(1, math.ceil(span_hours / refresh_hours))) if runs else 0
     return RepeatMeasure(
-        paid_runs=len(starts), runs_per_day=len(starts) / days if days else 0.0, span_hours=span_hours,
+        paid_runs=runs, runs_per_day=runs / days if days else 0.0, span_hours=span_hours,
         median_interval_s=median / 1000, regular_share=regular, needed_runs=needed,
-        avoidable_fraction=1 - needed / len(starts) if starts else 0.0,
+        avoidable_fraction=1 - needed / runs if runs else 0.0,
     )
+
+
+#: The columns ``pool_keys`` (warehouse; reservation or project) and ``fingerprints`` (vendor
+#: hash, else normalized text) are computed from: rows equal in these have the same keys.
+POOL_AND_FINGERPRINT_COLUMNS = ("warehouse", "project", "query_hash", "query_text")
 
 
 @register
@@ -115,27 +126,40 @@ class RepeatedQuery(Rule):
 
     def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
         """One finding per (warehouse or project, query fingerprint) paid for often enough."""
-        groups: dict[tuple[str, str], list[QueryRecord]] = defaultdict(list)
-        for q in history.queries:
-            if q.start_time_ms is not None and is_read(q) and is_paid(history, q):
-                groups[(pool_key(q), fingerprint(q))].append(q)
+        table = history.queries
+        starts = table.numbers("start_time_ms")
+        rows = np.flatnonzero(~np.isnan(starts) & reads(history) & paid_rows(history))
+        if rows.size == 0:
+            return
+        # Group the few distinct (columns → pool key, fingerprint) combinations, not the rows.
+        combo, first = combinations(table, rows, POOL_AND_FINGERPRINT_COLUMNS)
+        pool_code, pools = pd.factorize(pool_keys(history)[first])
+        fp_code, fps = pd.factorize(fingerprints(history)[first])
+        combo_group, group_keys = pd.factorize(pool_code.astype(np.int64) * len(fps) + fp_code)
+        group = combo_group[combo]
+        runs = np.bincount(group, minlength=len(group_keys))
+        order = np.argsort(group.astype(np.uint16) if len(group_keys) <= 65_536 else group, kind="stable")
+        bounds = np.concatenate(([0], np.cumsum(runs)))
+        scanned = np.add.reduceat(table.numbers("bytes_scanned")[rows[order]], bounds[:-1])
+        text = table.frame["query_text"].cat.codes.to_numpy()[first]
+        distinct = pd.DataFrame({"group": combo_group, "text": text}).drop_duplicates()["group"].to_numpy()
+        texts = np.bincount(distinct, minlength=len(group_keys))  # distinct query texts per group
+        big = np.flatnonzero((runs >= config.min_runs) & (scanned >= config.min_total_scanned_bytes)
+                             & (texts / runs <= config.max_distinct_text_share))
         days = window_days(history)
-        for (_, fp), runs in sorted(groups.items()):
-            scanned = sum(q.bytes_scanned for q in runs)
-            if len(runs) < config.min_runs or scanned < config.min_total_scanned_bytes:
-                continue
-            if len({q.query_text for q in runs}) / len(runs) > config.max_distinct_text_share:
-                continue
-            m = measure([q.start_time_ms or 0 for q in runs], days, config.assumed_refresh_hours,
-                        config.interval_tolerance)
+        keyed = sorted((str(pools[group_keys[g] // len(fps)]), str(fps[group_keys[g] % len(fps)]), int(g))
+                       for g in big)
+        for _, fp, g in keyed:
+            group_rows = rows[order[bounds[g]:bounds[g + 1]]]  # in row order: the sort is stable
+            m = measure(starts[group_rows], days, config.assumed_refresh_hours, config.interval_tolerance)
             severity = config.runs_per_day.severity(m.runs_per_day)
             if severity:
-                yield self._finding(history, fp, runs, m, severity, config)
+                yield self._finding(history, fp, group_rows, m, severity, config)
 
-    def _finding(self, history: WarehouseHistory, fp: str, runs: list[QueryRecord], m: RepeatMeasure,
+    def _finding(self, history: WarehouseHistory, fp: str, runs: np.ndarray, m: RepeatMeasure,
                  severity: str, config: Config) -> Finding:
-        q0 = runs[0]
-        paid = add_usage(query_usage(history, q) for q in runs)
+        q0 = records(history, runs[:1])[0]
+        paid = rows_usage(history, runs)
         timer = m.regular_share >= 0.8
         every = f"every {m.median_interval_s / 60:g} min" if m.median_interval_s < 7200 else \
             f"every {m.median_interval_s / 3600:g} h"
@@ -149,7 +173,7 @@ class RepeatedQuery(Rule):
                 "regular_share": round(m.regular_share, 3),
                 "timer_detected": timer, "needed_runs": m.needed_runs,
                 "avoidable_fraction": round(m.avoidable_fraction, 4),
-                "scanned_bytes_total": sum(q.bytes_scanned for q in runs),
+                "scanned_bytes_total": int(history.queries.numbers("bytes_scanned")[runs].sum()),
                 "example_sql": snippet(q0), "example_query_id": q0.query_id,
                 **paid_evidence(paid),
             },

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from analyzer.model import QueryRecord, TableStorage, WarehouseHistory
+from analyzer.query_table import per_category
 from analyzer.report import Finding
 from analyzer.sql_text import star_tables
 from rules.engine import Rule, Thresholds, option, register
@@ -14,12 +17,13 @@ from rules.warehouse.common import (
     GiB,
     add_usage,
     find_table,
-    is_paid,
-    is_read,
+    grouped,
     paid_evidence,
-    pool_key,
+    paid_rows,
     pool_subject,
-    query_usage,
+    reads,
+    records,
+    rows_usage,
     snippet,
 )
 
@@ -40,11 +44,66 @@ def measure(q: QueryRecord, table_name: str, table: TableStorage | None, needed_
     Both warehouses store columns separately and read only the columns a query names, so with
     columns of equal width a query naming ``needed_columns`` of N reads ``needed/N`` of the bytes.
     """
-    width = table.column_count if table else None
+    name, width, avoidable = measure_table(table_name, table, needed_columns)
     scanned = q.bytes_billed if q.vendor != "snowflake" and q.bytes_billed is not None else q.bytes_scanned
+    return StarMeasure(table=name, column_count=width, scanned_bytes=scanned, avoidable_fraction=avoidable)
+
+
+def measure_table(name: str, table: TableStorage | None,
+                  needed_columns: int) -> tuple[str, int | None, float]:
+    """The part of ``measure`` that depends on the table only: its name, column count, avoidable fraction."""
+    width = table.column_count if table else None
     avoidable = max(0.0, 1 - needed_columns / width) if width else 0.0
-    return StarMeasure(table=table.table if table else table_name, column_count=width, scanned_bytes=scanned,
-                       avoidable_fraction=avoidable)
+    return (table.table if table else name), width, avoidable
+
+
+@dataclass(frozen=True, slots=True)
+class _Stars:
+    """Every (query, table it reads with ``SELECT *``) that qualifies, ordered by query, then by table
+    in order of the text; a query reading two tables with ``SELECT *`` is two items."""
+
+    rows: np.ndarray  # row position of each item's query
+    table_code: np.ndarray  # the table the finding groups by: index into ``table_names``
+    table_names: np.ndarray
+    width: np.ndarray  # object: column_count of the table (None when unknown)
+    avoidable: np.ndarray
+    scanned: np.ndarray  # int64: bytes the query read
+
+
+def stars(history: WarehouseHistory, config: SelectStar.Config) -> _Stars:
+    """``measure`` of every paid plain read naming tables with ``SELECT *`` that read enough bytes."""
+    table = history.queries
+    frame = table.frame
+    star = per_category(frame["query_text"], lambda t: "*" in t, False, bool)
+    snowflake = per_category(frame["vendor"], lambda v: v == "snowflake", False, bool)
+    billed = table.numbers("bytes_billed")
+    scanned = np.where(snowflake | np.isnan(billed), table.numbers("bytes_scanned"), billed)
+    rows = np.flatnonzero(star & (scanned >= config.min_scanned_bytes) & reads(history) & paid_rows(history))
+    texts = frame["query_text"].iloc[rows].cat.remove_unused_categories()
+    # The star tables of each distinct text, flattened: text k owns entries offset[k]:offset[k + 1].
+    names_of = [star_tables(text) for text in texts.cat.categories]
+    found: dict[str, TableStorage | None] = {}
+    entries: list[tuple[str, int | None, float]] = []
+    for names in names_of:
+        for name in names:
+            if name not in found:
+                found[name] = find_table(history, name)
+            entries.append(measure_table(name, found[name], config.assumed_needed_columns))
+    sizes = np.array([len(names) for names in names_of], dtype=np.int64)
+    offset = np.concatenate([[0], np.cumsum(sizes)])[:-1]
+    codes = texts.cat.codes.to_numpy().astype(np.int64)
+    counts = sizes[codes]
+    item_of = np.repeat(np.arange(len(rows)), counts)
+    nth = np.arange(len(item_of)) - np.repeat(np.cumsum(counts) - counts, counts)
+    entry = offset[codes[item_of]] + nth
+    table_code, table_names = pd.factorize(np.array([e[0] for e in entries], dtype=object))
+    widths = np.empty(len(entries), dtype=object)
+    widths[:] = [e[1] for e in entries]
+    avoidable = np.array([e[2] for e in entries], dtype=np.float64)
+    item_rows = rows[item_of]
+    return _Stars(rows=item_rows, table_code=table_code.astype(np.int64)[entry],
+                  table_names=np.asarray(table_names, dtype=object), width=widths[entry],
+                  avoidable=avoidable[entry], scanned=scanned[item_rows].astype(np.int64))
 
 
 @register
@@ -93,25 +152,19 @@ class SelectStar(Rule):
 
     def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
         """One finding per (warehouse or project, table) read with ``SELECT *``."""
-        groups: dict[tuple[str, str], list[tuple[QueryRecord, StarMeasure]]] = defaultdict(list)
-        for q in history.queries:
-            if "*" not in q.query_text or not is_read(q) or not is_paid(history, q):
-                continue
-            for name in star_tables(q.query_text):
-                m = measure(q, name, find_table(history, name), config.assumed_needed_columns)
-                if m.scanned_bytes >= config.min_scanned_bytes:
-                    groups[(pool_key(q), m.table)].append((q, m))
-        for (_, table), items in sorted(groups.items()):
-            m0 = items[0][1]
-            severity = config.avoidable_fraction.severity(m0.avoidable_fraction) if m0.column_count else "low"
+        found = stars(history, config)
+        for (_, table), at in grouped(history, found.rows, found.table_code, found.table_names):
+            width, avoidable = found.width[at[0]], float(found.avoidable[at[0]])
+            severity = config.avoidable_fraction.severity(avoidable) if width else "low"
             if severity:
-                yield self._finding(history, table, items, severity, config)
+                yield self._finding(history, table, found, at, severity, config)
 
-    def _finding(self, history: WarehouseHistory, table: str, items: list[tuple[QueryRecord, StarMeasure]],
+    def _finding(self, history: WarehouseHistory, table: str, found: _Stars, at: np.ndarray,
                  severity: str, config: Config) -> Finding:
-        q0, m0 = items[0]
-        paid = add_usage(query_usage(history, q) for q, _ in items)
-        width = m0.column_count
+        rows = found.rows[at]
+        q0 = records(history, rows[:1])[0]
+        paid = rows_usage(history, rows)
+        width, avoidable = found.width[at[0]], float(found.avoidable[at[0]])
         quote = "`" if q0.vendor != "snowflake" else ""
         drop = "EXCEPT" if q0.vendor != "snowflake" else "EXCLUDE"
         recommendation = (
@@ -122,20 +175,20 @@ class SelectStar(Rule):
             recommendation += "; to look at rows use the table preview or bq head (free), not SELECT * LIMIT"
         return Finding(
             rule_id=self.id, severity=severity, subject={**pool_subject(q0), "table": table},
-            title=f"{'1 SELECT * query' if len(items) == 1 else f'{len(items)} SELECT * queries'} read every "
+            title=f"{'1 SELECT * query' if len(rows) == 1 else f'{len(rows)} SELECT * queries'} read every "
                   f"column of {table}"
                   + (f" ({width} columns)" if width else ""),
             evidence={
-                "queries": len(items), "column_count": width,
+                "queries": len(rows), "column_count": width,
                 "assumed_needed_columns": config.assumed_needed_columns,
-                "scanned_bytes_total": sum(m.scanned_bytes for _, m in items),
-                "avoidable_fraction": round(m0.avoidable_fraction, 4),
+                "scanned_bytes_total": int(found.scanned[at].sum()),
+                "avoidable_fraction": round(avoidable, 4),
                 "example_sql": snippet(q0), "example_query_id": q0.query_id,
                 **paid_evidence(paid),
             },
             recommendation=recommendation + ".",
             tradeoffs="An explicit column list has to change when a consumer needs a new column; SELECT * "
                       "picked schema changes up silently (which is also how it broke consumers).",
-            avoidable_usage=add_usage([paid], m0.avoidable_fraction),
+            avoidable_usage=add_usage([paid], avoidable),
         )
 

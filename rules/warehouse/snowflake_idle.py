@@ -6,11 +6,14 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from analyzer.model import MeteringHour, QueryRecord, WarehouseHistory
+import numpy as np
+
+from analyzer.model import MeteringHour, WarehouseHistory
+from analyzer.query_table import QueryTable
 from analyzer.report import Finding
-from analyzer.warehouse_usage import billed_seconds, credits_per_hour, execution_interval, merged
+from analyzer.warehouse_usage import billed_seconds_of, credits_per_hour, execution_intervals, merged
 from rules.engine import Rule, Thresholds, option, register
-from rules.warehouse.common import current_size, metering_rows, percentile, warehouse_queries
+from rules.warehouse.common import current_size, metering_rows, percentile, text_at, warehouse_rows
 
 SNOWFLAKE_DEFAULT_AUTO_SUSPEND_S = 600
 
@@ -32,8 +35,8 @@ class IdleMeasure:
     avoidable_credits: float
 
 
-def measure(queries: Sequence[QueryRecord], metering: Sequence[MeteringHour], rate: float,
-            auto_suspend_s: int | None, burst_gap_s: float, bounds: tuple[int, int]) -> IdleMeasure:
+def measure(table: QueryTable, metering: Sequence[MeteringHour], rate: float, auto_suspend_s: int | None,
+            burst_gap_s: float, bounds: tuple[int, int], rows: np.ndarray | None = None) -> IdleMeasure:
     """Idle = metered compute − credits attributed to queries (simulated when not metered).
 
     Gaps between busy periods up to ``burst_gap_s`` are pauses within a burst of work; the
@@ -41,15 +44,24 @@ def measure(queries: Sequence[QueryRecord], metering: Sequence[MeteringHour], ra
     ``bounds``, so the warehouse stays warm (cache, no resume latency) inside bursts and
     stops between them. Both settings are simulated with per-second billing and the
     60-second minimum per resume; the difference, capped at the idle credits, is avoidable.
+    ``rows`` are the warehouse's row positions in ``table`` (default: all rows).
     """
-    busy = merged(s for s in (execution_interval(q) for q in queries) if s is not None)
-    busy_credits = sum(hi - lo for lo, hi in busy) / 3_600_000 * rate
-    gaps = [(b[0] - a[1]) / 1000 for a, b in zip(busy, busy[1:], strict=False)]
-    inside = [g for g in gaps if g <= burst_gap_s]
+    rows = np.arange(len(table)) if rows is None else rows
+    lo, hi = execution_intervals(table)
+    return _measure(lo[rows], hi[rows], metering, rate, auto_suspend_s, burst_gap_s, bounds)
+
+
+def _measure(lo: np.ndarray, hi: np.ndarray, metering: Sequence[MeteringHour], rate: float,
+             auto_suspend_s: int | None, burst_gap_s: float, bounds: tuple[int, int]) -> IdleMeasure:
+    """``measure`` of queries whose execution intervals (ms, NaN unknown) are ``lo``, ``hi``."""
+    starts, ends = merged(lo, hi)
+    busy_credits = float((ends - starts).sum()) / 3_600_000 * rate
+    gaps = (starts[1:] - ends[:-1]) / 1000
+    inside = gaps[gaps <= burst_gap_s]
     p90 = percentile(inside, 0.9)
     recommended = int(min(bounds[1], max(bounds[0], math.ceil(p90 / 60) * 60)))
-    current = billed_seconds(busy, auto_suspend_s)
-    proposed = billed_seconds(busy, recommended)
+    current = billed_seconds_of(starts, ends, auto_suspend_s)
+    proposed = billed_seconds_of(starts, ends, recommended)
     if metering:
         metered = sum(m.credits_compute for m in metering)
         reported = [m.credits_attributed_queries for m in metering]
@@ -60,7 +72,7 @@ def measure(queries: Sequence[QueryRecord], metering: Sequence[MeteringHour], ra
     saving = min(idle, max(0.0, current - proposed) / 3600 * rate)
     return IdleMeasure(
         metered_credits=metered, attributed_credits=attributed, idle_credits=idle,
-        idle_share=idle / metered if metered else 0.0, gaps_within_bursts=len(inside), p90_gap_s=p90,
+        idle_share=idle / metered if metered else 0.0, gaps_within_bursts=int(inside.size), p90_gap_s=p90,
         median_gap_s=percentile(gaps, 0.5),
         recommended_auto_suspend_s=recommended, current_billed_s=current, recommended_billed_s=proposed,
         avoidable_credits=saving,
@@ -125,14 +137,16 @@ class IdleWarehouse(Rule):
 
     def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
         """One finding per warehouse with idle credits and a shorter AUTO_SUSPEND to propose."""
-        for name, queries in sorted(warehouse_queries(history).items()):
-            rate = credits_per_hour(current_size(history, name, queries), queries[-1].warehouse_type)
+        table = history.queries
+        lo, hi = execution_intervals(table)
+        for name, rows in sorted(warehouse_rows(history).items()):
+            kind = text_at(table, "warehouse_type", rows[-1])
+            rate = credits_per_hour(current_size(history, name, rows), kind)
             if not rate:
                 continue
             suspend, known = auto_suspend_of(history, name)
-            rows = metering_rows(history, name)
-            m = measure(queries, rows, rate, suspend, config.burst_gap_s,
-                        (config.min_auto_suspend_s, config.max_auto_suspend_s))
+            m = _measure(lo[rows], hi[rows], metering_rows(history, name), rate, suspend, config.burst_gap_s,
+                         (config.min_auto_suspend_s, config.max_auto_suspend_s))
             shorter = not suspend or m.recommended_auto_suspend_s < suspend
             severity = config.idle_share.severity(m.idle_share)
             if severity and shorter and m.idle_credits >= config.min_idle_credits:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analyzer.model import QueryRecord, WarehouseHistory
+import numpy as np
+
+from analyzer.model import WarehouseHistory
+from analyzer.query_table import QueryTable
 from analyzer.report import Finding
-from analyzer.warehouse_usage import credits_per_hour, execution_interval, merged, resize, size_index
+from analyzer.warehouse_usage import busy_ms, credits_per_hour, execution_intervals, resize, size_index
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import (
     GiB,
     current_size,
     percentile,
+    text_at,
     warehouse_compute_credits,
-    warehouse_queries,
+    warehouse_rows,
 )
 
 
@@ -33,25 +37,36 @@ class SizeMeasure:
     steps_possible: int
 
 
-def measure(queries: Sequence[QueryRecord], size: str, compute_credits: float,
-            target_s: float) -> SizeMeasure:
+def measure(table: QueryTable, size: str, compute_credits: float, target_s: float,
+            rows: np.ndarray | None = None) -> SizeMeasure:
     """p95 execution time and bytes, spill, average concurrency while busy, and how far it could shrink.
 
+    ``rows`` are the warehouse's row positions in ``table`` (default: all rows).
     ``steps_possible`` is the largest number of size steps down after which the p95 query
     would still finish within ``target_s`` even if its runtime doubled at every step
     (the pessimistic case: work that scales perfectly with the warehouse).
     """
-    executions = [(q.execution_ms or 0) / 1000 for q in queries]
-    spans = [s for s in (execution_interval(q) for q in queries) if s is not None]
-    busy = sum(hi - lo for lo, hi in merged(spans))
+    rows = np.arange(len(table)) if rows is None else rows
+    lo, hi = execution_intervals(table)
+    return _measure(table, rows, lo[rows], hi[rows], size, compute_credits, target_s)
+
+
+def _measure(table: QueryTable, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: str,
+             compute_credits: float, target_s: float) -> SizeMeasure:
+    """``measure`` of ``rows`` whose execution intervals (ms, NaN unknown) are ``lo``, ``hi``."""
+    executions = np.nan_to_num(table.numbers("execution_ms")[rows]) / 1000
+    known = ~np.isnan(lo) & ~np.isnan(hi)
+    busy = busy_ms(lo, hi)
     p95 = percentile(executions, 0.95)
     headroom = target_s / p95 if p95 > 0 else float("inf")
     steps = min(size_index(size) or 0, math.floor(math.log2(headroom)) if headroom >= 1 else 0)
+    spilled = int(table.numbers("spilled_local_bytes")[rows].sum()) + int(
+        table.numbers("spilled_remote_bytes")[rows].sum())
     return SizeMeasure(
-        size=size, queries=len(queries), p95_execution_s=p95,
-        p95_scanned_bytes=percentile([q.bytes_scanned for q in queries], 0.95),
-        spilled_bytes=sum(q.spilled_local_bytes + q.spilled_remote_bytes for q in queries),
-        concurrency=sum(hi - lo for lo, hi in spans) / busy if busy else 0.0,
+        size=size, queries=int(rows.size), p95_execution_s=p95,
+        p95_scanned_bytes=percentile(table.numbers("bytes_scanned")[rows], 0.95),
+        spilled_bytes=spilled,
+        concurrency=float((hi[known] - lo[known]).sum()) / busy if busy else 0.0,
         compute_credits=compute_credits, steps_possible=max(0, steps),
     )
 
@@ -104,17 +119,20 @@ class OversizedWarehouse(Rule):
 
     def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
         """One finding per warehouse whose workload fits a smaller size."""
-        for name, queries in sorted(warehouse_queries(history).items()):
-            size = current_size(history, name, queries)
+        table = history.queries
+        lo, hi = execution_intervals(table)
+        for name, rows in sorted(warehouse_rows(history).items()):
+            size = current_size(history, name, rows)
             if size is None or (size_index(size) or 0) < (size_index(config.min_size) or 0):
                 continue
-            m = measure(queries, size, warehouse_compute_credits(history, name, queries),
-                        config.target_p95_execution_s)
+            credits = warehouse_compute_credits(history, name, rows)
+            m = _measure(table, rows, lo[rows], hi[rows], size, credits, config.target_p95_execution_s)
             small = m.p95_scanned_bytes <= config.max_p95_scanned_bytes and m.spilled_bytes == 0
             if not small or m.concurrency > config.max_concurrency or m.compute_credits < config.min_credits:
                 continue
             severity = config.steps_possible.severity(m.steps_possible)
-            floor = 2 if "SNOWPARK" in (queries[-1].warehouse_type or "").upper() else 0  # starts at Medium
+            kind = text_at(table, "warehouse_type", rows[-1]) or ""
+            floor = 2 if "SNOWPARK" in kind.upper() else 0  # starts at Medium
             steps = min(m.steps_possible, config.max_steps, (size_index(size) or 0) - floor)
             if severity and steps > 0:
                 yield self._finding(name, m, steps, severity, config)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analyzer.model import QueryRecord, WarehouseHistory
+import numpy as np
+
+from analyzer.model import WarehouseHistory
+from analyzer.query_table import QueryTable
 from analyzer.report import Finding
 from analyzer.warehouse_usage import credits_per_hour, resize
 from rules.engine import Rule, Thresholds, option, register
-from rules.warehouse.common import GiB, current_size, percentile, warehouse_queries
+from rules.warehouse.common import GiB, current_size, percentile, warehouse_rows
 
 BIN_MS = 300_000  # WAREHOUSE_LOAD_HISTORY's 5-minute intervals
 
@@ -31,20 +33,27 @@ class LoadMeasure:
     demand_ratio_p90: float  # p90 over queueing 5-min bins of (executing + queued) / executing
 
 
-def measure(queries: Sequence[QueryRecord]) -> LoadMeasure:
-    """Spill and queueing figures (dbt-cost-optimization's overload_to_elapsed_ratio, summed)."""
-    execution = [q.execution_ms or 0 for q in queries]
-    spilling = [q for q in queries if q.spilled_remote_bytes > 0]
-    ratios = [q.spilled_remote_bytes / max(1, q.spilled_local_bytes) for q in spilling]
-    elapsed = sum(q.total_elapsed_ms or 0 for q in queries)
-    queued = sum(q.queued_overload_ms or 0 for q in queries)
+def measure(table: QueryTable, rows: np.ndarray | None = None) -> LoadMeasure:
+    """Spill and queueing figures (dbt-cost-optimization's overload_to_elapsed_ratio, summed).
+
+    ``rows`` are the warehouse's row positions in ``table`` (default: all rows).
+    """
+    rows = np.arange(len(table)) if rows is None else rows
+    execution = np.nan_to_num(table.numbers("execution_ms")[rows])
+    remote = table.numbers("spilled_remote_bytes")[rows]
+    local = table.numbers("spilled_local_bytes")[rows]
+    spilling = remote > 0
+    ratios = remote[spilling] / np.maximum(1, local[spilling])
+    elapsed = float(np.nan_to_num(table.numbers("total_elapsed_ms")[rows]).sum())
+    queued_ms = np.nan_to_num(table.numbers("queued_overload_ms")[rows])
+    queued = float(queued_ms.sum())
     return LoadMeasure(
-        queries=len(queries), remote_spill_queries=len(spilling),
-        remote_spilled_bytes=sum(q.spilled_remote_bytes for q in spilling),
-        local_spilled_bytes=sum(q.spilled_local_bytes for q in queries),
-        spill_time_share=_share(sum(q.execution_ms or 0 for q in spilling), sum(execution)),
-        p90_remote_to_local=percentile(ratios, 0.9), queued_overload_ms=queued,
-        overload_share=queued / elapsed if elapsed else 0.0, demand_ratio_p90=demand_ratio(queries),
+        queries=int(rows.size), remote_spill_queries=int(spilling.sum()),
+        remote_spilled_bytes=int(remote[spilling].sum()), local_spilled_bytes=int(local.sum()),
+        spill_time_share=_share(float(execution[spilling].sum()), float(execution.sum())),
+        p90_remote_to_local=percentile(ratios, 0.9), queued_overload_ms=int(queued),
+        overload_share=queued / elapsed if elapsed else 0.0,
+        demand_ratio_p90=_demand_ratio(table.numbers("start_time_ms")[rows], execution, queued_ms),
     )
 
 
@@ -52,20 +61,25 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
-def demand_ratio(queries: Sequence[QueryRecord]) -> float:
+def demand_ratio(table: QueryTable, rows: np.ndarray | None = None) -> float:
     """p90 over 5-minute bins with queueing of (execution + overload queueing) / execution time.
 
     A ratio of 2 means as much work waited as ran: twice the capacity (two clusters) would have
     run it without waiting. Time is binned by each query's start, as load history does roughly.
     """
-    running: dict[int, int] = defaultdict(int)
-    waiting: dict[int, int] = defaultdict(int)
-    for q in queries:
-        b = (q.start_time_ms or 0) // BIN_MS
-        running[b] += q.execution_ms or 0
-        waiting[b] += q.queued_overload_ms or 0
-    ratios = [(running[b] + w) / running[b] for b, w in waiting.items() if w > 0 and running[b] > 0]
-    return percentile(ratios, 0.9)
+    rows = np.arange(len(table)) if rows is None else rows
+    execution = np.nan_to_num(table.numbers("execution_ms")[rows])
+    return _demand_ratio(table.numbers("start_time_ms")[rows], execution,
+                         np.nan_to_num(table.numbers("queued_overload_ms")[rows]))
+
+
+def _demand_ratio(start_ms: np.ndarray, execution_ms: np.ndarray, queued_ms: np.ndarray) -> float:
+    """``demand_ratio`` of queries given as start times (NaN unknown: bin 0), execution and queued ms."""
+    bins, which = np.unique(np.nan_to_num(start_ms) // BIN_MS, return_inverse=True)
+    running = np.bincount(which, weights=execution_ms, minlength=bins.size)
+    waiting = np.bincount(which, weights=queued_ms, minlength=bins.size)
+    queueing = (waiting > 0) & (running > 0)
+    return percentile((running[queueing] + waiting[queueing]) / running[queueing], 0.9)
 
 
 @register
@@ -118,9 +132,9 @@ class UndersizedWarehouse(Rule):
 
     def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
         """Up to two findings per warehouse: remote spill (size up) and queueing (scale out)."""
-        for name, queries in sorted(warehouse_queries(history).items()):
-            m = measure(queries)
-            size = current_size(history, name, queries)
+        for name, rows in sorted(warehouse_rows(history).items()):
+            m = measure(history.queries, rows)
+            size = current_size(history, name, rows)
             spill = config.spill_time_share.severity(m.spill_time_share)
             if spill and m.remote_spilled_bytes >= config.min_remote_spilled_bytes and size:
                 yield self._spill_finding(name, size, m, spill, config)
