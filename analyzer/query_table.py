@@ -59,6 +59,8 @@ def _object_array(values: Sequence[Any], n: int) -> np.ndarray:
     """An object array of the n items of ``values``."""
     if isinstance(values, np.ndarray) and values.dtype == object:
         return values
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype):
+        return values  # Arrow strings (ids): no Python object per row until one is asked for
     return np.fromiter(values, dtype=object, count=n)  # element-wise: tuples stay tuples, not rows
 
 
@@ -93,7 +95,9 @@ def _frame(data: dict[str, Any]) -> pd.DataFrame:
     """The columns as a DataFrame; object columns stay Python objects (no string-dtype inference)."""
     return pd.DataFrame(
         {
-            name: pd.Series(values, dtype=object, copy=False) if name in OBJECTS else values
+            name: pd.Series(values, dtype=object, copy=False)
+            if name in OBJECTS and not isinstance(values, pd.Series)
+            else values
             for name, values in data.items()
         },
         copy=False,

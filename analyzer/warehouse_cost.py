@@ -175,6 +175,8 @@ def _cloud_services(history: WarehouseHistory, usage: QueryUsage) -> tuple[np.nd
     table = history.queries
     day = np.floor_divide(np.nan_to_num(table.numbers("start_time_ms")), MS_PER_DAY).astype(np.int64)
     cs = np.nan_to_num(table.numbers("credits_cloud_services"))
+    days, which = np.unique(day, return_inverse=True)  # the days queries started on; each row's day
+    which = which.ravel()
     cs_day: dict[int, float] = defaultdict(float)
     compute_day: dict[int, float] = defaultdict(float)
     pool_cs: dict[tuple[str, int], float] = defaultdict(float)
@@ -185,14 +187,21 @@ def _cloud_services(history: WarehouseHistory, usage: QueryUsage) -> tuple[np.nd
             compute_day[d] += m.credits_compute
             pool_cs[(m.warehouse, d)] += m.credits_cloud_services
     elif len(table):
-        frame = pd.DataFrame({"pool": usage.pool, "day": day, "cs": cs, "compute": usage.credits})
-        by_day = frame.groupby("day")[["cs", "compute"]].sum()
-        cs_day.update(by_day["cs"].to_dict())
-        compute_day.update(by_day["compute"].to_dict())
-        pool_cs.update(frame.groupby(["pool", "day"], observed=True)["cs"].sum().to_dict())
+        width = len(days)
+        per_day_cs = np.bincount(which, weights=cs, minlength=width)
+        per_day_compute = np.bincount(which, weights=usage.credits, minlength=width)
+        for d, number in enumerate(days.tolist()):
+            cs_day[number], compute_day[number] = float(per_day_cs[d]), float(per_day_compute[d])
+        pools = usage.pool.cat
+        pair = pools.codes.to_numpy().astype(np.int64) * width + which
+        counts = np.bincount(pair, minlength=len(pools.categories) * width)
+        sums = np.bincount(pair, weights=cs, minlength=len(pools.categories) * width)
+        for key in np.flatnonzero(counts).tolist():
+            pool_cs[(str(pools.categories[key // width]), int(days[key % width]))] = float(sums[key])
     billed = {d: max(0.0, c - CLOUD_SERVICES_FREE_SHARE * compute_day[d]) for d, c in cs_day.items()}
     share = {d: billed[d] / c if c else 0.0 for d, c in cs_day.items()}
-    per_query = cs * pd.Series(day).map(share).fillna(0.0).to_numpy(dtype=np.float64)
+    day_share = np.array([share.get(d, 0.0) for d in days.tolist()], dtype=np.float64)
+    per_query = cs * day_share[which]
     per_pool: dict[str, float] = defaultdict(float)
     for (pool, d), c in pool_cs.items():
         per_pool[pool] += c * share[d]

@@ -34,6 +34,8 @@ TIB = 1024**4
 MS_PER_HOUR = 3_600_000
 BQ_MIN_BYTES_PER_TABLE = 10 * MIB
 CLOUD_SERVICES_ONLY = "CLOUD_SERVICES_ONLY"
+#: Billing units of ``QueryUsage.unit`` (its values index this tuple).
+UNITS = ("credits", "tib_billed", "slot_hours")
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +260,9 @@ def snowflake_query_credits(table: QueryTable, metering: Sequence[MeteringHour])
 class QueryUsage:
     """What each query of a history was billed, row-aligned with ``history.queries``.
 
-    ``unit`` is the billing unit of the row ("credits", "tib_billed" or "slot_hours") and
-    ``billed`` its amount; ``pool`` names who pays (warehouse, reservation or project).
+    ``unit`` is the billing unit of the row as an index into ``UNITS`` ("credits",
+    "tib_billed" or "slot_hours") and ``billed`` its amount; ``pool`` names who pays
+    (warehouse, reservation or project).
     """
 
     pool: pd.Series
@@ -295,7 +298,7 @@ def _usage(history: WarehouseHistory) -> QueryUsage:
         zeros = np.zeros(n)
         return QueryUsage(
             pool=snowflake_pools(table),
-            unit=np.full(n, "credits", dtype=object),
+            unit=np.full(n, UNITS.index("credits"), dtype=np.int8),
             billed=shares.credits,
             credits=shares.credits,
             estimated=shares.estimated,
@@ -307,7 +310,7 @@ def _usage(history: WarehouseHistory) -> QueryUsage:
     reserved = table.frame["warehouse"].notna().to_numpy()
     return QueryUsage(
         pool=bigquery_pools(table),
-        unit=np.where(reserved, "slot_hours", "tib_billed").astype(object),
+        unit=np.where(reserved, UNITS.index("slot_hours"), UNITS.index("tib_billed")).astype(np.int8),
         billed=np.where(reserved, hours, tib),
         credits=np.zeros(n),
         estimated=np.isnan(table.numbers("bytes_billed")) & (tib > 0),

@@ -153,9 +153,9 @@ class Columns:
         """Text as a pandas categorical, '' and null as NaN: each distinct value decoded once."""
         return arrow_categories(self.text(*names))
 
-    def ids(self, *names: str) -> np.ndarray:
-        """Distinct text values (ids) as an object array, None for missing."""
-        return self.text(*names).to_numpy(zero_copy_only=False)
+    def ids(self, *names: str) -> pd.Series:
+        """Distinct text values (ids), None for missing, kept as Arrow strings (no object per row)."""
+        return self.text(*names).to_pandas(types_mapper=pd.ArrowDtype)
 
     def record_lists(self, name: str, fields: tuple[str, ...], make: Callable[[list[tuple]], object]) -> list:
         """Per row, ``make(elements)`` of a repeated record column, each element the tuple of

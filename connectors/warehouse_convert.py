@@ -38,7 +38,7 @@ def _text_or_null(col: pa.ChunkedArray) -> pa.ChunkedArray:
     import pyarrow.compute as pc
 
     text = _text(col)
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    return pc.if_else(_is_empty(text), pa.scalar(None, text.type), text)
 
 
 def _clean_numeric_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -46,7 +46,14 @@ def _clean_numeric_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
     import pyarrow.compute as pc
 
     text = pc.utf8_trim_whitespace(_text(col))
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return pc.if_else(_is_empty(text), pa.scalar(None, pa.string()), text)
+
+
+def _is_empty(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """'' per value, from the lengths alone (faster than comparing strings)."""
+    import pyarrow.compute as pc
+
+    return pc.equal(pc.binary_length(text), 0)
 
 
 def _as_float(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -129,9 +136,21 @@ def _zoned_text_ms(text: pa.ChunkedArray) -> pa.ChunkedArray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    for old, new in ((" UTC", "Z"), (" +", "+"), (" -", "-")):
-        text = pc.replace_substring(text, old, new)
-    return _timestamp_ms(text.cast(pa.timestamp("ns", "UTC")))
+    sample = " ".join(v for v in text.slice(0, 256).to_pylist() if v)
+    likely = [(old, new) for old, new in _ZONE_SPELLINGS if old in sample]  # one pass per spelling seen
+    for spellings in (likely, _ZONE_SPELLINGS) if len(likely) < len(_ZONE_SPELLINGS) else (_ZONE_SPELLINGS,):
+        iso = text
+        for old, new in spellings:
+            iso = pc.replace_substring(iso, old, new)
+        try:
+            return _timestamp_ms(iso.cast(pa.timestamp("ns", "UTC")))
+        except pa.ArrowInvalid:
+            if spellings is _ZONE_SPELLINGS:
+                raise
+    raise AssertionError("unreachable")
+
+
+_ZONE_SPELLINGS = ((" UTC", "Z"), (" +", "+"), (" -", "-"))
 
 
 def _naive_text_ms(text: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -25,7 +25,7 @@ import pandas as pd
 from analyzer.model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
 from analyzer.query_table import QueryTable, per_category, text_or
 from analyzer.sql_text import mask_literals, normalize_sql, same_table
-from analyzer.warehouse_usage import QueryUsage, history_usage, ran_on_warehouse
+from analyzer.warehouse_usage import UNITS, QueryUsage, history_usage, ran_on_warehouse
 from rules.engine import Thresholds
 
 GiB = 1024**3
@@ -65,7 +65,7 @@ def metering_rows(history: WarehouseHistory, warehouse: str) -> list[MeteringHou
 def query_usage(history: WarehouseHistory, row: int) -> dict[str, float]:
     """What the query at ``row`` was billed, in its billing unit: credits, tib_billed or slot_hours."""
     used = usage(history)
-    return {str(used.unit[row]): float(used.billed[row])}
+    return {UNITS[used.unit[row]]: float(used.billed[row])}
 
 
 def paid_rows(history: WarehouseHistory) -> np.ndarray:
@@ -206,7 +206,7 @@ def rows_usage(history: WarehouseHistory, rows: np.ndarray,
     while left.any():  # once per unit (at most three)
         unit = units[int(np.argmax(left))]
         same = units == unit
-        out[str(unit)] = round(in_order_sum(billed[same]), 6)
+        out[UNITS[unit]] = round(in_order_sum(billed[same]), 6)
         left &= ~same
     return out
 
