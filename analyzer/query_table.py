@@ -75,7 +75,7 @@ def _column(name: str, values: Any, n: int, scalar: bool = False) -> Any:
         return np.array([math.nan if v is None else v for v in seq], dtype=np.float64)
     if name in COUNTS:
         if isinstance(values, np.ndarray | pd.Series):
-            return np.nan_to_num(np.asarray(values, dtype=np.float64)).astype(np.int64)
+            return nan_to_zero(np.asarray(values, dtype=np.float64)).astype(np.int64)
         seq = values if isinstance(values, list | tuple) else [values] * n
         return np.array([v or 0 for v in seq], dtype=np.int64)
     if name in FLAGS:
@@ -343,3 +343,8 @@ def categorical_of(codes: np.ndarray, labels: Sequence[str]) -> pd.Series:
     """A categorical Series whose row i is ``labels[codes[i]]`` (labels may repeat)."""
     names, which = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
     return pd.Series(pd.Categorical.from_codes(which.ravel()[codes], categories=names))
+
+
+def nan_to_zero(values: np.ndarray) -> np.ndarray:
+    """NaN ("not reported") as 0; numpy's ``nan_to_num`` also scans for infinities, several times slower."""
+    return np.where(np.isnan(values), 0.0, values)

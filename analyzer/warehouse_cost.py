@@ -19,7 +19,7 @@ import pandas as pd
 
 from analyzer.catalog import PriceCatalog
 from analyzer.model import MeteringHour, WarehouseHistory
-from analyzer.query_table import QueryTable
+from analyzer.query_table import QueryTable, nan_to_zero
 from analyzer.report import Finding
 from analyzer.warehouse_usage import (
     MS_PER_HOUR,
@@ -173,8 +173,8 @@ def _pool_rows(pool: pd.Series) -> dict[str, np.ndarray]:
 def _cloud_services(history: WarehouseHistory, usage: QueryUsage) -> tuple[np.ndarray, dict[str, float]]:
     """Billed cloud-services credits per query and per pool: max(0, CS − 10 % of compute) per day."""
     table = history.queries
-    day = np.floor_divide(np.nan_to_num(table.numbers("start_time_ms")), MS_PER_DAY).astype(np.int64)
-    cs = np.nan_to_num(table.numbers("credits_cloud_services"))
+    day = np.floor_divide(nan_to_zero(table.numbers("start_time_ms")), MS_PER_DAY).astype(np.int64)
+    cs = nan_to_zero(table.numbers("credits_cloud_services"))
     days, which = np.unique(day, return_inverse=True)  # the days queries started on; each row's day
     which = which.ravel()
     cs_day: dict[int, float] = defaultdict(float)

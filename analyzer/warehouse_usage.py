@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import MeteringHour, WarehouseHistory
-from analyzer.query_table import QueryTable, categorical_of, combination_codes, per_category
+from analyzer.query_table import QueryTable, categorical_of, combination_codes, nan_to_zero, per_category
 
 MIB = 1024**2
 TIB = 1024**4
@@ -159,7 +159,7 @@ def _execution_intervals(table: QueryTable) -> tuple[np.ndarray, np.ndarray]:
     start, end = table.numbers("start_time_ms"), table.numbers("end_time_ms")
     parts = [table.numbers(n) for n in ("queued_overload_ms", "compilation_ms", "queued_provisioning_ms")]
     has_parts = ~np.isnan(parts[0]) | ~np.isnan(parts[1]) | ~np.isnan(parts[2])
-    waited = np.nan_to_num(parts[0]) + np.nan_to_num(parts[1]) + np.nan_to_num(parts[2])
+    waited = nan_to_zero(parts[0]) + nan_to_zero(parts[1]) + nan_to_zero(parts[2])
     execution = table.numbers("execution_ms")
     lo = np.where(has_parts, start + waited, np.where(np.isnan(execution), start, end - execution))
     lo = np.fmin(lo, end)
@@ -251,7 +251,7 @@ def snowflake_query_credits(table: QueryTable, metering: Sequence[MeteringHour])
         covered += np.bincount(piece_query, weights=ms, minlength=n)
     rest = np.where(runs, hi - lo - covered, 0.0)
     estimated = rest > 0
-    rate = np.nan_to_num(size_rates(table))
+    rate = nan_to_zero(size_rates(table))
     credits += np.where(estimated, rest * rate / MS_PER_HOUR, 0.0)
     return QueryCredits(credits=credits, estimated=estimated)
 
@@ -348,7 +348,7 @@ def slot_hours(table: QueryTable, script: np.ndarray | None = None) -> np.ndarra
     """Slot-hours each BigQuery job used (what editions bill for reservation jobs); 0 for SCRIPT parents."""
     if script is None:
         script = per_category(table.frame["statement_type"], lambda t: t.upper() == "SCRIPT", False, bool)
-    return np.where(script, 0.0, np.nan_to_num(table.numbers("slot_ms")) / MS_PER_HOUR)
+    return np.where(script, 0.0, nan_to_zero(table.numbers("slot_ms")) / MS_PER_HOUR)
 
 
 def bigquery_pools(table: QueryTable) -> pd.Series:

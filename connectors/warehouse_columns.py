@@ -32,6 +32,9 @@ from connectors.warehouse_files import WarehouseInputError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+#: A column as Python values: a list, or an object array of shared values.
+Values = list[Any] | np.ndarray
+
 
 def flatten_lower(table: pa.Table) -> pa.Table:
     """Lower-case the column names and flatten nested records to dotted names."""
@@ -97,7 +100,7 @@ class Columns:
 
         return self._arrow(names, _text_or_null, pa.string())
 
-    def strings(self, *names: str, distinct: bool = False, default: str | None = None) -> list[str | None]:
+    def strings(self, *names: str, distinct: bool = False, default: str | None = None) -> Values:
         """Text values, '' as missing; repeated values share one object unless ``distinct`` (ids)."""
         import pyarrow as pa
 
@@ -157,7 +160,8 @@ class Columns:
         """Distinct text values (ids), None for missing, kept as Arrow strings (no object per row)."""
         return self.text(*names).to_pandas(types_mapper=pd.ArrowDtype)
 
-    def record_lists(self, name: str, fields: tuple[str, ...], make: Callable[[list[tuple]], object]) -> list:
+    def record_lists(self, name: str, fields: tuple[str, ...],
+                     make: Callable[[list[tuple]], object]) -> Values:
         """Per row, ``make(elements)`` of a repeated record column, each element the tuple of
         its ``fields`` (None → ''). Rows with equal lists share one made object.
         """
@@ -195,23 +199,27 @@ def to_list(values: pa.ChunkedArray, default: object = None) -> list:
     return values.to_pylist()
 
 
-def interned_strings(col: pa.ChunkedArray, default: str | None = None) -> list[str | None]:
+def interned_strings(col: pa.ChunkedArray, default: str | None = None) -> np.ndarray:
     """Decode each distinct value once ('' and null as ``default``): names and query texts repeat."""
     return decode_unique(col, lambda value: value or default, default)
 
 
-def decode_unique(col: pa.ChunkedArray, make: Callable[[Any], object], null: object) -> list:
+def decode_unique(col: pa.ChunkedArray, make: Callable[[Any], object], null: object) -> np.ndarray:
     """``make(value)`` once per distinct value of ``col``, shared by the rows that hold it."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out: list = []
+    parts = []
     for chunk in col.chunks:
         encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
-        values = [make(v) if v is not None else null for v in encoded.dictionary.to_pylist()] + [null]
+        distinct = encoded.dictionary.to_pylist()
+        values = np.empty(len(distinct) + 1, dtype=object)  # filled one by one: tuples stay whole
+        for i, v in enumerate(distinct):
+            values[i] = make(v) if v is not None else null
+        values[-1] = null
         index = pc.fill_null(encoded.indices.cast(pa.int64()), len(values) - 1)  # null → the last slot
-        out.extend(map(values.__getitem__, index.to_pylist()))
-    return out
+        parts.append(values[index.to_numpy()])
+    return np.concatenate(parts) if parts else np.empty(0, dtype=object)
 
 
 def _expand_json_column(table: pa.Table, name: str, source: str) -> pa.Table:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from analyzer.model import MeteringHour, WarehouseSettings
 from analyzer.query_table import QueryTable
 from connectors.warehouse_columns import Columns, arrow_categories, arrow_numbers, decode_unique, to_list
@@ -116,8 +118,8 @@ def queries_to_table(table: pa.Table, source: str) -> QueryTable:
     return QueryTable.from_columns(cols.num_rows, columns)
 
 
-def labels_of_tags(tags: pa.ChunkedArray) -> list[dict[str, str]]:
-    """{"query_tag": tag} per row, one shared dict per distinct tag."""
+def labels_of_tags(tags: pa.ChunkedArray) -> np.ndarray:
+    """{"query_tag": tag} per row (an object array), one shared dict per distinct tag."""
     return decode_unique(tags, lambda tag: {"query_tag": tag}, EMPTY_MAPPING)
 
 

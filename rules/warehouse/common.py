@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
-from analyzer.query_table import QueryTable, per_category, text_or
+from analyzer.query_table import QueryTable, nan_to_zero, per_category, text_or
 from analyzer.sql_text import mask_literals, normalize_sql, same_table
 from analyzer.warehouse_usage import UNITS, QueryUsage, history_usage, ran_on_warehouse
 from rules.engine import Thresholds
@@ -166,7 +166,7 @@ def warehouse_rows(history: WarehouseHistory) -> dict[str, np.ndarray]:
         on = np.flatnonzero(ran_on_warehouse(table))
         if on.size == 0:
             return {}
-        on = on[np.argsort(np.nan_to_num(table.numbers("start_time_ms")[on]), kind="stable")]
+        on = on[np.argsort(nan_to_zero(table.numbers("start_time_ms")[on]), kind="stable")]
         warehouse = table.frame["warehouse"].cat
         codes = warehouse.codes.to_numpy()[on]
         order = np.argsort(codes, kind="stable")  # stays in start order within each warehouse

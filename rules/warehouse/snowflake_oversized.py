@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.model import WarehouseHistory
-from analyzer.query_table import QueryTable
+from analyzer.query_table import QueryTable, nan_to_zero
 from analyzer.report import Finding
 from analyzer.warehouse_usage import busy_ms, credits_per_hour, execution_intervals, resize, size_index
 from rules.engine import Rule, Thresholds, option, register
@@ -54,7 +54,7 @@ def measure(table: QueryTable, size: str, compute_credits: float, target_s: floa
 def _measure(table: QueryTable, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: str,
              compute_credits: float, target_s: float) -> SizeMeasure:
     """``measure`` of ``rows`` whose execution intervals (ms, NaN unknown) are ``lo``, ``hi``."""
-    executions = np.nan_to_num(table.numbers("execution_ms")[rows]) / 1000
+    executions = nan_to_zero(table.numbers("execution_ms")[rows]) / 1000
     known = ~np.isnan(lo) & ~np.isnan(hi)
     busy = busy_ms(lo, hi)
     p95 = percentile(executions, 0.95)

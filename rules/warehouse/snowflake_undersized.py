@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.model import WarehouseHistory
-from analyzer.query_table import QueryTable
+from analyzer.query_table import QueryTable, nan_to_zero
 from analyzer.report import Finding
 from analyzer.warehouse_usage import credits_per_hour, resize
 from rules.engine import Rule, Thresholds, option, register
@@ -39,13 +39,13 @@ def measure(table: QueryTable, rows: np.ndarray | None = None) -> LoadMeasure:
     ``rows`` are the warehouse's row positions in ``table`` (default: all rows).
     """
     rows = np.arange(len(table)) if rows is None else rows
-    execution = np.nan_to_num(table.numbers("execution_ms")[rows])
+    execution = nan_to_zero(table.numbers("execution_ms")[rows])
     remote = table.numbers("spilled_remote_bytes")[rows]
     local = table.numbers("spilled_local_bytes")[rows]
     spilling = remote > 0
     ratios = remote[spilling] / np.maximum(1, local[spilling])
-    elapsed = float(np.nan_to_num(table.numbers("total_elapsed_ms")[rows]).sum())
-    queued_ms = np.nan_to_num(table.numbers("queued_overload_ms")[rows])
+    elapsed = float(nan_to_zero(table.numbers("total_elapsed_ms")[rows]).sum())
+    queued_ms = nan_to_zero(table.numbers("queued_overload_ms")[rows])
     queued = float(queued_ms.sum())
     return LoadMeasure(
         queries=int(rows.size), remote_spill_queries=int(spilling.sum()),
@@ -68,14 +68,14 @@ def demand_ratio(table: QueryTable, rows: np.ndarray | None = None) -> float:
     run it without waiting. Time is binned by each query's start, as load history does roughly.
     """
     rows = np.arange(len(table)) if rows is None else rows
-    execution = np.nan_to_num(table.numbers("execution_ms")[rows])
+    execution = nan_to_zero(table.numbers("execution_ms")[rows])
     return _demand_ratio(table.numbers("start_time_ms")[rows], execution,
-                         np.nan_to_num(table.numbers("queued_overload_ms")[rows]))
+                         nan_to_zero(table.numbers("queued_overload_ms")[rows]))
 
 
 def _demand_ratio(start_ms: np.ndarray, execution_ms: np.ndarray, queued_ms: np.ndarray) -> float:
     """``demand_ratio`` of queries given as start times (NaN unknown: bin 0), execution and queued ms."""
-    bins, which = np.unique(np.nan_to_num(start_ms) // BIN_MS, return_inverse=True)
+    bins, which = np.unique(nan_to_zero(start_ms) // BIN_MS, return_inverse=True)
     running = np.bincount(which, weights=execution_ms, minlength=bins.size)
     waiting = np.bincount(which, weights=queued_ms, minlength=bins.size)
     queueing = (waiting > 0) & (running > 0)
