@@ -158,7 +158,11 @@ class Columns:
 
     def ids(self, *names: str) -> pd.Series:
         """Distinct text values (ids), None for missing, kept as Arrow strings (no object per row)."""
-        return self.text(*names).to_pandas(types_mapper=pd.ArrowDtype)
+        import pyarrow as pa
+
+        ids = self.text(*names)
+        one_chunk = pa.chunked_array([ids.combine_chunks()], ids.type)  # row lookups take from one array
+        return one_chunk.to_pandas(types_mapper=pd.ArrowDtype)
 
     def record_lists(self, name: str, fields: tuple[str, ...],
                      make: Callable[[list[tuple]], object]) -> Values:

@@ -112,6 +112,10 @@ def _times_ms(col: pa.ChunkedArray) -> pa.ChunkedArray:
         return _timestamp_ms(col.cast(pa.timestamp("ms")))
     if not _is_text(col):
         return _epoch_ms(col.cast(pa.float64()))
+    try:  # the usual case: clean zoned text (Snowsight, BigQuery console), parsed as it is
+        return _zoned_text_ms(col)
+    except pa.ArrowInvalid:
+        pass
     text = _clean_numeric_text(col)
     for fast in (_epoch_text_ms, _zoned_text_ms, _naive_text_ms):  # one format for the whole column
         try:
@@ -134,20 +138,23 @@ def _epoch_text_ms(text: pa.ChunkedArray) -> pa.ChunkedArray:
 def _zoned_text_ms(text: pa.ChunkedArray) -> pa.ChunkedArray:
     """'... UTC' (BigQuery console), '... -0700' (Snowsight), ISO with Z or offset."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     sample = " ".join(v for v in text.slice(0, 256).to_pylist() if v)
-    likely = [(old, new) for old, new in _ZONE_SPELLINGS if old in sample]  # one pass per spelling seen
-    for spellings in (likely, _ZONE_SPELLINGS) if len(likely) < len(_ZONE_SPELLINGS) else (_ZONE_SPELLINGS,):
-        iso = text
-        for old, new in spellings:
-            iso = pc.replace_substring(iso, old, new)
-        try:
-            return _timestamp_ms(iso.cast(pa.timestamp("ns", "UTC")))
-        except pa.ArrowInvalid:
-            if spellings is _ZONE_SPELLINGS:
-                raise
-    raise AssertionError("unreachable")
+    likely = tuple((old, new) for old, new in _ZONE_SPELLINGS if old in sample)  # one pass per spelling seen
+    try:
+        return _timestamp_ms(_respelled(text, likely).cast(pa.timestamp("ns", "UTC")))
+    except pa.ArrowInvalid:
+        if likely == _ZONE_SPELLINGS:
+            raise
+    return _timestamp_ms(_respelled(text, _ZONE_SPELLINGS).cast(pa.timestamp("ns", "UTC")))
+
+
+def _respelled(text: pa.ChunkedArray, spellings: tuple[tuple[str, str], ...]) -> pa.ChunkedArray:
+    import pyarrow.compute as pc
+
+    for old, new in spellings:
+        text = pc.replace_substring(text, old, new)
+    return text
 
 
 _ZONE_SPELLINGS = ((" UTC", "Z"), (" +", "+"), (" -", "-"))
