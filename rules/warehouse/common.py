@@ -62,12 +62,6 @@ def metering_rows(history: WarehouseHistory, warehouse: str) -> list[MeteringHou
     return _cached("metering", history, group).get(warehouse, [])
 
 
-def query_usage(history: WarehouseHistory, row: int) -> dict[str, float]:
-    """What the query at ``row`` was billed, in its billing unit: credits, tib_billed or slot_hours."""
-    used = usage(history)
-    return {UNITS[used.unit[row]]: float(used.billed[row])}
-
-
 def paid_rows(history: WarehouseHistory) -> np.ndarray:
     """True for queries that cost something (not a result-cache hit, not free)."""
     return ~history.queries.numbers("cache_hit") & (usage(history).billed > 0)
@@ -194,9 +188,12 @@ def records(history: WarehouseHistory, rows: np.ndarray | Sequence[int]) -> list
 
 def rows_usage(history: WarehouseHistory, rows: np.ndarray,
                 fraction: np.ndarray | None = None) -> dict[str, float]:
-    """``add_usage`` of the rows' ``query_usage``, each times its ``fraction`` and rounded as ``add_usage``
-    rounds it: summed in row order, unit by unit in order of first appearance, as the per-query
-    mappings added one by one (a pairwise numpy sum could differ in the last digit)."""
+    """What the queries at ``rows`` were billed, by unit (credits, tib_billed, slot_hours).
+
+    Each row's amount times its ``fraction`` (rounded to 6 places, as per-query usage is),
+    summed in row order, unit by unit in order of first appearance: a pairwise numpy sum
+    could differ in the last digit from adding the queries one by one.
+    """
     used = usage(history)
     units, billed = used.unit[rows], used.billed[rows]
     if fraction is not None:
