@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from analyzer.cost import AppCost
     from analyzer.warehouse_cost import WarehouseCost
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: warehouses[].top_query_patterns
 SEVERITIES = ("low", "medium", "high", "critical")
 
 

@@ -12,6 +12,7 @@ clients groups together, as Snowflake's ``query_parameterized_hash`` and BigQuer
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections import Counter
 
@@ -142,3 +143,18 @@ def same_table(a: str, b: str) -> bool:
     """True when two table names match, ignoring case, quotes and missing project/database prefixes."""
     x, y = _bare(a).lower().replace(":", "."), _bare(b).lower().replace(":", ".")
     return x == y or x.endswith("." + y) or y.endswith("." + x)
+
+
+SQL_SNIPPET_CHARS = 300
+
+
+def sql_snippet(sql: str, *, double_quoted_strings: bool = False) -> str:
+    """The query text with its literals masked, on one line, shortened for evidence and tables."""
+    masked = " ".join(mask_literals(sql, double_quoted_strings=double_quoted_strings).split())
+    return masked if len(masked) <= SQL_SNIPPET_CHARS else masked[: SQL_SNIPPET_CHARS - 1] + "…"
+
+
+def text_fingerprint(sql: str, *, double_quoted_strings: bool = False) -> str:
+    """A short hash of the normalized text: equal for runs that differ only in literals and spacing."""
+    normalized = normalize_sql(sql, double_quoted_strings=double_quoted_strings)
+    return hashlib.sha1(normalized.encode()).hexdigest()[:16]

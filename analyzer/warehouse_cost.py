@@ -21,6 +21,7 @@ from analyzer.catalog import PriceCatalog
 from analyzer.model import MeteringHour, WarehouseHistory
 from analyzer.query_table import QueryTable, nan_to_zero
 from analyzer.report import Finding
+from analyzer.warehouse_patterns import QueryPattern, top_patterns
 from analyzer.warehouse_usage import (
     MS_PER_HOUR,
     QueryUsage,
@@ -144,6 +145,7 @@ class WarehouseCost:
     total_credits: float
     total_usd: float
     notes: tuple[str, ...] = ()
+    patterns: tuple[QueryPattern, ...] = ()  # the costliest query patterns (analyzer.warehouse_patterns)
 
 
 def _prices(catalog: PriceCatalog, edition: str) -> tuple[float, float, float]:
@@ -161,8 +163,14 @@ def price_history(history: WarehouseHistory, catalog: PriceCatalog, *,
     base = dict(vendor=history.vendor, source=history.source, currency=catalog.currency,
                 usd_per_credit=per_credit, usd_per_tib=per_tib, slot_hour_usd=per_slot, edition=edition)
     if history.vendor == "bigquery":
-        return WarehouseCost(**base, **_price_bigquery(history, per_tib, per_slot))  # type: ignore[arg-type]
-    return WarehouseCost(**base, **_price_snowflake(history, per_credit))  # type: ignore[arg-type]
+        cost = WarehouseCost(**base, **_price_bigquery(history, per_tib, per_slot))  # type: ignore[arg-type]
+    else:
+        cost = WarehouseCost(**base, **_price_snowflake(history, per_credit))  # type: ignore[arg-type]
+    spent = np.where(cost.queries.present, cost.queries.usd, 0.0)
+    pools = cost.queries.pool.cat
+    names = np.asarray(pools.categories, dtype=object)
+    patterns = top_patterns(history, spent, pools.codes.to_numpy(), names)
+    return replace(cost, patterns=patterns)
 
 
 def _pool_rows(pool: pd.Series) -> dict[str, np.ndarray]:

@@ -28,6 +28,7 @@ import pandas as pd
 
 from analyzer.model import MeteringHour, WarehouseHistory
 from analyzer.query_table import QueryTable, categorical_of, combination_codes, nan_to_zero, per_category
+from analyzer.sql_text import text_fingerprint
 
 MIB = 1024**2
 TIB = 1024**4
@@ -363,3 +364,31 @@ def snowflake_pools(table: QueryTable) -> pd.Series:
     codes, combos = combination_codes([table.frame["warehouse"]])
     names = [name or CLOUD_SERVICES_ONLY for (name,) in combos] + [CLOUD_SERVICES_ONLY]
     return categorical_of(np.where(ran_on_warehouse(table), codes, len(names) - 1), names)
+
+
+def query_fingerprints(table: QueryTable) -> np.ndarray:
+    """Per row, the vendor's parameterized hash when present, else a hash of the normalized text.
+
+    Runs of one query that differ only in literals share a fingerprint.
+    """
+    codes, labels = fingerprint_codes(table)
+    return labels[codes]
+
+
+def fingerprint_codes(table: QueryTable) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, a code of its fingerprint, and each code's fingerprint (computed once per table).
+
+    Each distinct (hash, text) pair is fingerprinted once: a million runs of a few thousand
+    queries cost a few thousand normalizations.
+    """
+    return table.derived("fingerprints", lambda: _fingerprint_codes(table))  # type: ignore[no-any-return]
+
+
+def _fingerprint_codes(table: QueryTable) -> tuple[np.ndarray, np.ndarray]:
+    frame = table.frame
+    bigquery = bool(len(table)) and frame["vendor"].iloc[0] == "bigquery"
+    codes, pairs = combination_codes([frame["query_hash"], frame["query_text"]])
+    prints = [vendor_hash or text_fingerprint(text or "", double_quoted_strings=bigquery)
+              for vendor_hash, text in pairs]
+    labels, which = np.unique(np.array(prints, dtype=object), return_inverse=True)
+    return which.ravel()[codes], labels

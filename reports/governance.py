@@ -17,6 +17,17 @@ REDACTION_NOTE = (
 
 def governance_lines(report: Report) -> list[str]:
     """What the inputs contain, and how the report handles each kind of sensitive data."""
+    return [
+        *_spark_lines(report),
+        *_warehouse_lines(report),
+        "- Treat this report as internal: share it where its inputs (event logs, query history) may be read.",
+    ]
+
+
+def _spark_lines(report: Report) -> list[str]:
+    """What Spark event logs contain (nothing to say for a warehouse-only report)."""
+    if report.warehouses and not report.applications:
+        return []
     users = sorted({a.user for a in report.applications if a.user})
     sql = sum(len(a.sql_executions) for a in report.applications)
     return [
@@ -28,13 +39,16 @@ def governance_lines(report: Report) -> list[str]:
         "- **Infrastructure**: host names, executor ids, file paths of the logs and Spark properties "
         "(cluster sizes, memory settings) are kept because the recommendations depend on them.",
         f"- **Credentials**: {REDACTION_NOTE}",
-        *_warehouse_lines(report),
-        "- Treat this report as internal: share it where the event logs themselves may be read.",
     ]
 
 
 def methodology_lines(report: Report) -> list[str]:
     """Where the figures come from, what is measured and what is estimated."""
+    spark = _spark_methodology(report) if report.applications or not report.warehouses else []
+    return [*spark, *_warehouse_methodology(report)]
+
+
+def _spark_methodology(report: Report) -> list[str]:
     c = report.catalog
     prices = (f"Prices: catalog **{c.name}** ({c.description}), as of {c.as_of}, source {c.source}: "
               f"${c.vcpu_hour:.4f} per vCPU-hour and ${c.gib_hour:.5f} per GiB-hour."
@@ -61,6 +75,41 @@ def methodology_lines(report: Report) -> list[str]:
         "- **Confidence**: incomplete or truncated logs, undecodable lines and missing task events are "
         "listed under each application; their figures cover only what was logged.",
     ]
+
+
+def _warehouse_methodology(report: Report) -> list[str]:
+    """How warehouse queries are priced, per vendor present in the report."""
+    out: list[str] = []
+    vendors = {c.vendor: c for c in report.warehouse_costs}
+    if "snowflake" in vendors:
+        c = vendors["snowflake"]
+        out += [
+            f"- **Snowflake cost per query**: each metered warehouse-hour's compute credits "
+            f"(WAREHOUSE_METERING_HISTORY) are shared among the queries that executed in that hour by "
+            f"execution time, queueing and compilation excluded (dbt-snowflake-monitoring's "
+            f"`cost_per_query`); execution outside any metered hour is priced at the size's credits per "
+            f"hour and marked estimated. Idle credits = metered compute − "
+            f"`credits_attributed_compute_queries`. Cloud services are billed only above 10 % of the day's "
+            f"compute. ${c.usd_per_credit:.2f} per credit.",
+        ]
+    if "bigquery" in vendors:
+        c = vendors["bigquery"]
+        out += [
+            f"- **BigQuery cost per job**: on demand, ${c.usd_per_tib:.2f} per TiB of `total_bytes_billed` "
+            f"(at least 10 MiB per table referenced; cache hits and failed jobs free; SCRIPT parents "
+            f"excluded, their children carry the bytes); reservation jobs, slot-hours × "
+            f"${c.slot_hour_usd:.3f} ({c.edition} edition, `--edition`). The free first TiB per month is "
+            f"not deducted.",
+        ]
+    if out:
+        out += [
+            "- **Savings**: each rule reports avoidable usage in the unit the vendor bills (credits, TiB, "
+            "slot-hours; see `deanalyze explain RULE_ID`), priced with the same catalog; the findings on "
+            "one warehouse, reservation or project are scaled down if they would save more than its bill.",
+            "- **Query patterns**: runs that differ only in their literals (the vendor's parameterized "
+            "hash, else the normalized text) are one pattern; its cost is the sum of its runs' costs.",
+        ]
+    return out
 
 
 def _warehouse_lines(report: Report) -> list[str]:

@@ -8,15 +8,19 @@ sortable tables carry a ``data-sort`` key so sorting by money or severity is num
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from analyzer.cost import BUCKETS, AppCost
 from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
-from reports.evidence import display_evidence, period_label
+from reports.evidence import display_evidence, period_label, shown_sql
 from reports.fmt import app_key, fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.html_page import esc, inline_markdown
 from reports.markdown_report import TOP_ACTIONS, TOP_STAGES
+
+if TYPE_CHECKING:
+    from analyzer.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
 
 _WHERE_KEYS = {"stage_id": "stage", "sql_execution_id": "SQL execution", "table": "table"}
 _BUCKET_HEADERS = {"useful": "Useful", "failed_work": "Failed work", "driver_only": "Driver only",
@@ -139,8 +143,22 @@ def warehouse_tables(report: Report) -> str:
                 + _td(f"{t.slot_hours:,.1f}", num=True) + "</tr>"
                 for t in sorted(c.warehouses.values(), key=lambda t: -t.usd)]
         out.append(f"<h3>{esc(vendor_name(h.vendor))}: <code>{esc(h.source)}</code></h3>"
-                   + table(headers, rows, sortable=True) + notes(list(c.notes)))
+                   + table(headers, rows, sortable=True) + notes(list(c.notes)) + _patterns(c, report))
     return "".join(out)
+
+
+def _patterns(cost: WarehouseCost, report: Report) -> str:
+    """The costliest query patterns of one history (runs differing only in literals)."""
+    if not cost.patterns:
+        return ""
+    headers = [("#", "num"), ("Runs", "num"), ("Cost", "num"), ("Share", "num"), ("Paid by", "text"),
+               ("Example (costliest run)", "text")]
+    rows = ["<tr>" + _td(str(rank), rank, num=True) + _td(f"{p.runs:,}", p.runs, num=True)
+            + _td(esc(fmt_usd(p.usd)), p.usd, num=True) + _td(f"{p.share:.1%}", p.share, num=True)
+            + _td(esc(", ".join(p.pools)))
+            + _td(f"<code>{esc(shown_sql(report, p.example_query_id, p.example_sql))}</code>") + "</tr>"
+            for rank, p in enumerate(cost.patterns, 1)]
+    return "<h4>Costliest query patterns</h4>" + table(headers, rows, sortable=True)
 
 
 def cost_table(costs: Sequence[AppCost]) -> str:

@@ -15,6 +15,7 @@ from analyzer.catalog import PriceCatalog
 from analyzer.cost import AppCost
 from analyzer.model import Application, Executor, Job, Quantiles, SqlExecution, Stage, WarehouseHistory
 from analyzer.report import Finding, Report
+from reports.evidence import shown_sql
 from reports.fmt import iso_time_ms
 from reports.renderer import Renderer
 
@@ -42,8 +43,8 @@ def report_document(report: Report) -> dict[str, Any]:
         "pricing": catalog_document(report.catalog),
         "applications": [application_document(a, costs.get((a.app_id, a.attempt_id)))
                          for a in report.applications],
-        "warehouses": [warehouse_document(h, c) for h, c in zip(report.warehouses, report.warehouse_costs,
-                                                                   strict=True)],
+        "warehouses": [warehouse_document(h, c, report)
+                       for h, c in zip(report.warehouses, report.warehouse_costs, strict=True)],
         "findings": [finding_document(f) for f in report.findings],
         "errors": [{"source": e.source, "message": e.message} for e in report.errors],
     }
@@ -186,8 +187,9 @@ def sql_document(q: SqlExecution) -> dict[str, Any]:
     }
 
 
-def warehouse_document(history: WarehouseHistory, cost: WarehouseCost) -> dict[str, Any]:
-    """One warehouse query history: its window, its bill per warehouse/project, pricing-model comparison."""
+def warehouse_document(history: WarehouseHistory, cost: WarehouseCost, report: Report) -> dict[str, Any]:
+    """One warehouse query history: its window, its bill per warehouse/project, pricing-model comparison,
+    and its costliest query patterns (SQL literals masked unless the user opted out)."""
     return {
         "vendor": history.vendor,
         "source": history.source,
@@ -209,6 +211,11 @@ def warehouse_document(history: WarehouseHistory, cost: WarehouseCost) -> dict[s
             "slot_hours": round(p.slot_hours, 6), "on_demand_usd": round(p.on_demand_usd, 6),
             "editions_usd": round(p.editions_usd, 6), "actual_usd": round(p.actual_usd, 6),
         } for p in cost.projects.values()],
+        "top_query_patterns": [{
+            "fingerprint": p.fingerprint, "runs": p.runs, "usd": round(p.usd, 6), "share": round(p.share, 6),
+            "pools": list(p.pools), "example_query_id": p.example_query_id,
+            "example_sql": shown_sql(report, p.example_query_id, p.example_sql),
+        } for p in cost.patterns],
         "notes": list(cost.notes),
     }
 

@@ -9,14 +9,18 @@ application name cannot break a table or inject HTML.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from analyzer.cost import AppCost
 from analyzer.model import Application, Stage
 from analyzer.report import Finding, Report
-from reports.evidence import display_evidence, period_label
+from reports.evidence import display_evidence, period_label, shown_sql
 from reports.fmt import app_key, fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.renderer import Renderer
+
+if TYPE_CHECKING:
+    from analyzer.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
 
 TOP_STAGES = 5
 TOP_ACTIONS = 3
@@ -140,7 +144,22 @@ def _warehouse_tables(report: Report) -> list[str]:
             out += [f"| {md_text(p.project)} | {p.jobs:,} | {fmt_usd(p.on_demand_usd)} | "
                     f"{fmt_usd(p.editions_usd)} | {fmt_usd(p.actual_usd)} |" for p in c.projects.values()]
         out += [*(f"- {md_text(n)}" for n in c.notes), ""]
+        out += _pattern_table(c, report)
     return out
+
+
+def _pattern_table(cost: WarehouseCost, report: Report) -> list[str]:
+    """The costliest query patterns: where to look first."""
+    if not cost.patterns:
+        return []
+    out = ["### Costliest query patterns", "",
+           "Runs that differ only in their literals are one pattern; the example is its costliest run.", "",
+           "| # | runs | cost | share | paid by | example |", "|---|---|---|---|---|---|"]
+    for rank, p in enumerate(cost.patterns, 1):
+        sql = shown_sql(report, p.example_query_id, p.example_sql)
+        payers = md_text(", ".join(p.pools))
+        out.append(f"| {rank} | {p.runs:,} | {fmt_usd(p.usd)} | {p.share:.1%} | {payers} | {md_text(sql)} |")
+    return [*out, ""]
 
 
 def _cost_row(c: AppCost) -> str:

@@ -26,7 +26,7 @@ def test_json_output_follows_the_schema(report_schema: dict) -> None:
     assert code == 0
     doc = load_report(out)
     jsonschema.validate(doc, report_schema)
-    assert doc["schema_version"] == "1.0" and doc["errors"] == []
+    assert doc["schema_version"] == "1.1" and doc["errors"] == []
     app = next(a for a in doc["applications"] if a["app_id"] == "local-1430917381534")
     stage = next(s for s in app["stages"] if s["stage_id"] == 0)
     assert stage["num_tasks"] == 100 and stage["status"] == "COMPLETE"

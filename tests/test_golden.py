@@ -1,4 +1,5 @@
-"""Golden-file tests of the Markdown and JSON reports on the bundled sample logs.
+"""Golden-file tests of the Markdown and JSON reports: the bundled sample logs, and the
+Snowflake and BigQuery export fixtures (findings, bills, costliest query patterns).
 
 Regenerate after an intended change with:
 
@@ -17,7 +18,9 @@ import jsonschema
 import pytest
 from conftest import TESTS
 
-from analyzer.api import analyze_spark_logs
+from analyzer.api import analyze_spark_logs, analyze_warehouse
+from connectors.bigquery import read_bigquery_export
+from connectors.snowflake import read_snowflake_export
 from reports import RENDERERS
 
 GOLDEN = TESTS / "golden"
@@ -48,8 +51,38 @@ def test_report_matches_golden_file(sample_report, fmt: str, name: str) -> None:
     )
 
 
-def test_golden_json_follows_the_schema(report_schema: dict) -> None:
-    jsonschema.validate(json.loads((GOLDEN / "sample-report.json").read_text()), report_schema)
+def _warehouse_report(vendor: str):  # type: ignore[no-untyped-def]
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # sources are reported relative to where the user runs deanalyze
+    try:
+        data = "tests/data/warehouse/"
+        if vendor == "snowflake":
+            history = read_snowflake_export(data + "snowflake_query_history.csv",
+                                            data + "snowflake_warehouse_metering.csv")
+        else:
+            history = read_bigquery_export(data + "bigquery_jobs.jsonl", data + "bigquery_table_storage.csv")
+        report = analyze_warehouse([history])
+    finally:
+        os.chdir(cwd)
+    return dataclasses.replace(report, generated_at="2026-01-01T00:00:00+00:00", tool_version="golden")
+
+
+@pytest.mark.parametrize("vendor", ["snowflake", "bigquery"])
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_warehouse_report_matches_golden_file(vendor: str, fmt: str) -> None:
+    rendered = RENDERERS[fmt]().render(_warehouse_report(vendor)).decode()
+    path = GOLDEN / f"{vendor}-report.{fmt}"
+    if UPDATE:
+        path.write_text(rendered)
+    assert path.exists(), f"{path.name} missing; create it with DEANALYZE_UPDATE_GOLDEN=1"
+    assert rendered == path.read_text(), (
+        f"{path.name} changed; regenerate with DEANALYZE_UPDATE_GOLDEN=1 if intended"
+    )
+
+
+@pytest.mark.parametrize("name", ["sample-report.json", "snowflake-report.json", "bigquery-report.json"])
+def test_golden_json_follows_the_schema(report_schema: dict, name: str) -> None:
+    jsonschema.validate(json.loads((GOLDEN / name).read_text()), report_schema)
 
 
 def test_savings_never_exceed_the_bill(sample_report) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ show. The row-level helpers below (``pool_subject``, ``snippet``) serve that evi
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,15 +23,14 @@ import pandas as pd
 
 from analyzer.model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
 from analyzer.query_table import QueryTable, nan_to_zero, per_category, text_or
-from analyzer.sql_text import mask_literals, normalize_sql, same_table
-from analyzer.warehouse_usage import UNITS, QueryUsage, history_usage, ran_on_warehouse
+from analyzer.sql_text import same_table, sql_snippet
+from analyzer.warehouse_usage import UNITS, QueryUsage, history_usage, query_fingerprints, ran_on_warehouse
 from rules.engine import Thresholds
 
 GiB = 1024**3
 TiB = 1024**4
 MS_PER_DAY = 86_400_000
 DAYS_PER_MONTH = 30.44
-SQL_SNIPPET_CHARS = 300
 # Leading comments, whitespace and parentheses, then SELECT or WITH.
 _READ_HEAD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/|\()*(?:select|with)\b", re.IGNORECASE | re.DOTALL)
 
@@ -79,19 +77,7 @@ def pool_keys(history: WarehouseHistory) -> np.ndarray:
 
 def fingerprints(history: WarehouseHistory) -> np.ndarray:
     """Per row, the vendor's parameterized hash when present, else a hash of the normalized text."""
-    def compute() -> np.ndarray:
-        table = history.queries
-        bigquery = history.vendor == "bigquery"
-        texts = per_category(table.frame["query_text"], lambda t: _text_hash(t, bigquery),
-                             _text_hash("", bigquery))
-        hashes = table.frame["query_hash"].astype(object).to_numpy()
-        return np.where(table.frame["query_hash"].notna().to_numpy(), hashes, texts)
-    return _cached("fingerprints", history, compute)  # type: ignore[no-any-return]
-
-
-def _text_hash(text: str, double_quoted_strings: bool) -> str:
-    normalized = normalize_sql(text, double_quoted_strings=double_quoted_strings)
-    return hashlib.sha1(normalized.encode()).hexdigest()[:16]
+    return query_fingerprints(history.queries)
 
 
 def reads(history: WarehouseHistory) -> np.ndarray:
@@ -133,8 +119,7 @@ def pool_subject(q: QueryRecord) -> dict[str, object]:
 
 def snippet(q: QueryRecord) -> str:
     """The query text with its literals masked, shortened for evidence."""
-    masked = " ".join(mask_literals(q.query_text, double_quoted_strings=q.vendor == "bigquery").split())
-    return masked if len(masked) <= SQL_SNIPPET_CHARS else masked[: SQL_SNIPPET_CHARS - 1] + "…"
+    return sql_snippet(q.query_text, double_quoted_strings=q.vendor == "bigquery")
 
 
 def find_table(history: WarehouseHistory, name: str) -> TableStorage | None:
