@@ -332,3 +332,47 @@ def test_browser_cdn_page_offline_says_why_charts_are_missing(browser, hostile_r
     assert "plotly.js could not be loaded" in v.page.inner_text("#chart-cost")
     assert v.errors == []
     v.page.close()
+
+
+# --- a warehouse dashboard ----------------------------------------------------------------------------------
+
+
+def test_browser_renders_a_warehouse_dashboard(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Snowflake export fixtures end to end: bills, findings with dollars and the costliest patterns."""
+    data = Path(__file__).resolve().parent / "data" / "warehouse"
+    out = tmp_path / "warehouse.html"
+    result = CliRunner().invoke(main, [
+        "snowflake", "--query-history-file", str(data / "snowflake_query_history.csv"),
+        "--metering-file", str(data / "snowflake_warehouse_metering.csv"),
+        "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    v = Visit(browser, out)
+    v.page.wait_for_load_state("load")
+    rules = v.page.eval_on_selector_all("#findings tbody tr", "rows => rows.map(r => r.cells[2].innerText)")
+    assert "snowflake.idle-warehouse" in rules and "warehouse.full-scan" in rules
+    assert "$" in v.page.inner_text("#findings")
+    assert "Costliest query patterns" in v.page.inner_text("body")
+    patterns = v.page.locator("h4:has-text('Costliest query patterns') + .table-wrap tbody tr")
+    assert patterns.count() >= 3 and "$" in patterns.first.inner_text()
+    assert v.console == [] and v.errors == [] and v.network == []
+    v.page.close()
+
+
+def test_browser_shows_hostile_sql_as_text_even_with_literals(  # type: ignore[no-untyped-def]
+        browser, tmp_path: Path) -> None:
+    from warehouse_history_factory import SECOND, T0, sf_query
+
+    from analyzer.api import analyze_warehouse
+    from analyzer.model import WarehouseHistory
+
+    text = f"select '{HOSTILE}' from orders"
+    history = WarehouseHistory("snowflake", "t.csv", T0, T0 + 3_600_000, queries=tuple(
+        sf_query(f"q{i}", "BI_WH", "Small", T0 + i * 60 * SECOND, 30 * SECOND, text=text) for i in range(5)))
+    report = replace(analyze_warehouse([history]), show_sql_literals=True)
+    path = tmp_path / "hostile-sql.html"
+    path.write_bytes(HtmlRenderer().render(report))
+    v = Visit(browser, path)
+    assert HOSTILE in v.page.inner_text("body")  # shown as text, literals included
+    assert v.page.evaluate("typeof window.__xss") == "undefined" and v.dialogs == []
+    assert v.page.locator("img[src=x]").count() == 0
+    v.page.close()
