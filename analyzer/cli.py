@@ -176,6 +176,34 @@ def _finish(report: Any, fmt: str, output: str | None, fail_on: str, plotlyjs: s
     sys.exit(exit_code(report, fail_on))
 
 
+@main.command("audit")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="Audit config (TOML): output folder, formats, prices and the sources.")
+@click.option("--week", help="ISO week to file the reports under, e.g. 2026-W48 (default: this week, UTC).")
+@click.option("--output-dir", type=click.Path(file_okay=False),
+              help="Write DIR/<week>/ here instead of the config's [output] dir.")
+@click.option("--fail-on", type=click.Choice(["low", "medium", "high", "critical", "never"]),
+              default="never", show_default=True, help="Exit 1 when a finding has at least this severity.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+def audit(config_path: str, week: str | None, output_dir: str | None, fail_on: str, debug: bool) -> None:
+    """Weekly audit: every source of the config into DIR/<ISO week>/, with a week-over-week summary."""
+    from analyzer.audit import run_audit
+    from analyzer.audit_config import AuditConfigError, load_audit_config, parse_week
+    from analyzer.output import EXIT_USAGE
+
+    try:
+        config = load_audit_config(config_path)
+        week = parse_week(week) if week is not None else None
+    except AuditConfigError as err:
+        click.echo(f"deanalyze: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    result = run_audit(config, week, output_dir=output_dir, fail_on=fail_on, debug=debug,
+                       on_problem=lambda line: click.echo(line, err=True))
+    click.echo(f"deanalyze: audit {result.week}: {len(result.sources)} source(s), "
+               f"summary in {result.folder / 'summary.md'}")
+    sys.exit(result.exit_code)
+
+
 @main.command("rules")
 def list_rules() -> None:
     """List every rule: id, what it applies to, its severity scale, and what it finds."""

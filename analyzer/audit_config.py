@@ -1,0 +1,278 @@
+"""The weekly audit's TOML config and ISO-week names, validated into frozen objects.
+
+Every problem is one ``AuditConfigError`` line naming the file and the key, so a
+scheduler's log says exactly what to fix. Relative paths resolve against the config
+file's folder: a cron job's working folder is rarely the one the config was written in.
+
+Format::
+
+    [output]
+    dir = "audit"                      # reports land in DIR/<ISO week>/
+    formats = ["md", "json", "html"]   # default: all three
+    prices = "generic"                 # price catalog name or TOML file (as --prices)
+    rules_config = "deanalyze.toml"    # optional (as --config); default: built-in thresholds
+    plotlyjs = "inline"                # HTML: inline or cdn
+
+    [[spark]]                          # name, paths, jobs, spot, runs_per_month
+    [[snowflake]]                      # name, query_history_file + metering_file | connection | live
+    [[bigquery]]                       # name, jobs_file + table_storage_file | project + region, edition
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analyzer.catalog import PriceCatalog
+    from rules.engine import EngineConfig
+
+FORMATS = ("md", "json", "html")
+EDITIONS = ("standard", "enterprise", "enterprise_plus")
+LIVE_DAYS = 7
+RESERVED_NAMES = frozenset({"summary"})  # summary.md / summary.json live beside the reports
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+# Allowed keys per table and their TOML types ("paths" is a list of strings).
+_KEYS: dict[str, dict[str, type]] = {
+    "output": {"dir": str, "formats": list, "prices": str, "rules_config": str, "plotlyjs": str},
+    "spark": {"name": str, "paths": list, "jobs": int, "spot": bool, "runs_per_month": float},
+    "snowflake": {"name": str, "query_history_file": str, "metering_file": str, "connection": str,
+                  "live": bool, "show_sql_literals": bool},
+    "bigquery": {"name": str, "jobs_file": str, "table_storage_file": str, "project": str, "region": str,
+                 "by_organization": bool, "edition": str, "show_sql_literals": bool},
+}
+
+
+class AuditConfigError(ValueError):
+    """An unusable audit config or week; ``str()`` is one line naming the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSource:
+    """One source of the audit: its kind (spark, snowflake, bigquery) and its validated settings.
+
+    ``settings`` holds the table's keys with relative paths already resolved.
+    """
+
+    kind: str
+    name: str
+    settings: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A setting, or ``default`` when the config left it out."""
+        return self.settings.get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """Where reports go, in which formats, at which prices, and the sources to read."""
+
+    path: Path
+    output_dir: Path
+    formats: tuple[str, ...]
+    prices: str
+    rules_config: str | None
+    plotlyjs: str
+    sources: tuple[AuditSource, ...]
+    catalog: PriceCatalog
+    rules: EngineConfig
+
+
+def load_audit_config(path: str | os.PathLike[str]) -> AuditConfig:
+    """Read and validate ``path``; raises ``AuditConfigError`` (one line) on any problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise AuditConfigError(f"{path}: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise AuditConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise AuditConfigError(f"{path}: invalid TOML: {err}") from None
+    try:
+        return _parse(data, path)
+    except ValueError as err:
+        raise AuditConfigError(f"{path}: {err}") from None
+
+
+def _parse(data: dict[str, Any], path: Path) -> AuditConfig:
+    base = path.resolve().parent
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise ValueError(f"unknown section [{unknown[0]}] (expected [output], [[spark]], "
+                         "[[snowflake]] or [[bigquery]])")
+    output = data.get("output", {})
+    if not isinstance(output, dict):
+        raise ValueError("[output] must be a table")
+    _check_types(output, "output", "[output]")
+    formats = tuple(output.get("formats", FORMATS))
+    bad = [f for f in formats if f not in FORMATS] or ([] if formats and len(set(formats)) == len(formats)
+                                                       else ["(empty or repeated)"])
+    if bad:
+        raise ValueError(f"output.formats: {bad[0]!r} is not a list of distinct formats from md, json, html")
+    plotlyjs = output.get("plotlyjs", "inline")
+    if plotlyjs not in ("inline", "cdn"):
+        raise ValueError(f"output.plotlyjs: {plotlyjs!r} is not 'inline' or 'cdn'")
+    rules_config = output.get("rules_config")
+    prices = _prices(base, output.get("prices", "generic"))
+    rules_path = None if rules_config is None else resolve_path(base, rules_config)
+    return AuditConfig(
+        path=path, output_dir=Path(resolve_path(base, output.get("dir", "audit"))), formats=formats,
+        prices=prices, rules_config=rules_path, plotlyjs=plotlyjs, sources=_sources(data, base),
+        catalog=_catalog(prices), rules=_rules(rules_path),
+    )
+
+
+def _sources(data: dict[str, Any], base: Path) -> tuple[AuditSource, ...]:
+    sources: list[AuditSource] = []
+    seen: dict[str, str] = {}
+    for kind in ("spark", "snowflake", "bigquery"):
+        tables = data.get(kind, [])
+        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+            raise ValueError(f"[{kind}] must be written [[{kind}]] (an array of tables)")
+        for i, table in enumerate(tables, start=1):
+            source = _source(kind, table, f"[[{kind}]] #{i}", base)
+            folded = source.name.lower()  # case-insensitive file systems would merge the reports
+            if folded in seen:
+                raise ValueError(f"[[{kind}]] name: {source.name!r} is used twice (also by {seen[folded]})")
+            seen[folded] = f"[[{kind}]] #{i}"
+            sources.append(source)
+    if not sources:
+        raise ValueError("no sources: add at least one [[spark]], [[snowflake]] or [[bigquery]] table")
+    return tuple(sources)
+
+
+def _source(kind: str, table: dict[str, Any], where: str, base: Path) -> AuditSource:
+    name = table.get("name")
+    if name is None:
+        raise ValueError(f"{where}: missing key 'name'")
+    if not isinstance(name, str) or not SAFE_NAME.match(name) or name.lower() in RESERVED_NAMES:
+        raise ValueError(f"{where} name: {name!r} must be a file-safe name (letters, digits, '.', '_', '-'; "
+                         f"not {', '.join(sorted(RESERVED_NAMES))})")
+    where = f"[[{kind}]] {name!r}"
+    _check_types(table, kind, where)
+    settings = dict(table)
+    for key in ("query_history_file", "metering_file", "jobs_file", "table_storage_file"):
+        if key in settings:
+            settings[key] = resolve_path(base, settings[key])
+    {"spark": _check_spark, "snowflake": _check_snowflake, "bigquery": _check_bigquery}[kind](settings, where)
+    if kind == "spark":
+        settings["paths"] = tuple(resolve_path(base, p) for p in settings["paths"])
+    return AuditSource(kind=kind, name=name, settings=settings)
+
+
+def _check_types(table: dict[str, Any], kind: str, where: str) -> None:
+    allowed = _KEYS[kind]
+    for key, value in table.items():
+        expected = allowed.get(key)
+        if expected is None:
+            raise ValueError(f"{where}: unknown key {key!r} (allowed: {', '.join(allowed)})")
+        if not _type_ok(value, expected):
+            wanted = {list: "a list of strings", int: "an integer", float: "a number",
+                      bool: "true or false", str: "a string"}[expected]
+            raise ValueError(f"{where} {key}: {json.dumps(value, default=str)} is not {wanted}")
+
+
+def _type_ok(value: Any, expected: type) -> bool:
+    if isinstance(value, bool):  # TOML true is no number
+        return expected is bool
+    if expected is float:
+        return isinstance(value, int | float)
+    if expected is list:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, expected)
+
+
+def _check_spark(s: dict[str, Any], where: str) -> None:
+    if not s.get("paths"):
+        raise ValueError(f"{where} paths: give at least one event-log file, folder or URL")
+    if s.get("jobs", 1) < 1:
+        raise ValueError(f"{where} jobs: must be at least 1")
+    if s.get("runs_per_month", 0) < 0:
+        raise ValueError(f"{where} runs_per_month: must not be negative")
+
+
+def _check_snowflake(s: dict[str, Any], where: str) -> None:
+    live = bool(s.get("connection") or s.get("live"))
+    if live == ("query_history_file" in s):
+        raise ValueError(f"{where}: give either connection or live = true (live), "
+                         "or query_history_file (export)")
+    if live and "metering_file" in s:
+        raise ValueError(f"{where} metering_file: only with query_history_file (a live read meters itself)")
+
+
+def _check_bigquery(s: dict[str, Any], where: str) -> None:
+    if ("project" in s) == ("jobs_file" in s):
+        raise ValueError(f"{where}: give either project (live) or jobs_file (export)")
+    if "project" in s and "table_storage_file" in s:
+        raise ValueError(f"{where} table_storage_file: only with jobs_file (a live read lists tables itself)")
+    if s.get("edition", "standard") not in EDITIONS:
+        raise ValueError(f"{where} edition: {s['edition']!r} is not one of {', '.join(EDITIONS)}")
+
+
+def _catalog(prices: str) -> PriceCatalog:
+    from analyzer.catalog import CatalogError, load_catalog
+
+    try:
+        return load_catalog(prices)
+    except CatalogError as err:
+        raise ValueError(f"output.prices: {err}") from None
+
+
+def _rules(path: str | None) -> EngineConfig:
+    from rules.config import ConfigError, load_config
+    from rules.engine import EngineConfig
+
+    if path is None:  # not ./deanalyze.toml: a scheduled job's working folder is arbitrary
+        return EngineConfig()
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        raise ValueError(f"output.rules_config: {err}") from None
+
+
+def _prices(base: Path, value: str) -> str:
+    from analyzer.catalog import BUILTIN
+
+    return value if value in BUILTIN else resolve_path(base, value)
+
+
+def resolve_path(base: Path, value: str) -> str:
+    """``value`` relative to the config's folder; URLs (``s3://...``) and absolute paths as given."""
+    if "://" in value:
+        return value
+    expanded = Path(os.path.expanduser(value))
+    return str(expanded if expanded.is_absolute() else base / expanded)
+
+
+def parse_week(text: str) -> str:
+    """``2026-W48`` validated (week 53 only in years that have one); raises ``AuditConfigError``."""
+    match = WEEK.match(text.strip())
+    if match:
+        try:
+            dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+            return f"{match[1]}-W{match[2]}"
+        except ValueError:
+            pass
+    raise AuditConfigError(f"--week: {text!r} is not an ISO week like 2026-W48")
+
+
+def current_week(today: dt.date | None = None) -> str:
+    """The ISO week of ``today`` (default: today in UTC), e.g. ``2026-W48``."""
+    year, week, _ = (today or dt.datetime.now(dt.UTC).date()).isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def week_bounds(week: str) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of an ISO week name."""
+    year, number = (int(x) for x in week.split("-W"))
+    monday = dt.date.fromisocalendar(year, number, 1)
+    return monday, monday + dt.timedelta(days=6)
