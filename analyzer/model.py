@@ -295,6 +295,9 @@ class TableStorage:
     partitioned: bool | None = None
     clustered: bool | None = None
     column_count: int | None = None
+    partitions: int | None = None  # TABLE_STORAGE.total_partitions (0 for an unpartitioned table)
+    partition_column: str | None = None
+    clustering_columns: tuple[str, ...] = ()  # in clustering order
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,8 @@ LAYOUT_SCHEMA = [
     {"name": "column_count", "type": "INTEGER"},
     {"name": "is_partitioned", "type": "BOOLEAN"},
     {"name": "is_clustered", "type": "BOOLEAN"},
+    {"name": "partition_column", "type": "STRING"},
+    {"name": "clustering_columns", "type": "STRING"},
 ]
 LAYOUT_ROWS = [
     {
@@ -52,6 +54,8 @@ LAYOUT_ROWS = [
         "column_count": 14,
         "is_partitioned": True,
         "is_clustered": True,
+        "partition_column": "order_date",
+        "clustering_columns": "customer_id,region",
     },
     {
         "project_id": PROJECT,
@@ -60,6 +64,8 @@ LAYOUT_ROWS = [
         "column_count": 48,
         "is_partitioned": True,
         "is_clustered": False,
+        "partition_column": "event_date",
+        "clustering_columns": None,
     },
 ]
 
@@ -137,7 +143,11 @@ def test_live_table_sizes_joined_with_layout(client):
     orders = tables["acme-analytics.sales.orders"]
     assert (orders.total_logical_bytes, orders.total_rows) == (412 << 30, 182_400_000)
     assert (orders.partitioned, orders.clustered, orders.column_count) == (True, True, 14)
-    assert tables["acme-analytics.sales.customers"].partitioned is None  # no COLUMNS row
+    assert (orders.partition_column, orders.clustering_columns, orders.partitions) == (
+        "order_date", ("customer_id", "region"), 900)
+    assert tables["acme-analytics.web.events"].clustering_columns == ()
+    customers = tables["acme-analytics.sales.customers"]  # no COLUMNS row: TABLE_STORAGE's 0 partitions
+    assert (customers.partitioned, customers.partition_column, customers.clustered) == (False, None, None)
 
 
 def test_live_window_is_applied_by_the_query(client):
@@ -280,7 +290,21 @@ def test_export_statuses_cache_hits_and_load_jobs():
 def test_export_table_storage():
     tables = read_bigquery_export(str(JOBS["parquet"]), str(STORAGE)).tables
     assert [t.table for t in tables][:2] == ["acme-analytics.sales.orders", "acme-analytics.sales.customers"]
-    assert tables[2].total_logical_bytes == 21 << 40 and tables[2].partitioned is None
+    assert tables[2].total_logical_bytes == 21 << 40
+    # TABLE_STORAGE counts partitions (0 = unpartitioned); the columns are not in it
+    assert (tables[2].partitioned, tables[2].partitions, tables[2].partition_column) == (True, 900, None)
+    assert (tables[1].partitioned, tables[1].partitions) == (False, 0)
+
+
+def test_export_table_layout_columns(tmp_path):
+    layout = tmp_path / "tables.csv"
+    layout.write_text("table_schema,table_name,total_logical_bytes,partition_column,clustering_columns\n"
+                      "sales,orders,1000,order_date,\"customer_id, region\"\nsales,dim,10,,\n")
+    orders, dim = read_bigquery_export(str(JOBS["jsonl"]), str(layout)).tables
+    assert (orders.partition_column, orders.clustering_columns, orders.clustered) == (
+        "order_date", ("customer_id", "region"), True)
+    assert (dim.partition_column, dim.clustering_columns) == (None, ())
+    assert (dim.clustered, dim.partitioned) == (None, None)
 
 
 def test_epoch_milliseconds_and_gzip_are_read(tmp_path):

@@ -283,3 +283,20 @@ def test_pricing_model_measure() -> None:
     th = bigquery_pricing_model.PricingModel.default_config().savings_fraction
     assert [th.severity(v) for v in (0.09, 0.1, 0.25, 0.4, 0.6)] == LEVELS
     assert math.isclose(m.days, 1.0)
+
+
+def test_bigquery_full_scan_names_the_partition_and_clustering_columns() -> None:
+    from rules.warehouse.full_scan import _bigquery_advice
+
+    t = TableStorage("p.d.t", 10**12, partitioned=True, partition_column="order_date",
+                     clustering_columns=("region",))
+    advice, _ = _bigquery_advice("p.d.t", "customer_id", t)
+    assert "partition column order_date of `p.d.t`" in advice
+    assert "--clustering_fields=region,customer_id" in advice  # keeps the existing clustering first
+    same, _ = _bigquery_advice("p.d.t", "order_date", t)
+    assert "cannot prune" in same and "clustering_fields" not in same
+    assert "clustering_fields" not in _bigquery_advice("p.d.t", "region", t)[0]  # already clustered by it
+    unknown, _ = _bigquery_advice("p.d.t", None, None)
+    assert "If the table is not partitioned" in unknown
+    flat, _ = _bigquery_advice("p.d.t", "day", TableStorage("p.d.t", 10, partitioned=False, partitions=0))
+    assert flat.startswith("Partition `p.d.t`") and "CLUSTER BY day" in flat

@@ -36,13 +36,17 @@ _JOBS_SQL = """SELECT {columns}
 FROM `{project}`.`region-{region}`.INFORMATION_SCHEMA.{view}
 WHERE creation_time >= @window_start AND creation_time < @window_end
 ORDER BY creation_time, job_id"""
-_STORAGE_SQL = """SELECT project_id, table_schema, table_name, total_rows, total_logical_bytes
+_STORAGE_SQL = """SELECT project_id, table_schema, table_name, total_rows, total_partitions,
+  total_logical_bytes
 FROM `{project}`.`region-{region}`.INFORMATION_SCHEMA.{view}
 WHERE NOT deleted"""
 _LAYOUT_SQL = """SELECT table_catalog AS project_id, table_schema, table_name,
   COUNT(*) AS column_count,
   LOGICAL_OR(is_partitioning_column = 'YES') AS is_partitioned,
-  LOGICAL_OR(clustering_ordinal_position IS NOT NULL) AS is_clustered
+  LOGICAL_OR(clustering_ordinal_position IS NOT NULL) AS is_clustered,
+  MAX(IF(is_partitioning_column = 'YES', column_name, NULL)) AS partition_column,
+  STRING_AGG(IF(clustering_ordinal_position IS NOT NULL, column_name, NULL), ','
+             ORDER BY clustering_ordinal_position) AS clustering_columns
 FROM `{project}`.`region-{region}`.INFORMATION_SCHEMA.COLUMNS
 GROUP BY 1, 2, 3"""
 

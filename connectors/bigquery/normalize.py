@@ -46,7 +46,8 @@ JOBS_COLUMNS = (
 )
 #: Numeric columns a CSV export can parse as numbers directly.
 JOBS_NUMERIC = {"total_bytes_processed": "int", "total_bytes_billed": "int", "total_slot_ms": "int"}
-STORAGE_NUMERIC = {"total_rows": "int", "total_logical_bytes": "int", "column_count": "int"}
+STORAGE_NUMERIC = {"total_rows": "int", "total_logical_bytes": "int", "column_count": "int",
+                   "total_partitions": "int"}
 #: Nested fields that a CSV export carries as JSON text.
 JOBS_JSON = ("error_result", "query_info", "referenced_tables", "labels")
 
@@ -62,6 +63,10 @@ STORAGE_COLUMNS = (
     "clustered",
     "is_clustered",
     "column_count",
+    "total_partitions",
+    "partition_column",
+    "partitioning_column",
+    "clustering_columns",
 )
 
 _STATE = {"DONE": "SUCCESS", "RUNNING": "RUNNING", "PENDING": "QUEUED"}
@@ -132,9 +137,11 @@ def _labels(elements: list[tuple]) -> dict[str, str]:
 def storage_to_tables(table: pa.Table, source: str) -> tuple[TableStorage, ...]:
     """Normalize TABLE_STORAGE rows (deleted tables dropped) to ``TableStorage``.
 
-    TABLE_STORAGE says nothing about partitioning or clustering; those come from
-    INFORMATION_SCHEMA.COLUMNS (live) or optional ``is_partitioned`` / ``is_clustered``
-    / ``column_count`` columns of an export, and stay None otherwise.
+    TABLE_STORAGE counts partitions (``total_partitions``, 0 for an unpartitioned table),
+    which tells whether a table is partitioned; its partitioning and clustering columns come
+    from INFORMATION_SCHEMA.COLUMNS (live) or optional ``is_partitioned`` / ``is_clustered`` /
+    ``column_count`` / ``partition_column`` / ``clustering_columns`` (comma-separated)
+    columns of an export, and stay unknown otherwise.
     """
     cols = Columns(table, source)
     projects = cols.strings("project_id", "table_catalog")
@@ -144,8 +151,18 @@ def storage_to_tables(table: pa.Table, source: str) -> tuple[TableStorage, ...]:
     records.set("table", qualified)
     records.set("total_logical_bytes", cols.ints("total_logical_bytes", default=0))
     records.set("total_rows", cols.ints("total_rows"))
-    records.set("partitioned", cols.bools("is_partitioned", "partitioned"))
-    records.set("clustered", cols.bools("is_clustered", "clustered"))
+    partitions = cols.ints("total_partitions")
+    stated = cols.bools("is_partitioned", "partitioned")
+    records.set("partitions", partitions)
+    records.set("partitioned", [p if p is not None else (None if n is None else n > 0)
+                                for p, n in zip(stated, partitions, strict=True)])
+    records.set("partition_column", cols.strings("partition_column", "partitioning_column"))
+    clustering = cols.strings("clustering_columns")
+    records.set("clustering_columns", [tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
+                                       for text in clustering])
+    clustered = cols.bools("is_clustered", "clustered")
+    records.set("clustered", [c if c is not None else (True if k else None)
+                              for c, k in zip(clustered, clustering, strict=True)])
     records.set("column_count", cols.ints("column_count"))
     deleted = cols.bools("deleted")
     return tuple(t for t, gone in zip(records.build(), deleted, strict=True) if not gone)

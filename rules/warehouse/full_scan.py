@@ -251,9 +251,8 @@ class FullScan(Rule):
         }
         if q0.vendor == "snowflake":
             evidence.update(partitions_scanned=q0.partitions_scanned, partitions_total=q0.partitions_total)
-        partitioned = storage.partitioned if storage else None
         recommendation, tradeoffs = (_snowflake_advice(table, column) if q0.vendor == "snowflake"
-                                     else _bigquery_advice(table, column, partitioned))
+                                     else _bigquery_advice(table, column, storage))
         queries = "1 query" if len(rows) == 1 else f"{len(rows)} queries"
         return Finding(
             rule_id=self.id, severity=severity, subject={**pool_subject(q0), "table": table},
@@ -274,8 +273,15 @@ def _snowflake_advice(table: str, column: str | None) -> tuple[str, str]:
             "A filter changes the result: only for consumers that do not need the whole table.")
 
 
-def _bigquery_advice(table: str, column: str | None, partitioned: bool | None) -> tuple[str, str]:
-    """Enforce a partition filter on a partitioned table; partition one that is not."""
+def _bigquery_advice(table: str, column: str | None, storage: TableStorage | None) -> tuple[str, str]:
+    """Enforce a partition filter on a partitioned table; partition one that is not.
+
+    The partition and clustering columns are named when the table's layout is known
+    (INFORMATION_SCHEMA.COLUMNS, or an export's ``partition_column`` / ``clustering_columns``).
+    """
+    partitioned = storage.partitioned if storage else None
+    partition_column = storage.partition_column if storage else None
+    clustering = storage.clustering_columns if storage else ()
     cluster = f" CLUSTER BY {column}" if column else ""
     rebuild = (f"CREATE TABLE `{table}_p` PARTITION BY DATE(<timestamp column>){cluster} "
                f"AS SELECT * FROM `{table}`;")
@@ -283,10 +289,15 @@ def _bigquery_advice(table: str, column: str | None, partitioned: bool | None) -
     if partitioned is False:
         advice = f"Partition `{table}` by the date the queries should filter on: {rebuild}"
     else:
-        advice = f"Filter on the partition column of `{table}` and enforce it: {enforce}"
-        if column:
+        where = f"partition column {partition_column}" if partition_column else "partition column"
+        advice = f"Filter on the {where} of `{table}` and enforce it: {enforce}"
+        if column and column == partition_column:
+            advice += (f"  The queries do filter on {column}, but in a form that cannot prune (a function "
+                       f"or a cast of it, or a non-constant bound): compare the bare column with constants.")
+        elif column and column not in clustering:
+            fields = ",".join((*clustering, column)[-4:])  # BigQuery clusters by at most 4 columns
             advice += (f"  The queries filter on {column}: also cluster by it "
-                       f"(bq update --clustering_fields={column}).")
+                       f"(bq update --clustering_fields={fields}).")
         if partitioned is None:
             advice += f"  If the table is not partitioned: {rebuild}"
     return advice, ("require_partition_filter makes every query without a partition filter fail, including "
