@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 TOP_STAGES = 5
 TOP_ACTIONS = 3
 # A --conf key=value pair, without the sentence punctuation that may follow it.
+#: DDL the warehouse rules recommend (upper-case keywords, as the rules write them), up to its ';'.
+_DDL = re.compile(r"\b(?:ALTER|CREATE)\s+(?:OR\s+REPLACE\s+)?(?:TABLE|WAREHOUSE|RESERVATION|ASSIGNMENT|"
+                  r"MATERIALIZED\s+VIEW|VIEW)\b[^;]*;")
+_BQ = re.compile(r"\bbq update --clustering_fields=[\w,]+ [\w.:-]+")
 _CONF = re.compile(r"""--conf\s+([^\s=]+=(?:"[^"]*"|'[^']*'|\S+?))[.,;:)]*(?=\s|$)""")
 
 
@@ -112,6 +116,12 @@ def _finding(index: int, f: Finding, report: Report) -> list[str]:
     confs = _CONF.findall(f.recommendation)
     if confs:
         out += ["```bash", "spark-submit \\", *[f"  --conf {c} \\" for c in confs], "  ...", "```", ""]
+    statements = [s for s in _DDL.findall(f.recommendation) if "```" not in s]
+    if statements:  # verbatim, so that backquoted BigQuery names survive and the block can be pasted
+        out += ["```sql", *statements, "```", ""]
+    commands = [c for c in _BQ.findall(f.recommendation) if "```" not in c]
+    if commands:
+        out += ["```bash", *commands, "```", ""]
     if f.tradeoffs:
         out += [f"**Trade-offs and risks.** {md_text(f.tradeoffs)}", ""]
     return out

@@ -273,6 +273,12 @@ def _snowflake_advice(table: str, column: str | None) -> tuple[str, str]:
             "A filter changes the result: only for consumers that do not need the whole table.")
 
 
+def _bq_table(table: str) -> str:
+    """A table as the bq command line names it: project:dataset.table."""
+    parts = table.split(".")
+    return f"{parts[0]}:{'.'.join(parts[1:])}" if len(parts) == 3 else table
+
+
 def _bigquery_advice(table: str, column: str | None, storage: TableStorage | None) -> tuple[str, str]:
     """Enforce a partition filter on a partitioned table; partition one that is not.
 
@@ -297,7 +303,7 @@ def _bigquery_advice(table: str, column: str | None, storage: TableStorage | Non
         elif column and column not in clustering:
             fields = ",".join((*clustering, column)[-4:])  # BigQuery clusters by at most 4 columns
             advice += (f"  The queries filter on {column}: also cluster by it "
-                       f"(bq update --clustering_fields={fields}).")
+                       f"(bq update --clustering_fields={fields} {_bq_table(table)}).")
         if partitioned is None:
             advice += f"  If the table is not partitioned: {rebuild}"
     return advice, ("require_partition_filter makes every query without a partition filter fail, including "
