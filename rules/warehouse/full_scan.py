@@ -193,7 +193,10 @@ class FullScan(Rule):
     (``ALTER TABLE `p.d.t` SET OPTIONS (require_partition_filter = TRUE);``), and cluster by
     the filter column; partition a table that has no partitions
     (``CREATE TABLE `p.d.t_p` PARTITION BY DATE(ts) CLUSTER BY col AS SELECT * FROM `p.d.t`;``).
-    The recommendation names the table and the column the queries use.
+    The recommendation names the table and the column the queries filter on, and, when the
+    table's layout is known (INFORMATION_SCHEMA.COLUMNS, or an export's ``partition_column`` /
+    ``clustering_columns``), its partition column and existing clustering; when the queries
+    already filter on the partition column, it says the filter's form defeats pruning.
 
     ## Savings estimate
     A well-pruned query is assumed to read ``pruned_fraction`` of the table (10 % by
@@ -204,8 +207,9 @@ class FullScan(Rule):
     ## Known problems
     Snowflake reports partitions over all tables of a query together, so a join of a small
     pruned table with a large unpruned one is attributed to the first table named. BigQuery
-    bytes billed count only the columns read, so a narrow full scan looks like a partial one;
-    the partition column is not in the history, so the DDL leaves it as a placeholder.
+    bytes billed count only the columns read, so a narrow full scan looks like a partial one.
+    Which column to partition an unpartitioned table by is not in the history, so that DDL
+    leaves it as a placeholder (``<timestamp column>``).
     Reclustering costs credits: it pays only for tables queried often. Queries below
     ``min_scanned_bytes`` and CREATE statements are ignored.
     """
