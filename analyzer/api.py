@@ -113,6 +113,24 @@ def _rule_error_collector(errors: list[InputError], debug: bool) -> Callable[[st
     return collect
 
 
+def analyze_warehouse_source(read: Callable[[], WarehouseHistory], source: str, *,
+                             rules_config: EngineConfig | None = None, catalog_name: str | None = None,
+                             edition: str = "standard", show_sql_literals: bool = False) -> Report:
+    """Read one warehouse history with ``read`` and analyse it; unreadable input is a report error.
+
+    ``source`` names the input in that error when the connector's error does not.
+    """
+    from connectors.warehouse_files import WarehouseInputError
+
+    histories, errors = [], []
+    try:
+        histories.append(read())
+    except WarehouseInputError as err:
+        errors.append(InputError(source=err.source or source, message=err.message))
+    return analyze_warehouse(histories, errors=errors, rules_config=rules_config, catalog_name=catalog_name,
+                             edition=edition, show_sql_literals=show_sql_literals)
+
+
 def analyze_warehouse(histories: Sequence[WarehouseHistory], *, errors: Sequence[InputError] = (),
                       rules_config: EngineConfig | None = None, catalog_name: str | None = None,
                       edition: str = "standard", show_sql_literals: bool = False) -> Report:

@@ -112,7 +112,7 @@ def _run_source(config: AuditConfig, source: AuditSource, folder: Path, fail_on:
 
 def analyze_source(config: AuditConfig, source: AuditSource, *, debug: bool = False) -> Report:
     """One source's report, through the same API calls as its own CLI command."""
-    from analyzer.api import analyze_spark_logs, analyze_warehouse
+    from analyzer.api import analyze_spark_logs, analyze_warehouse_source
     from analyzer.cost import CostSettings
 
     if source.kind == "spark":
@@ -120,17 +120,10 @@ def analyze_source(config: AuditConfig, source: AuditSource, *, debug: bool = Fa
                                 runs_per_month=source.get("runs_per_month"))
         return analyze_spark_logs(source.get("paths"), jobs=source.get("jobs", 1), debug=debug,
                                   rules_config=config.rules, cost_settings=settings)
-    from connectors.warehouse_files import WarehouseInputError
-
-    histories, errors = [], []
-    try:
-        histories.append(_warehouse_reader(source)())
-    except WarehouseInputError as err:
-        where = source.get("query_history_file") or source.get("jobs_file") or source.name
-        errors.append(InputError(source=err.source or where, message=err.message))
-    return analyze_warehouse(histories, errors=errors, rules_config=config.rules, catalog_name=config.prices,
-                             edition=source.get("edition", "standard"),
-                             show_sql_literals=source.get("show_sql_literals", False))
+    where = source.get("query_history_file") or source.get("jobs_file") or source.name
+    return analyze_warehouse_source(_warehouse_reader(source), where, rules_config=config.rules,
+                                    catalog_name=config.prices, edition=source.get("edition", "standard"),
+                                    show_sql_literals=source.get("show_sql_literals", False))
 
 
 def _warehouse_reader(source: AuditSource) -> Callable[[], Any]:

@@ -148,20 +148,12 @@ def _warehouse(read: Callable[[], Any], source: str, *, edition: str = "standard
 
     An unreadable input is a report error, not a traceback.
     """
-    from analyzer.api import analyze_warehouse
-    from analyzer.model import InputError
-    from connectors.warehouse_files import WarehouseInputError
+    from analyzer.api import analyze_warehouse_source
 
     rules_config = _rules_config(opts["config_path"])
     _catalog(opts["prices"])  # fail early on a bad catalog
-    histories, errors = [], []
-    try:
-        histories.append(read())
-    except WarehouseInputError as err:
-        errors.append(InputError(source=err.source or source, message=err.message))
-    report = analyze_warehouse(histories, errors=errors, rules_config=rules_config,
-                               catalog_name=opts["prices"], edition=edition,
-                               show_sql_literals=show_sql_literals)
+    report = analyze_warehouse_source(read, source, rules_config=rules_config, catalog_name=opts["prices"],
+                                      edition=edition, show_sql_literals=show_sql_literals)
     _finish(report, **opts)
 
 

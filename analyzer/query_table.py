@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 import pandas as pd
@@ -319,24 +319,38 @@ def text_or(column: pd.Series, default: str) -> np.ndarray:
     return per_category(column, lambda value: value, default)
 
 
-def combination_codes(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
-    """Per row, a code of its combination of values of several categorical columns, and each
-    code's values (None where missing): work keyed on a few text columns is done once per
-    distinct combination, from integer codes, never from a million strings.
+class Combinations(NamedTuple):
+    """Rows coded by their combination of values of several categorical columns."""
+
+    codes: np.ndarray  # per row: the combination's number, in order of first appearance
+    values: list[tuple[Any, ...]]  # per combination: its column values (None where missing)
+    first: np.ndarray  # per combination: the first row (position in the table) that has it
+
+
+def combination_codes(columns: Sequence[pd.Series], rows: np.ndarray | None = None) -> Combinations:
+    """Code ``rows`` (default: all) by their combination of values of categorical ``columns``.
+
+    Work keyed on a few text columns (a rate per size and type, a fingerprint per hash and
+    text) is then done once per distinct combination, from integer codes, never from a
+    million strings. Only integers are hashed; widths that would overflow are renumbered.
     """
-    combo = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    positions = np.arange(len(columns[0]) if columns else 0) if rows is None else rows
+    combo, size = np.zeros(positions.size, dtype=np.int64), 1
     for column in columns:
-        combo = combo * (len(column.cat.categories) + 1) + column.cat.codes.to_numpy().astype(np.int64) + 1
+        width = len(column.cat.categories) + 1  # + missing
+        if size * width >= 2**62:
+            renumbered, uniques = pd.factorize(combo)
+            combo, size = renumbered.astype(np.int64), len(uniques)
+        combo = combo * width + column.cat.codes.to_numpy()[positions].astype(np.int64) + 1
+        size *= width
     codes, uniques = pd.factorize(combo)
-    decoded = []
-    for value in uniques.tolist():
-        parts: list[Any] = []
-        for column in reversed(columns):
-            width = len(column.cat.categories) + 1
-            value, digit = divmod(value, width)
-            parts.append(None if digit == 0 else column.cat.categories[digit - 1])
-        decoded.append(tuple(reversed(parts)))
-    return codes, decoded
+    first = positions[np.unique(codes, return_index=True)[1]] if codes.size else positions[:0]
+    per_column = []
+    for column in columns:
+        categories = np.empty(len(column.cat.categories) + 1, dtype=object)  # the last slot: code -1, None
+        categories[:-1] = np.asarray(column.cat.categories, dtype=object)
+        per_column.append(categories[column.cat.codes.to_numpy()[first]])
+    return Combinations(codes, list(zip(*per_column, strict=True)), first)
 
 
 def categorical_of(codes: np.ndarray, labels: Sequence[str]) -> pd.Series:

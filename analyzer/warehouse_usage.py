@@ -120,12 +120,9 @@ def billed_seconds_of(
         return 0.0
     if not auto_suspend_s:
         return max(minimum_s, (float(hi.max()) - float(lo.min())) / 1000)
-    order = np.argsort(lo, kind="stable")
-    lo, stop = lo[order], hi[order] + auto_suspend_s * 1000
-    running = np.maximum.accumulate(stop)
-    resumes = np.concatenate(([True], lo[1:] > running[:-1]))  # a query after the warehouse suspended
-    starts = lo[resumes]
-    ends = running[np.concatenate((np.flatnonzero(resumes)[1:] - 1, [lo.size - 1]))]
+    # Each execution keeps the warehouse up until its end plus the auto-suspend delay: the
+    # running periods are those intervals merged, one resume each.
+    starts, ends = merged(lo, hi + auto_suspend_s * 1000)
     periods = np.maximum(minimum_s, (ends - starts) / 1000)
     return float(np.cumsum(periods)[-1])  # period after period, as a simulation adds them
 
@@ -190,7 +187,7 @@ def busy_ms(lo: np.ndarray, hi: np.ndarray) -> float:
 
 def size_rates(table: QueryTable) -> np.ndarray:
     """Credits per hour of each query's warehouse size and type (NaN for an unknown size)."""
-    codes, combos = combination_codes([table.frame["warehouse_size"], table.frame["warehouse_type"]])
+    codes, combos, _ = combination_codes([table.frame["warehouse_size"], table.frame["warehouse_type"]])
     rates = [credits_per_hour(size, kind) for size, kind in combos]
     return np.array([np.nan if r is None else r for r in rates], dtype=np.float64)[codes]
 
@@ -354,14 +351,14 @@ def slot_hours(table: QueryTable, script: np.ndarray | None = None) -> np.ndarra
 
 def bigquery_pools(table: QueryTable) -> pd.Series:
     """Who pays each BigQuery job: its reservation, or its project when on demand."""
-    codes, combos = combination_codes([table.frame["warehouse"], table.frame["project"]])
+    codes, combos, _ = combination_codes([table.frame["warehouse"], table.frame["project"]])
     payers = [reservation or project or "(unknown project)" for reservation, project in combos]
     return categorical_of(codes, payers)
 
 
 def snowflake_pools(table: QueryTable) -> pd.Series:
     """The Snowflake warehouse each query ran on (cloud-services-only queries share one pool)."""
-    codes, combos = combination_codes([table.frame["warehouse"]])
+    codes, combos, _ = combination_codes([table.frame["warehouse"]])
     names = [name or CLOUD_SERVICES_ONLY for (name,) in combos] + [CLOUD_SERVICES_ONLY]
     return categorical_of(np.where(ran_on_warehouse(table), codes, len(names) - 1), names)
 
@@ -387,7 +384,7 @@ def fingerprint_codes(table: QueryTable) -> tuple[np.ndarray, np.ndarray]:
 def _fingerprint_codes(table: QueryTable) -> tuple[np.ndarray, np.ndarray]:
     frame = table.frame
     bigquery = bool(len(table)) and frame["vendor"].iloc[0] == "bigquery"
-    codes, pairs = combination_codes([frame["query_hash"], frame["query_text"]])
+    codes, pairs, _ = combination_codes([frame["query_hash"], frame["query_text"]])
     prints = [vendor_hash or text_fingerprint(text or "", double_quoted_strings=bigquery)
               for vendor_hash, text in pairs]
     labels, which = np.unique(np.array(prints, dtype=object), return_inverse=True)

@@ -244,28 +244,6 @@ def grouped(history: WarehouseHistory, rows: np.ndarray, table_codes: np.ndarray
     return sorted(found, key=lambda item: item[0])
 
 
-def combinations(table: QueryTable, rows: np.ndarray,
-                 columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of ``rows``, a code of its combination of the categorical ``columns``; each code's first row.
-
-    Codes number the combinations in order of first appearance (as ``pd.factorize`` does), so
-    ``first[code]`` is the first of ``rows`` with that combination. Hashes integers only: a
-    per-row value that depends on these columns alone can then be computed for ``first``.
-    """
-    combo, size = np.zeros(rows.size, dtype=np.int64), 1
-    for name in columns:
-        column = table.frame[name]
-        width = len(column.cat.categories) + 1  # + missing
-        if size * width >= 2**62:
-            combo, uniques = pd.factorize(combo)
-            combo, size = combo.astype(np.int64), len(uniques)
-        combo = combo * width + (column.cat.codes.to_numpy()[rows].astype(np.int64) + 1)
-        size *= width
-    code, _ = pd.factorize(combo)
-    new = np.concatenate(([True], code[1:] > np.maximum.accumulate(code)[:-1]))
-    return code, rows[new]
-
-
 def percentile(values: np.ndarray | Sequence[float], q: float) -> float:
     """Nearest-rank percentile (the value at rank ceil(q × n)) of an array; 0 for no values."""
     values = np.asarray(values, dtype=np.float64)

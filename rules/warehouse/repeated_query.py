@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import QueryRecord, WarehouseHistory
+from analyzer.query_table import combination_codes
 from analyzer.report import Finding
 from analyzer.sql_text import is_nondeterministic
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import (
     GiB,
     add_usage,
-    combinations,
     fingerprints,
     paid_evidence,
     paid_rows,
@@ -132,7 +132,7 @@ class RepeatedQuery(Rule):
         if rows.size == 0:
             return
         # Group the few distinct (columns → pool key, fingerprint) combinations, not the rows.
-        combo, first = combinations(table, rows, POOL_AND_FINGERPRINT_COLUMNS)
+        combo, _, first = combination_codes([table.frame[c] for c in POOL_AND_FINGERPRINT_COLUMNS], rows)
         pool_code, pools = pd.factorize(pool_keys(history)[first])
         fp_code, fps = pd.factorize(fingerprints(history)[first])
         combo_group, group_keys = pd.factorize(pool_code.astype(np.int64) * len(fps) + fp_code)
