@@ -2,7 +2,7 @@
 
 Every analysis command shares one stack of report options (format, output, prices,
 config, fail-on) and ends the same way: render, write, exit with a documented code
-(see ``analyzer.output``).
+(see ``analyzer.api.output``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from analyzer import __version__
-from analyzer.output import EXIT_INTERNAL, exit_code, write_report
+from analyzer.api.output import EXIT_INTERNAL, exit_code, write_report
 
 PROGRESS_MIN_LOGS = 4
 
@@ -79,7 +79,7 @@ def spark_logs(paths: tuple[str, ...], jobs: int, progress: bool | None, spot: b
                runs_per_month: float | None, **opts: Any) -> None:
     """Analyse Spark event logs: files, folders (recursively) or object-store URLs."""
     from analyzer.api import analyze_spark_logs
-    from analyzer.cost import CostSettings
+    from analyzer.core.cost import CostSettings
 
     settings = CostSettings(catalog=_catalog(opts["prices"]), spot=spot, runs_per_month=runs_per_month)
     rules_config = _rules_config(opts["config_path"])
@@ -179,9 +179,9 @@ def _finish(report: Any, fmt: str, output: str | None, fail_on: str, plotlyjs: s
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
 def audit(config_path: str, week: str | None, output_dir: str | None, fail_on: str, debug: bool) -> None:
     """Weekly audit: every source of the config into DIR/<ISO week>/, with a week-over-week summary."""
-    from analyzer.audit import run_audit
-    from analyzer.audit_config import AuditConfigError, load_audit_config, parse_week
-    from analyzer.output import EXIT_USAGE
+    from analyzer.api.audit import run_audit
+    from analyzer.api.audit_config import AuditConfigError, load_audit_config, parse_week
+    from analyzer.api.output import EXIT_USAGE
 
     try:
         config = load_audit_config(config_path)
@@ -248,7 +248,7 @@ def _rules_config(path: str | None) -> Any:
 
 
 def _catalog(name: str) -> Any:
-    from analyzer.catalog import CatalogError, load_catalog
+    from analyzer.core.catalog import CatalogError, load_catalog
 
     try:
         return load_catalog(name)

@@ -1,1 +1,1 @@
-"""Connectors: read raw inputs (event logs, query history) and normalize them into ``analyzer.model``."""
+"""Connectors: read raw inputs (event logs, query history) and normalize them into ``analyzer.core.model``."""

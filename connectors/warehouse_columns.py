@@ -146,7 +146,7 @@ class Columns:
 
         return self._arrow(names, _times_ms, pa.int64())
 
-    # --- whole columns for ``analyzer.query_table.QueryTable`` ---------------------------
+    # --- whole columns for ``analyzer.core.query_table.QueryTable`` ---------------------------
 
     def numbers(self, *names: str) -> np.ndarray:
         """Integers (parsed like ``int_array``) as float64, NaN where not reported."""

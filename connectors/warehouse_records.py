@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
-from analyzer.query_table import QueryTable
+from analyzer.core.query_table import QueryTable
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -6,7 +6,8 @@ model. ``--show-sql-literals`` swaps the raw text back in, looked up by ``exampl
 
 from __future__ import annotations
 
-from analyzer.report import Finding, Report
+from analyzer.core.findings import Finding
+from analyzer.core.report import Report
 
 
 def display_evidence(finding: Finding, report: Report) -> dict[str, object]:

@@ -6,8 +6,8 @@ these sections say what it contains about people and data, and how sure its numb
 
 from __future__ import annotations
 
-from analyzer.model import Application
-from analyzer.report import Report
+from analyzer.core.model import Application
+from analyzer.core.report import Report
 
 REDACTION_NOTE = (
     "Spark properties whose names look like credentials (secret, password, token, access key, "

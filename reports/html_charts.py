@@ -13,9 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.cost import BUCKETS, AppCost
-from analyzer.model import Application, Stage
-from analyzer.report import Report
+from analyzer.core.cost import BUCKETS, AppCost
+from analyzer.core.model import Application, Stage
+from analyzer.core.report import Report
 from reports.fmt import fmt_usd
 from reports.html_timeline import time_unit, utilisation
 

@@ -10,7 +10,7 @@ plotly is imported only when a page is rendered, so the other formats never load
 
 from __future__ import annotations
 
-from analyzer.report import Report
+from analyzer.core.report import Report
 from reports import html_sections as sec
 from reports.html_charts import Chart, cost_chart, distribution_chart, ledger_chart, timeline_charts
 from reports.html_page import PLOTLYJS_MODES, data_block, esc, page, plotly_tags

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from analyzer.cost import BUCKETS, AppCost
-from analyzer.model import Application, Stage
-from analyzer.report import Finding, Report
+from analyzer.core.cost import BUCKETS, AppCost
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application, Stage
+from analyzer.core.report import Report
 from reports.evidence import display_evidence, period_label, shown_sql
 from reports.fmt import app_key, fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.governance import governance_lines, integrity_notes, methodology_lines
@@ -20,7 +21,7 @@ from reports.html_page import esc, inline_markdown
 from reports.markdown_report import TOP_ACTIONS, TOP_STAGES
 
 if TYPE_CHECKING:
-    from analyzer.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
+    from analyzer.core.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
 
 _WHERE_KEYS = {"stage_id": "stage", "sql_execution_id": "SQL execution", "table": "table"}
 _BUCKET_HEADERS = {"useful": "Useful", "failed_work": "Failed work", "driver_only": "Driver only",

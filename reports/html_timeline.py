@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analyzer.cost import executor_spans, priced_window
-from analyzer.model import Application, Stage
+from analyzer.core.cost import executor_spans, priced_window
+from analyzer.core.model import Application, Stage
 
 
 @dataclass(frozen=True, slots=True)

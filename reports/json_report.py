@@ -11,16 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from analyzer.catalog import PriceCatalog
-from analyzer.cost import AppCost
-from analyzer.model import Application, Executor, Job, Quantiles, SqlExecution, Stage, WarehouseHistory
-from analyzer.report import Finding, Report
+from analyzer.core.catalog import PriceCatalog
+from analyzer.core.cost import AppCost
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application, Executor, Job, Quantiles, SqlExecution, Stage
+from analyzer.core.report import Report
+from analyzer.core.warehouse_model import WarehouseHistory
 from reports.evidence import shown_sql
 from reports.fmt import iso_time_ms
 from reports.renderer import Renderer
 
 if TYPE_CHECKING:
-    from analyzer.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
+    from analyzer.core.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
 
 
 class JsonRenderer(Renderer):

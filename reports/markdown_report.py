@@ -11,16 +11,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from analyzer.cost import AppCost
-from analyzer.model import Application, Stage
-from analyzer.report import Finding, Report
+from analyzer.core.cost import AppCost
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application, Stage
+from analyzer.core.report import Report
 from reports.evidence import display_evidence, period_label, shown_sql
 from reports.fmt import app_key, fmt_bytes, fmt_duration_ms, fmt_evidence, fmt_time_ms, fmt_usd, vendor_name
 from reports.governance import governance_lines, integrity_notes, methodology_lines
 from reports.renderer import Renderer
 
 if TYPE_CHECKING:
-    from analyzer.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
+    from analyzer.core.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
 
 TOP_STAGES = 5
 TOP_ACTIONS = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from analyzer.report import Report
+from analyzer.core.report import Report
 
 
 class Renderer(ABC):

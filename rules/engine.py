@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from analyzer.model import Application, WarehouseHistory
-from analyzer.report import SEVERITIES, Finding
+from analyzer.core.findings import SEVERITIES, Finding
+from analyzer.core.model import Application
+from analyzer.core.warehouse_model import WarehouseHistory
 
 DOC_SECTIONS = ("## Why it matters", "## Anti-pattern", "## Fix", "## Savings estimate", "## Known problems")
 

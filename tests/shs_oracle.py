@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from analyzer.model import Application, Quantiles, Stage
+from analyzer.core.model import Application, Quantiles, Stage
 
 # History Server stage field -> (model attribute path)
 STAGE_FIELDS = {

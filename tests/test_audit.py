@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA, load_report
 
-from analyzer.audit import run_audit
-from analyzer.audit_config import AuditConfigError, current_week, load_audit_config, parse_week
+from analyzer.api.audit import run_audit
+from analyzer.api.audit_config import AuditConfigError, current_week, load_audit_config, parse_week
 from analyzer.cli import main
 
 REPO = DATA.parent.parent

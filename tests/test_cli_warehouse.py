@@ -8,12 +8,13 @@ import jsonschema
 from click.testing import CliRunner
 from conftest import DATA, load_report
 
-from analyzer.catalog import load_catalog
 from analyzer.cli import main
-from analyzer.model import QueryRecord, WarehouseHistory
-from analyzer.report import Finding, Report
-from analyzer.sql_text import mask_literals
-from analyzer.warehouse_cost import price_history
+from analyzer.core.catalog import load_catalog
+from analyzer.core.findings import Finding
+from analyzer.core.report import Report
+from analyzer.core.sql_text import mask_literals
+from analyzer.core.warehouse_cost import price_history
+from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
 from reports.evidence import display_evidence
 from reports.markdown_report import MarkdownRenderer
 

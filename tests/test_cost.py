@@ -6,10 +6,17 @@ import pytest
 from conftest import EVENTS
 
 from analyzer.api import analyze_spark_logs
-from analyzer.catalog import BUILTIN, CatalogError, NodeType, load_catalog, parse_catalog, split_node_price
-from analyzer.cost import CostSettings, infer_runs_per_month, memory_gib, price_application, price_report
-from analyzer.model import Application, Executor, Job
-from analyzer.report import Finding
+from analyzer.core.catalog import (
+    BUILTIN,
+    CatalogError,
+    NodeType,
+    load_catalog,
+    parse_catalog,
+    split_node_price,
+)
+from analyzer.core.cost import CostSettings, infer_runs_per_month, memory_gib, price_application, price_report
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application, Executor, Job
 
 HOUR = 3_600_000
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import GENERATED, TESTS
 
 from analyzer.api import find_logs, read_log
-from analyzer.model import Application
+from analyzer.core.model import Application
 
 MANIFEST = json.loads((GENERATED / "MANIFEST.json").read_text())["logs"]
 LOGS = [e for e in MANIFEST if e["kind"] == "events" and not e["path"].split("/")[-1].startswith("appstatus")]

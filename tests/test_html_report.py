@@ -19,11 +19,12 @@ from click.testing import CliRunner
 from conftest import EVENTS
 
 from analyzer.api import analyze_spark_logs
-from analyzer.catalog import load_catalog
 from analyzer.cli import main
-from analyzer.cost import CostSettings, price_report
-from analyzer.model import Application, Executor, Stage, StageMetrics, TaskDistributions
-from analyzer.report import Finding, Report
+from analyzer.core.catalog import load_catalog
+from analyzer.core.cost import CostSettings, price_report
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application, Executor, Stage, StageMetrics, TaskDistributions
+from analyzer.core.report import Report
 from reports import RENDERERS
 from reports.html_charts import distribution_chart, unique_labels
 from reports.html_page import inline_markdown, script_json
@@ -363,7 +364,7 @@ def test_browser_shows_hostile_sql_as_text_even_with_literals(  # type: ignore[n
     from warehouse_history_factory import SECOND, T0, sf_query
 
     from analyzer.api import analyze_warehouse
-    from analyzer.model import WarehouseHistory
+    from analyzer.core.warehouse_model import WarehouseHistory
 
     text = f"select '{HOSTILE}' from orders"
     history = WarehouseHistory("snowflake", "t.csv", T0, T0 + 3_600_000, queries=tuple(

@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import EVENTS
 
 from analyzer.api import analyze_spark_logs, find_logs, read_log
-from analyzer.model import Application, InputError
+from analyzer.core.model import Application, InputError
 
 NVIDIA = EVENTS / "NVIDIA-spark-rapids-tools/core/src/test/resources"
 KUBEFLOW = EVENTS / "kubeflow-mcp-apache-spark-history-server"

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from warehouse_history_factory import HOUR, MINUTE, SECOND, T0, bq_job, sf_query
 
-from analyzer.model import MeteringHour, QueryRecord, WarehouseHistory
-from analyzer.query_table import QueryTable, per_category
-from analyzer.warehouse_usage import (
+from analyzer.core.query_table import QueryTable, per_category
+from analyzer.core.warehouse_model import MeteringHour, QueryRecord, WarehouseHistory
+from analyzer.core.warehouse_usage import (
     billed_seconds,
     busy_ms,
     credits_per_hour,

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from analyzer import timeline as tl
 from analyzer.api import analyze_spark_logs, find_logs, read_logs
-from analyzer.model import Application, Executor, Job, Stage, StageMetrics, TaskDistributions
-from analyzer.report import Finding
+from analyzer.core import timeline as tl
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application, Executor, Job, Stage, StageMetrics, TaskDistributions
 from rules.config import parse_config
 from rules.engine import load_builtin_rules
 from rules.spark import driver_bound as db

@@ -14,7 +14,8 @@ import pytest
 from conftest import DATA
 
 from analyzer.api import analyze_spark_logs
-from analyzer.model import (
+from analyzer.core.findings import Finding
+from analyzer.core.model import (
     Application,
     Executor,
     Job,
@@ -24,7 +25,6 @@ from analyzer.model import (
     StageMetrics,
     TaskDistributions,
 )
-from analyzer.report import Finding
 from rules.config import parse_config
 from rules.engine import load_builtin_rules
 from rules.spark import cartesian_join, full_scan, large_broadcast, small_files

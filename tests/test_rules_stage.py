@@ -3,7 +3,7 @@
 The logs in ``tests/data/scenarios/stage`` were written by ``tests/scenarios/stage_jobs.py``
 (pyspark 4.3.0, local mode; see the README there). Each scenario is analysed through the
 library API; the rules of other authors are disabled so that these tests judge only the
-stage rules. The unit tests build small ``analyzer.model`` objects by hand and assert the
+stage rules. The unit tests build small ``analyzer.core.model`` objects by hand and assert the
 exact numbers of each rule's ``measure`` and the threshold boundaries.
 """
 
@@ -20,7 +20,8 @@ import pytest
 from conftest import DATA
 
 from analyzer.api import analyze_spark_logs, find_logs, read_logs
-from analyzer.model import (
+from analyzer.core.findings import SEVERITIES, Finding
+from analyzer.core.model import (
     Application,
     Executor,
     Job,
@@ -31,7 +32,6 @@ from analyzer.model import (
     StageMetrics,
     TaskDistributions,
 )
-from analyzer.report import SEVERITIES, Finding
 from rules.config import parse_config
 from rules.engine import REGISTRY, Rule, load_builtin_rules
 from rules.spark import _stage_math as sm

@@ -9,11 +9,11 @@ import pytest
 import warehouse_history_factory as wf
 from warehouse_history_factory import HOUR, MINUTE, SECOND, T0, GiB, TiB, bq_job, sf_query
 
-from analyzer.catalog import load_catalog
-from analyzer.model import MeteringHour, TableStorage
-from analyzer.query_table import QueryTable
-from analyzer.report import Finding
-from analyzer.warehouse_cost import assign_warehouse_savings, price_history
+from analyzer.core.catalog import load_catalog
+from analyzer.core.findings import Finding
+from analyzer.core.query_table import QueryTable
+from analyzer.core.warehouse_cost import assign_warehouse_savings, price_history
+from analyzer.core.warehouse_model import MeteringHour, TableStorage
 from rules.engine import REGISTRY, run_warehouse_rules
 from rules.warehouse import (
     bigquery_pricing_model,

@@ -10,7 +10,7 @@ from conftest import ANSWERS, EVENTS
 from shs_oracle import compact_answer, compare
 
 from analyzer.api import find_logs, read_log
-from analyzer.model import Application
+from analyzer.core.model import Application
 
 BUNDLED_INDEX = json.loads((ANSWERS / "INDEX.json").read_text())
 BUNDLED = sorted(k for k, v in BUNDLED_INDEX.items() if v is not None)

@@ -21,7 +21,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
-from analyzer.model import WarehouseSettings
+from analyzer.core.warehouse_model import WarehouseSettings
 from connectors.snowflake import WarehouseInputError, read_snowflake_export, read_snowflake_live
 from connectors.snowflake import live as sf_live
 from connectors.warehouse_files import scrub_secrets

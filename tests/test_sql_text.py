@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.sql_text import (
+from analyzer.core.sql_text import (
     filter_columns,
     is_nondeterministic,
     mask_literals,

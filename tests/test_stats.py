@@ -1,7 +1,7 @@
 """The History Server's quantile rule, reproduced exactly."""
 
-from analyzer.model import Quantiles
-from analyzer.stats import shs_quantiles
+from analyzer.core.model import Quantiles
+from analyzer.core.stats import shs_quantiles
 
 
 def test_index_rule_without_interpolation() -> None:

@@ -10,7 +10,7 @@ from conftest import EVENTS
 from shs_oracle import STAGE_FIELDS, shs_time_ms
 
 from analyzer.api import find_logs, read_log
-from analyzer.model import Application, Stage
+from analyzer.core.model import Application, Stage
 
 UPSTREAM = EVENTS / "apache-spark" / "HistoryServerExpectations"
 CASES = json.loads((EVENTS / "apache-spark" / "HistoryServerExpectations_cases.json").read_text())["cases"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from warehouse_history_factory import HOUR, MINUTE, SECOND, T0, bq_job, sf_query
 
-from analyzer.catalog import load_catalog
-from analyzer.model import MeteringHour, WarehouseHistory
-from analyzer.query_table import QueryTable
-from analyzer.report import Finding
-from analyzer.warehouse_cost import assign_warehouse_savings, price_history
-from analyzer.warehouse_usage import (
+from analyzer.core.catalog import load_catalog
+from analyzer.core.findings import Finding
+from analyzer.core.query_table import QueryTable
+from analyzer.core.warehouse_cost import assign_warehouse_savings, price_history
+from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
+from analyzer.core.warehouse_usage import (
     MIB,
     TIB,
     billed_seconds,

@@ -11,10 +11,10 @@ from conftest import DATA
 from warehouse_history_factory import MINUTE, SECOND, T0, sf_query
 
 from analyzer.api import analyze_warehouse
-from analyzer.catalog import load_catalog
-from analyzer.model import WarehouseHistory
-from analyzer.warehouse_cost import price_history
-from analyzer.warehouse_usage import query_fingerprints
+from analyzer.core.catalog import load_catalog
+from analyzer.core.warehouse_cost import price_history
+from analyzer.core.warehouse_model import WarehouseHistory
+from analyzer.core.warehouse_usage import query_fingerprints
 from connectors.snowflake import read_snowflake_export
 from reports import RENDERERS
 

@@ -2,7 +2,7 @@
 
 Rows use the vendors' semantics (Snowflake QUERY_HISTORY times in ms, WAREHOUSE_METERING_HISTORY
 hourly credits; BigQuery JOBS bytes billed and slot-ms). Metering is simulated here on its
-own, independently of analyzer.warehouse_cost: a warehouse resumes at a query, suspends
+own, independently of analyzer.core.warehouse_cost: a warehouse resumes at a query, suspends
 AUTO_SUSPEND seconds after the last one, and bills by the second with 60 s per resume.
 """
 
@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from analyzer.model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory, WarehouseSettings
+from analyzer.core.warehouse_model import (
+    MeteringHour,
+    QueryRecord,
+    TableStorage,
+    WarehouseHistory,
+    WarehouseSettings,
+)
 
 T0 = 1_793_577_600_000  # Monday 2026-11-02 00:00 UTC
 SECOND = 1000

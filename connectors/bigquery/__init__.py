@@ -1,4 +1,4 @@
-"""BigQuery job history → ``analyzer.model.WarehouseHistory``.
+"""BigQuery job history → ``analyzer.core.model.WarehouseHistory``.
 
 Normalization (the same for files and live reads): ``bytes_billed`` =
 total_bytes_billed, ``bytes_scanned`` = total_bytes_processed, ``slot_ms`` =

@@ -8,7 +8,7 @@ text, or newline-delimited JSON) or an export to Parquet give for a plain
 
 from __future__ import annotations
 
-from analyzer.model import TableStorage, WarehouseHistory
+from analyzer.core.warehouse_model import TableStorage, WarehouseHistory
 from connectors.bigquery.normalize import (
     JOBS_COLUMNS,
     JOBS_NUMERIC,

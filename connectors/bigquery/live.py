@@ -16,7 +16,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from analyzer.model import WarehouseHistory
+from analyzer.core.warehouse_model import WarehouseHistory
 from connectors.bigquery.normalize import VENDOR, jobs_to_table, storage_to_tables
 from connectors.warehouse_files import WarehouseInputError, one_line
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from analyzer.model import TableStorage
-from analyzer.query_table import QueryTable
+from analyzer.core.query_table import QueryTable
+from analyzer.core.warehouse_model import TableStorage
 from connectors.warehouse_columns import Columns, arrow_categories, arrow_numbers
 from connectors.warehouse_records import EMPTY_MAPPING, RecordBuilder, in_chunks
 

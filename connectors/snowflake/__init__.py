@@ -1,4 +1,4 @@
-"""Snowflake query history and metering → ``analyzer.model.WarehouseHistory``.
+"""Snowflake query history and metering → ``analyzer.core.model.WarehouseHistory``.
 
 Normalization (the same for files and live reads): ``query_hash`` =
 query_parameterized_hash (query_hash when absent), ``statement_type`` = query_type,

@@ -7,7 +7,7 @@ unloaded with COPY INTO, of ``SELECT * FROM SNOWFLAKE.ACCOUNT_USAGE.<view>`` ove
 
 from __future__ import annotations
 
-from analyzer.model import MeteringHour, WarehouseHistory
+from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
 from connectors.snowflake.normalize import (
     METERING_COLUMNS,
     METERING_NUMERIC,

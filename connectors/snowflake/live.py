@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from analyzer.model import WarehouseHistory
+from analyzer.core.warehouse_model import WarehouseHistory
 from connectors.snowflake.connection import connect, import_connector, known_secrets
 from connectors.snowflake.normalize import (
     METERING_COLUMNS,

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from analyzer.model import MeteringHour, WarehouseSettings
-from analyzer.query_table import QueryTable
+from analyzer.core.query_table import QueryTable
+from analyzer.core.warehouse_model import MeteringHour, WarehouseSettings
 from connectors.warehouse_columns import Columns, arrow_categories, arrow_numbers, decode_unique, to_list
 from connectors.warehouse_files import WarehouseInputError
 from connectors.warehouse_records import EMPTY_MAPPING, RecordBuilder, in_chunks

@@ -1,4 +1,4 @@
-"""Replay decoded listener events into an ``analyzer.model.Application``.
+"""Replay decoded listener events into an ``analyzer.core.model.Application``.
 
 The bookkeeping mirrors Spark's AppStatusListener so that every stage figure means what
 the History Server means: stages a job announces start PENDING, become ACTIVE when
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from analyzer.model import Application, Executor, Job, LogIntegrity
+from analyzer.core.model import Application, Executor, Job, LogIntegrity
 from connectors.spark_eventlog import events as ev
 from connectors.spark_eventlog.redaction import redact
 from connectors.spark_eventlog.sql_state import SqlState

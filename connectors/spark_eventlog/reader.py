@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 import msgspec
 
-from analyzer.model import Application
+from analyzer.core.model import Application
 from connectors.spark_eventlog.builder import AppBuilder
 from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analyzer.model import PlanNode, SqlExecution
+from analyzer.core.model import PlanNode, SqlExecution
 from connectors.spark_eventlog import events as ev
 from connectors.spark_eventlog.redaction import redact
 

@@ -1,4 +1,4 @@
-"""Mutable per-stage-attempt accumulator, frozen into ``analyzer.model.Stage`` at the end.
+"""Mutable per-stage-attempt accumulator, frozen into ``analyzer.core.model.Stage`` at the end.
 
 It follows the History Server's AppStatusListener: counts move on every task end of a
 live stage, metrics are added only for tasks whose start was seen, and failed attempts'
@@ -10,8 +10,8 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 
-from analyzer.model import Stage, StageMetrics, TaskDistributions
-from analyzer.stats import shs_quantiles
+from analyzer.core.model import Stage, StageMetrics, TaskDistributions
+from analyzer.core.stats import shs_quantiles
 from connectors.spark_eventlog.events import StageInfo, StageInfoLite, TaskEnd, TaskMetrics
 
 # Order of the summed metrics in ``StageState.sums``; matches StageMetrics' fields.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 
-from analyzer.model import PlanNode, SqlExecution
+from analyzer.core.model import PlanNode, SqlExecution
 
 # Metric aliases, newest name first.
 FILES_READ = ("number of files read", "files read", "number of files")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.report import SEVERITIES
+from analyzer.core.findings import SEVERITIES
 
 
 def lower_severity(a: str | None, b: str | None) -> str | None:

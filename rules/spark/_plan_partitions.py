@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from analyzer.model import Application, PlanNode
+from analyzer.core.model import Application, PlanNode
 from rules.spark._plan import (
     attribute_names,
     filter_list,

@@ -10,7 +10,7 @@ stages that read input (scans) or the query's most expensive stage (joins).
 
 from __future__ import annotations
 
-from analyzer.model import Application, PlanNode, SqlExecution, Stage
+from analyzer.core.model import Application, PlanNode, SqlExecution, Stage
 from rules.spark._plan import (
     BYTES_READ,
     OUTPUT_ROWS,

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from analyzer.model import Application, Stage
+from analyzer.core.model import Application, Stage
 
 MIN_TASK_MS = 1
 Slots = int | Sequence[int]  # a slot count, or each slot's first free time in ms

@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from analyzer.model import Application, Quantiles, SqlExecution, Stage
+from analyzer.core.model import Application, Quantiles, SqlExecution, Stage
 from rules.spark.common import GiB, MiB, executor_cores, executor_memory_bytes, parse_size, shuffle_partitions
 
 # Spark's default executor memory overhead: max(384 MiB, 10 % of the heap).

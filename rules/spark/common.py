@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from analyzer.model import Application, SqlExecution, Stage
-from analyzer.timeline import executor_cores  # noqa: F401  (re-exported for the rules)
-from analyzer.units import GiB, MiB, parse_size  # noqa: F401  (re-exported for the rules)
+from analyzer.core.model import Application, SqlExecution, Stage
+from analyzer.core.timeline import executor_cores  # noqa: F401  (re-exported for the rules)
+from analyzer.core.units import GiB, MiB, parse_size  # noqa: F401  (re-exported for the rules)
 
 MS_PER_HOUR = 3_600_000
 

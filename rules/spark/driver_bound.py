@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from analyzer import timeline as tl
-from analyzer.model import Application
-from analyzer.report import Finding
+from analyzer.core import timeline as tl
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application
 from rules.engine import Rule, Thresholds, option, register
 from rules.spark.common import core_hours, subject
 

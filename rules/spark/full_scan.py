@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analyzer.model import Application, PlanNode, SqlExecution
-from analyzer.report import Finding
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application, PlanNode, SqlExecution
 from rules.engine import Rule, Thresholds, option, register
 from rules.spark._plan import (
     BYTES_READ,

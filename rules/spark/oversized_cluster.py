@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analyzer import timeline as tl
-from analyzer.model import Application
-from analyzer.report import Finding
+from analyzer.core import timeline as tl
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application
 from rules.engine import Rule, Thresholds, option, register
 from rules.spark._simulate import (
     Calibration,

@@ -6,8 +6,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analyzer.model import Application, PlanNode, SqlExecution
-from analyzer.report import Finding
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application, PlanNode, SqlExecution
 from rules.engine import Rule, Thresholds, option, register
 from rules.spark._plan import (
     BYTES_READ,

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analyzer.model import Application, Stage
-from analyzer.report import SEVERITIES, Finding
+from analyzer.core.findings import SEVERITIES, Finding
+from analyzer.core.model import Application, Stage
 from rules.engine import Rule, Thresholds, option, register
 from rules.spark._stage_math import failed_attempt_time, memory_step, overhead_bytes, size_conf
 from rules.spark.common import GiB, core_hours, finished_stages, subject

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.model import QueryRecord, WarehouseHistory
-from analyzer.query_table import QueryTable, per_category
-from analyzer.report import Finding
-from analyzer.warehouse_usage import slot_hours, tib_billed
+from analyzer.core.findings import Finding
+from analyzer.core.query_table import QueryTable, per_category
+from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
+from analyzer.core.warehouse_usage import slot_hours, tib_billed
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import DAYS_PER_MONTH, in_order_sum, percentile, records, usage, window_days
 

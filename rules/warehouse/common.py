@@ -21,10 +21,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzer.model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
-from analyzer.query_table import QueryTable, nan_to_zero, per_category, text_or
-from analyzer.sql_text import same_table, sql_snippet
-from analyzer.warehouse_usage import UNITS, QueryUsage, history_usage, query_fingerprints, ran_on_warehouse
+from analyzer.core.query_table import QueryTable, nan_to_zero, per_category, text_or
+from analyzer.core.sql_text import same_table, sql_snippet
+from analyzer.core.warehouse_model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
+from analyzer.core.warehouse_usage import (
+    UNITS,
+    QueryUsage,
+    history_usage,
+    query_fingerprints,
+    ran_on_warehouse,
+)
 from rules.engine import Thresholds
 
 GiB = 1024**3

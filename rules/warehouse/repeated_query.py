@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analyzer.model import QueryRecord, WarehouseHistory
-from analyzer.query_table import combination_codes
-from analyzer.report import Finding
-from analyzer.sql_text import is_nondeterministic
+from analyzer.core.findings import Finding
+from analyzer.core.query_table import combination_codes
+from analyzer.core.sql_text import is_nondeterministic
+from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import (
     GiB,

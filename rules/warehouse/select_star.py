@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analyzer.model import QueryRecord, TableStorage, WarehouseHistory
-from analyzer.query_table import per_category
-from analyzer.report import Finding
-from analyzer.sql_text import star_tables
+from analyzer.core.findings import Finding
+from analyzer.core.query_table import per_category
+from analyzer.core.sql_text import star_tables
+from analyzer.core.warehouse_model import QueryRecord, TableStorage, WarehouseHistory
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import (
     GiB,

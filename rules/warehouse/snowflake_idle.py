@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.model import MeteringHour, WarehouseHistory
-from analyzer.query_table import QueryTable
-from analyzer.report import Finding
-from analyzer.warehouse_usage import billed_seconds_of, credits_per_hour, execution_intervals, merged
+from analyzer.core.findings import Finding
+from analyzer.core.query_table import QueryTable
+from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
+from analyzer.core.warehouse_usage import billed_seconds_of, credits_per_hour, execution_intervals, merged
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import current_size, metering_rows, percentile, text_at, warehouse_rows
 

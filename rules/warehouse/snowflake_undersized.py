@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.model import WarehouseHistory
-from analyzer.query_table import QueryTable, nan_to_zero
-from analyzer.report import Finding
-from analyzer.warehouse_usage import credits_per_hour, resize
+from analyzer.core.findings import Finding
+from analyzer.core.query_table import QueryTable, nan_to_zero
+from analyzer.core.warehouse_model import WarehouseHistory
+from analyzer.core.warehouse_usage import credits_per_hour, resize
 from rules.engine import Rule, Thresholds, option, register
 from rules.warehouse.common import GiB, current_size, percentile, warehouse_rows
 

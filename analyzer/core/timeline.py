@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from analyzer.model import Application, Job
+from analyzer.core.model import Application, Job
 
 Interval = tuple[int, int]
 _LOCAL = re.compile(r"^local(\[|$)")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.model import WarehouseHistory
-from analyzer.sql_text import sql_snippet
-from analyzer.warehouse_usage import fingerprint_codes
+from analyzer.core.sql_text import sql_snippet
+from analyzer.core.warehouse_model import WarehouseHistory
+from analyzer.core.warehouse_usage import fingerprint_codes
 
 TOP_PATTERNS = 10
 POOLS_SHOWN = 3

@@ -1,19 +1,10 @@
-"""The one object every report format renders: what was read, found and skipped."""
+"""A rule's verdict on one subject, and the severity scale every rule, gate and report shares."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from analyzer.model import Application, InputError, WarehouseHistory
-
-if TYPE_CHECKING:
-    from analyzer.catalog import PriceCatalog
-    from analyzer.cost import AppCost
-    from analyzer.warehouse_cost import WarehouseCost
-
-SCHEMA_VERSION = "1.1"  # 1.1: warehouses[].top_query_patterns
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
@@ -45,20 +36,3 @@ class Finding:
     def severity_rank(self) -> int:
         """0 for low up to 3 for critical."""
         return SEVERITIES.index(self.severity)
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """Everything one run of deanalyze produced, ready for any renderer."""
-
-    generated_at: str
-    applications: tuple[Application, ...]
-    findings: tuple[Finding, ...] = ()
-    errors: tuple[InputError, ...] = ()
-    costs: tuple[AppCost, ...] = ()
-    catalog: PriceCatalog | None = None
-    warehouses: tuple[WarehouseHistory, ...] = ()
-    warehouse_costs: tuple[WarehouseCost, ...] = ()
-    show_sql_literals: bool = False
-    schema_version: str = SCHEMA_VERSION
-    tool_version: str = field(default="")

@@ -14,11 +14,11 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from analyzer import timeline as tl
-from analyzer.catalog import NodeType, PriceCatalog
-from analyzer.model import Application
-from analyzer.report import Finding
-from analyzer.units import GiB, parse_size
+from analyzer.core import timeline as tl
+from analyzer.core.catalog import NodeType, PriceCatalog
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application
+from analyzer.core.units import GiB, parse_size
 
 BUCKETS = ("useful", "failed_work", "driver_only", "skew_tail", "idle_cores", "driver")
 RULE_BUCKET = {

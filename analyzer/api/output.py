@@ -14,7 +14,8 @@ import os
 import sys
 import tempfile
 
-from analyzer.report import SEVERITIES, Report
+from analyzer.core.findings import SEVERITIES
+from analyzer.core.report import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 

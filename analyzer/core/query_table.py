@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, overload
 import numpy as np
 import pandas as pd
 
-from analyzer.model import QueryRecord
+from analyzer.core.query_record import QueryRecord
 
 #: Optional numbers (None when the vendor does not report them): float64, NaN for None.
 NULLABLE_NUMBERS = (

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analyzer.catalog import PriceCatalog
+    from analyzer.core.catalog import PriceCatalog
     from rules.engine import EngineConfig
 
 FORMATS = ("md", "json", "html")
@@ -219,7 +219,7 @@ def _check_bigquery(s: dict[str, Any], where: str) -> None:
 
 
 def _catalog(prices: str) -> PriceCatalog:
-    from analyzer.catalog import CatalogError, load_catalog
+    from analyzer.core.catalog import CatalogError, load_catalog
 
     try:
         return load_catalog(prices)
@@ -240,7 +240,7 @@ def _rules(path: str | None) -> EngineConfig:
 
 
 def _prices(base: Path, value: str) -> str:
-    from analyzer.catalog import BUILTIN
+    from analyzer.core.catalog import BUILTIN
 
     return value if value in BUILTIN else resolve_path(base, value)
 

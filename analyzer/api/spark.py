@@ -1,4 +1,4 @@
-"""The library API behind the CLI: analyze Spark event logs into a ``Report``.
+"""The library API for Spark: event logs into a ``Report``.
 
 One bad log never stops the others: every unreadable input becomes an ``InputError``
 with its path and a one-line reason. Many logs are parsed in parallel processes.
@@ -10,17 +10,17 @@ import datetime as dt
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
 
 from analyzer import __version__
-from analyzer.catalog import load_catalog
-from analyzer.cost import CostSettings, price_report
-from analyzer.model import Application, InputError, WarehouseHistory
-from analyzer.report import Report
+from analyzer.api.errors import rule_error_collector
+from analyzer.core.catalog import load_catalog
+from analyzer.core.cost import CostSettings, price_report
+from analyzer.core.model import Application, InputError
+from analyzer.core.report import Report
 from connectors.spark_eventlog.discovery import LogSource, discover
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.reader import read_application
-from rules.engine import EngineConfig, run_rules, run_warehouse_rules
+from rules.engine import EngineConfig, run_rules
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -93,61 +93,11 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
         else:
             apps.append(result)
     settings = cost_settings or CostSettings(catalog=load_catalog())
-    on_error = _rule_error_collector(errors, debug)
+    on_error = rule_error_collector(errors, debug)
     costs, findings = price_report(apps, run_rules(apps, rules_config, on_error), settings)
     findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         applications=tuple(apps), findings=tuple(findings), errors=tuple(errors),
         costs=tuple(costs), catalog=settings.catalog, tool_version=__version__,
-    )
-
-
-def _rule_error_collector(errors: list[InputError], debug: bool) -> Callable[[str, Any, Exception], None]:
-    """A rule that fails on one input becomes a one-line error about that input (``--debug`` re-raises)."""
-    def collect(rule_id: str, subject: Any, err: Exception) -> None:
-        if debug:
-            raise err
-        message = f"rule {rule_id} failed: {type(err).__name__}: {err} (rerun with --debug)"
-        errors.append(InputError(source=str(getattr(subject, "source", "?")), message=message))
-    return collect
-
-
-def analyze_warehouse_source(read: Callable[[], WarehouseHistory], source: str, *,
-                             rules_config: EngineConfig | None = None, catalog_name: str | None = None,
-                             edition: str = "standard", show_sql_literals: bool = False) -> Report:
-    """Read one warehouse history with ``read`` and analyse it; unreadable input is a report error.
-
-    ``source`` names the input in that error when the connector's error does not.
-    """
-    from connectors.warehouse_files import WarehouseInputError
-
-    histories, errors = [], []
-    try:
-        histories.append(read())
-    except WarehouseInputError as err:
-        errors.append(InputError(source=err.source or source, message=err.message))
-    return analyze_warehouse(histories, errors=errors, rules_config=rules_config, catalog_name=catalog_name,
-                             edition=edition, show_sql_literals=show_sql_literals)
-
-
-def analyze_warehouse(histories: Sequence[WarehouseHistory], *, errors: Sequence[InputError] = (),
-                      rules_config: EngineConfig | None = None, catalog_name: str | None = None,
-                      edition: str = "standard", show_sql_literals: bool = False) -> Report:
-    """Price warehouse query histories, run the warehouse rules, and return the report."""
-    from analyzer.warehouse_cost import assign_warehouse_savings, price_history
-
-    catalog = load_catalog(catalog_name)
-    costs = [price_history(h, catalog, edition=edition) for h in histories]
-    findings = []
-    all_errors = list(errors)
-    on_error = _rule_error_collector(all_errors, False)
-    for history, cost in zip(histories, costs, strict=True):
-        findings += assign_warehouse_savings(run_warehouse_rules([history], rules_config, on_error), cost)
-    findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
-    return Report(
-        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        applications=(), findings=tuple(findings), errors=tuple(all_errors), catalog=catalog,
-        warehouses=tuple(histories), warehouse_costs=tuple(costs), show_sql_literals=show_sql_literals,
-        tool_version=__version__,
     )

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__
-from analyzer.audit_config import (
+from analyzer.api.audit_config import (
     FORMATS,
     LIVE_DAYS,
     SAFE_NAME,
@@ -35,7 +35,7 @@ from analyzer.audit_config import (
     current_week,
     parse_week,
 )
-from analyzer.audit_summary import (
+from analyzer.api.audit_summary import (
     Problem,
     SourceResult,
     now,
@@ -44,9 +44,9 @@ from analyzer.audit_summary import (
     summary_document,
     summary_markdown,
 )
-from analyzer.model import InputError
-from analyzer.output import EXIT_INTERNAL, exit_code, write_atomically
-from analyzer.report import Report
+from analyzer.api.output import EXIT_INTERNAL, exit_code, write_atomically
+from analyzer.core.model import InputError
+from analyzer.core.report import Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ def _run_source(config: AuditConfig, source: AuditSource, folder: Path, fail_on:
 def analyze_source(config: AuditConfig, source: AuditSource, *, debug: bool = False) -> Report:
     """One source's report, through the same API calls as its own CLI command."""
     from analyzer.api import analyze_spark_logs, analyze_warehouse_source
-    from analyzer.cost import CostSettings
+    from analyzer.core.cost import CostSettings
 
     if source.kind == "spark":
         settings = CostSettings(catalog=config.catalog, spot=source.get("spot", False),

@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from analyzer.catalog import PriceCatalog
-from analyzer.model import MeteringHour, WarehouseHistory
-from analyzer.query_table import QueryTable, nan_to_zero
-from analyzer.report import Finding
-from analyzer.warehouse_patterns import QueryPattern, top_patterns
-from analyzer.warehouse_usage import (
+from analyzer.core.catalog import PriceCatalog
+from analyzer.core.findings import Finding
+from analyzer.core.query_table import QueryTable, nan_to_zero
+from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
+from analyzer.core.warehouse_patterns import QueryPattern, top_patterns
+from analyzer.core.warehouse_usage import (
     MS_PER_HOUR,
     QueryUsage,
     busy_ms,
@@ -145,7 +145,7 @@ class WarehouseCost:
     total_credits: float
     total_usd: float
     notes: tuple[str, ...] = ()
-    patterns: tuple[QueryPattern, ...] = ()  # the costliest query patterns (analyzer.warehouse_patterns)
+    patterns: tuple[QueryPattern, ...] = ()  # the costliest query patterns (analyzer.core.warehouse_patterns)
 
 
 def _prices(catalog: PriceCatalog, edition: str) -> tuple[float, float, float]:

@@ -1,6 +1,6 @@
 """The weekly audit's summary: per source cost, savings, findings, and the change since last week.
 
-Why a module of its own: ``analyzer.audit`` runs the sources and writes their reports;
+Why a module of its own: ``analyzer.api.audit`` runs the sources and writes their reports;
 this module turns the finished reports into ``summary.json`` / ``summary.md`` and compares
 them with the latest earlier week's summary. Findings are compared by rule id and subject;
 a Spark subject's run ids (``app_id``, ``attempt_id``) change every week for the same job,
@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__
-from analyzer.audit_config import WEEK, AuditConfig, AuditSource, week_bounds
-from analyzer.report import SEVERITIES, Finding, Report
+from analyzer.api.audit_config import WEEK, AuditConfig, AuditSource, week_bounds
+from analyzer.core.findings import SEVERITIES, Finding
+from analyzer.core.report import Report
 
 SUMMARY_VERSION = 1
 RUN_IDS = ("app_id", "attempt_id")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analyzer.model import Quantiles
+from analyzer.core.model import Quantiles
 
 SHS_QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
 

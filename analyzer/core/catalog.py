@@ -70,7 +70,7 @@ def load_catalog(name_or_path: str | None = None) -> PriceCatalog:
     """A built-in catalog by name (default ``generic``) or a TOML file by path."""
     name_or_path = name_or_path or "generic"
     if name_or_path in BUILTIN:
-        text = resources.files("analyzer.catalogs").joinpath(f"{name_or_path}.toml").read_text("utf-8")
+        text = resources.files("analyzer.core.catalogs").joinpath(f"{name_or_path}.toml").read_text("utf-8")
         return parse_catalog(tomllib.loads(text), name_or_path)
     path = Path(name_or_path)
     try:

@@ -26,9 +26,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from analyzer.model import MeteringHour, WarehouseHistory
-from analyzer.query_table import QueryTable, categorical_of, combination_codes, nan_to_zero, per_category
-from analyzer.sql_text import text_fingerprint
+from analyzer.core.query_table import QueryTable, categorical_of, combination_codes, nan_to_zero, per_category
+from analyzer.core.sql_text import text_fingerprint
+from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
 
 MIB = 1024**2
 TIB = 1024**4
@@ -53,7 +53,7 @@ class SnowflakeSize:
 @functools.cache
 def snowflake_sizes() -> tuple[SnowflakeSize, ...]:
     """Sizes smallest first, from ``catalogs/snowflake_credits.toml``."""
-    text = resources.files("analyzer.catalogs").joinpath("snowflake_credits.toml").read_text("utf-8")
+    text = resources.files("analyzer.core.catalogs").joinpath("snowflake_credits.toml").read_text("utf-8")
     return tuple(
         SnowflakeSize(
             name=s["name"],

@@ -1,1 +1,0 @@
-"""Built-in price catalogs (TOML), loaded by ``analyzer.catalog``."""

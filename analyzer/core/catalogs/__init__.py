@@ -1,0 +1,1 @@
+"""Built-in price catalogs (TOML), loaded by ``analyzer.core.catalog``."""
