@@ -10,6 +10,7 @@ import datetime as dt
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Protocol
 
 from analyzer import __version__
 from analyzer.api.errors import rule_error_collector
@@ -23,6 +24,22 @@ from connectors.spark_eventlog.reader import read_application
 from rules.engine import EngineConfig, run_rules
 
 ProgressCallback = Callable[[int, int], None]
+
+
+class LogCache(Protocol):
+    """What ``analyze_spark_logs(history=...)`` asks a run history (``analyzer.api.history``).
+
+    ``cached`` returns the stored ``Application`` of a log already read (same size and mtime,
+    or same content) by this deanalyze version, so the log is not read again; ``remember``
+    stores a freshly read one. Rules and prices always run on the whole set, so a report with
+    cached applications is the report a fresh read gives.
+    """
+
+    def cached(self, source: LogSource) -> Application | None:
+        """The stored application of ``source``, or None to read it."""
+
+    def remember(self, source: LogSource, app: Application) -> None:
+        """Store a freshly read application."""
 
 
 def read_log(source: LogSource, debug: bool = False) -> Application | InputError:
@@ -81,13 +98,17 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
                        progress: ProgressCallback | None = None,
                        on_sources: Callable[[int], None] | None = None,
                        rules_config: EngineConfig | None = None,
-                       cost_settings: CostSettings | None = None) -> Report:
-    """Read every Spark event log under ``paths``, run the Spark rules, price it, return the report."""
+                       cost_settings: CostSettings | None = None,
+                       history: LogCache | None = None) -> Report:
+    """Read every Spark event log under ``paths``, run the Spark rules, price it, return the report.
+
+    With ``history``, logs it already holds are not read again (see ``LogCache``).
+    """
     sources, errors = find_logs(paths)
     if on_sources:
         on_sources(len(sources))
     apps: list[Application] = []
-    for result in read_logs(sources, jobs=jobs, debug=debug, progress=progress):
+    for result in _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress):
         if isinstance(result, InputError):
             errors.append(result)
         else:
@@ -101,3 +122,20 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
         applications=tuple(apps), findings=tuple(findings), errors=tuple(errors),
         costs=tuple(costs), catalog=settings.catalog, tool_version=__version__,
     )
+
+
+def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, jobs: int, debug: bool,
+                     progress: ProgressCallback | None) -> list[Application | InputError]:
+    """``read_logs`` for the logs ``history`` does not hold, in the order of ``sources``."""
+    if history is None:
+        return read_logs(sources, jobs=jobs, debug=debug, progress=progress)
+    cached = [history.cached(source) for source in sources]
+    fresh = iter(read_logs([s for s, c in zip(sources, cached, strict=True) if c is None], jobs=jobs,
+                           debug=debug, progress=progress))
+    results: list[Application | InputError] = []
+    for source, app in zip(sources, cached, strict=True):
+        result = app if app is not None else next(fresh)
+        if app is None and isinstance(result, Application):
+            history.remember(source, result)
+        results.append(result)
+    return results
