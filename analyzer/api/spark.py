@@ -29,14 +29,15 @@ ProgressCallback = Callable[[int, int], None]
 class LogCache(Protocol):
     """What ``analyze_spark_logs(history=...)`` asks a run history (``analyzer.api.history``).
 
-    ``cached`` returns the stored ``Application`` of a log already read (same size and mtime,
-    or same content) by this deanalyze version, so the log is not read again; ``remember``
-    stores a freshly read one. Rules and prices always run on the whole set, so a report with
-    cached applications is the report a fresh read gives.
+    ``lookup`` returns, per source, the stored ``Application`` of a log already read (same
+    size and mtime, or same content) by this deanalyze version, so the log is not read again,
+    or None; one call for all sources lets the store answer in one query. ``remember`` stores
+    a freshly read one. Rules and prices always run on the whole set, so a report with cached
+    applications is the report a fresh read gives.
     """
 
-    def cached(self, source: LogSource) -> Application | None:
-        """The stored application of ``source``, or None to read it."""
+    def lookup(self, sources: Sequence[LogSource]) -> list[Application | None]:
+        """Per source, its stored application, or None to read it."""
 
     def remember(self, source: LogSource, app: Application) -> None:
         """Store a freshly read application."""
@@ -129,7 +130,7 @@ def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, 
     """``read_logs`` for the logs ``history`` does not hold, in the order of ``sources``."""
     if history is None:
         return read_logs(sources, jobs=jobs, debug=debug, progress=progress)
-    cached = [history.cached(source) for source in sources]
+    cached = history.lookup(sources)
     fresh = iter(read_logs([s for s, c in zip(sources, cached, strict=True) if c is None], jobs=jobs,
                            debug=debug, progress=progress))
     results: list[Application | InputError] = []
