@@ -1,0 +1,34 @@
+"""The run history store: what every analysis recorded, and the fleet view built from it.
+
+Steps, one module each:
+
+- ``store``: the DuckDB file, its versioned schema (migrations) and the one-writer rule;
+- ``incremental``: logs already in the store are not read again (``HistoryLogCache``);
+- ``record``, ``warehouse_rows``: a finished ``Report`` into rows (runs, stages, findings,
+  warehouse days); ``identity`` gives each run its recurring key, ``owners`` its owner;
+- ``recurring``, ``regressions``, ``tracking``: recurring applications, regressions
+  against robust baselines, findings followed across runs;
+- ``fleet``: the ``FleetReport`` the renderers show; ``export``: the Parquet dataset.
+
+The entry points below are what the CLI and the weekly audit call.
+"""
+
+from analyzer.api.history.export import export_history
+from analyzer.api.history.fleet import (
+    analyze_spark_with_history,
+    analyze_warehouse_with_history,
+    fleet_report,
+    record_report,
+)
+from analyzer.api.history.store import HistoryBusy, HistoryError, open_store
+
+__all__ = [
+    "HistoryBusy",
+    "HistoryError",
+    "analyze_spark_with_history",
+    "analyze_warehouse_with_history",
+    "export_history",
+    "fleet_report",
+    "open_store",
+    "record_report",
+]

@@ -1,0 +1,124 @@
+"""The history's entry points: analyse with a history, record a report, build the fleet view.
+
+Why one module: the CLI stays thin (options parsed, one call here, one exit code) and the
+weekly audit makes the same calls, so a run recorded by ``deanalyze spark-logs --history``
+and one recorded by the audit are the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from analyzer import __version__
+from analyzer.api.history.incremental import HistoryLogCache
+from analyzer.api.history.record import record_spark, record_warehouse
+from analyzer.api.history.recurring import recurring_apps
+from analyzer.api.history.regressions import METHOD
+from analyzer.api.history.store import HistoryStore, open_store
+from analyzer.api.history.tracking import finding_tracks
+from analyzer.core.fleet import UNATTRIBUTED, DailyCost, FleetReport
+from analyzer.core.report import Report
+from analyzer.core.warehouse_model import WarehouseHistory
+
+METHODOLOGY = (
+    "Recurring applications: Spark runs grouped by a configured property, the Airflow dag/task ids or "
+    "Databricks job id in their properties, else their name with dates, ids and digits normalised; "
+    "warehouse queries by the dbt model in their query tag or labels, else their query pattern (one run = "
+    "one day of its queries).",
+    METHOD,
+    "Findings are the same finding from run to run when rule and subject (without run ids) match; realised "
+    "saving = median cost of the last runs with the finding minus the median cost of the runs since.",
+    "Owners: the first attribution key present on a run or query (owner keys per source); the rest is "
+    "shown as unattributed.",
+)
+
+
+def analyze_spark_with_history(history: str | os.PathLike[str], paths: Sequence[str], *,
+                               source_name: str = "", key_properties: Sequence[str] = (),
+                               owner_keys: Sequence[str] | None = None,
+                               **analyze: Any) -> Report:
+    """``analyze_spark_logs`` reading only logs the history does not hold, then recording the report.
+
+    ``analyze`` takes ``analyze_spark_logs``'s keyword arguments (jobs, rules_config, ...).
+    """
+    from analyzer.api.spark import analyze_spark_logs
+
+    with open_store(history) as store:
+        cache = HistoryLogCache(store)
+        report = analyze_spark_logs(paths, history=cache, **analyze)
+        store.execute("BEGIN TRANSACTION")
+        cache.flush()
+        record_spark(store, report, source_name=source_name, key_properties=key_properties,
+                     owner_keys=owner_keys, rules_config=analyze.get("rules_config"))
+        store.execute("COMMIT")
+    return report
+
+
+def analyze_warehouse_with_history(history: str | os.PathLike[str], read: Callable[[], WarehouseHistory],
+                                   source: str, *, source_name: str = "",
+                                   owner_keys: Mapping[str, Sequence[str]] | None = None,
+                                   **analyze: Any) -> Report:
+    """``analyze_warehouse_source`` and the report's histories recorded day by day."""
+    from analyzer.api.warehouse import analyze_warehouse_source
+
+    with open_store(history) as store:  # opened first: a busy history fails before a live read
+        report = analyze_warehouse_source(read, source, **analyze)
+        store.execute("BEGIN TRANSACTION")
+        record_warehouse(store, report, source_name=source_name, owner_keys=owner_keys,
+                         rules_config=analyze.get("rules_config"))
+        store.execute("COMMIT")
+    return report
+
+
+def record_report(history: str | os.PathLike[str], report: Report, *, source_name: str = "",
+                  key_properties: Sequence[str] = (), owner_keys: Mapping[str, Sequence[str]] | None = None,
+                  rules_config: object | None = None) -> None:
+    """Record an already-made report (Spark applications and warehouse histories alike)."""
+    with open_store(history) as store:
+        store.execute("BEGIN TRANSACTION")
+        if report.applications:
+            record_spark(store, report, source_name=source_name, key_properties=key_properties,
+                         owner_keys=(owner_keys or {}).get("spark"), rules_config=rules_config)
+        if report.warehouses:
+            record_warehouse(store, report, source_name=source_name, owner_keys=owner_keys,
+                             rules_config=rules_config)
+        store.execute("COMMIT")
+
+
+def fleet_report(history: str | os.PathLike[str], *, since: dt.date | str | None = None,
+                 app: str | None = None) -> FleetReport:
+    """The fleet view of a history: recurring applications, regressions, findings, daily cost by owner.
+
+    ``app`` is a case-insensitive glob over application names and keys; ``since`` a day.
+    """
+    day = dt.date.fromisoformat(since) if isinstance(since, str) else since
+    with open_store(history, read_only=True) as store:
+        apps, regressions = recurring_apps(store, since=day, pattern=app)
+        keys = {a.key for a in apps}
+        tracks = finding_tracks(store, since=day, app_keys=keys if app else None)
+        daily = _daily_costs(store, day, keys if app else None)
+    return FleetReport(
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), tool_version=__version__,
+        history=os.fspath(history), applications=tuple(apps), regressions=tuple(regressions),
+        findings=tuple(tracks), daily_costs=tuple(daily), since=None if day is None else day.isoformat(),
+        app_pattern=app, methodology=METHODOLOGY)
+
+
+def _daily_costs(store: HistoryStore, since: dt.date | None, keys: set[str] | None) -> list[DailyCost]:
+    where = "WHERE day >= ?" if since else ""
+    params = [since] if since else []
+    rows = store.rows("SELECT day, kind, source_name, owner, app_key, sum(cost_usd) AS usd "
+                      f"FROM runs {where} GROUP BY ALL", params)
+    rows += store.rows("SELECT day, kind, source_name, owner, app_key || '@' || source_name AS app_key, "
+                       f"sum(cost_usd) AS usd FROM warehouse_usage {where} GROUP BY ALL", params)
+    totals: dict[tuple[str, str, str, str], float] = {}
+    for r in rows:
+        if r["day"] is None or (keys is not None and r["app_key"] not in keys):
+            continue
+        k = (r["day"].isoformat(), r["kind"], r["source_name"] or "", r["owner"] or UNATTRIBUTED)
+        totals[k] = totals.get(k, 0.0) + float(r["usd"] or 0.0)
+    return [DailyCost(day=d, kind=kind, source=src, owner=o, usd=u)
+            for (d, kind, src, o), u in sorted(totals.items())]

@@ -1,0 +1,168 @@
+"""Incremental reads: a log the history already holds is not read again.
+
+Why: a nightly run over a folder of thousands of event logs should pay only for the new
+ones. A log is known when its location has the same stamp (size and mtime of each file,
+or the object store's ETag) or, failing that, the same content fingerprint (a BLAKE2 hash
+of its bytes: a copied or re-uploaded log). Hashing is several times cheaper than parsing.
+
+What is reused is the normalised ``Application`` (msgspec MessagePack, zstd-compressed),
+not the findings: rules and prices always run again over the whole set, because pricing
+infers run frequency across applications and the rules config may have changed. A stored
+application read by another deanalyze version is read again (the reader may have changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+import zstandard
+
+from analyzer import __version__
+from analyzer.api.history.store import HistoryStore
+from analyzer.core.model import Application
+from connectors.spark_eventlog.archives import SEPARATOR
+from connectors.spark_eventlog.discovery import LogSource
+
+_CHUNK = 1 << 20
+
+
+def file_stamp(path: str) -> str | None:
+    """``size:mtime_ns`` of a local file (an archive member: of its archive), or the object's ETag."""
+    local = path.split(SEPARATOR, 1)[0]
+    if "://" not in local:
+        try:
+            st = os.stat(local)
+        except OSError:
+            return None
+        return f"{st.st_size}:{st.st_mtime_ns}"
+    try:
+        import fsspec
+
+        info: dict[str, Any] = fsspec.filesystem(local.split("://", 1)[0]).info(local)
+    except Exception:  # an unreachable URL is read (and reported) by the reader
+        return None
+    tag = next((info[k] for k in ("ETag", "etag", "md5Hash", "mtime", "LastModified") if info.get(k)), None)
+    return None if tag is None else f"{info.get('size')}:{tag}"
+
+
+def source_stamp(source: LogSource) -> str | None:
+    """The stamps of every file of a log; None when one cannot be taken (then it is always read)."""
+    stamps = [file_stamp(f) for f in source.files]
+    return None if any(s is None for s in stamps) else "|".join(f"{f}={s}" for f, s in
+                                                                zip(source.files, stamps, strict=True))
+
+
+def content_fingerprint(source: LogSource) -> str | None:
+    """A hash of the bytes of every file of the log, in replay order."""
+    from connectors.spark_eventlog.storage import storage_for
+
+    digest = hashlib.blake2b(digest_size=20)
+    try:
+        for path in source.files:
+            storage = storage_for(path)
+            with storage.open(path) as handle:
+                while chunk := handle.read(_CHUNK):
+                    digest.update(chunk)
+            digest.update(b"\0")
+    except Exception:  # unreadable: the reader will report it
+        return None
+    return digest.hexdigest()
+
+
+def encode_app(app: Application) -> bytes:
+    """An ``Application`` as compressed MessagePack; ``decode_app`` gives back an equal one."""
+    return zstandard.ZstdCompressor(level=3).compress(msgspec.msgpack.encode(app))
+
+
+def decode_app(blob: bytes) -> Application:
+    """The ``Application`` stored by ``encode_app``."""
+    return msgspec.msgpack.decode(zstandard.ZstdDecompressor().decompress(blob), type=Application)
+
+
+class HistoryLogCache:
+    """The ``LogCache`` of ``analyze_spark_logs`` backed by a history store.
+
+    Fresh reads are buffered and written by ``flush`` in one statement (thousands of small
+    inserts would cost more than the reads). ``hits`` and ``misses`` say what happened.
+    """
+
+    def __init__(self, store: HistoryStore, tool_version: str = __version__) -> None:
+        self.store = store
+        self.tool_version = tool_version
+        self.hits = 0
+        self.misses = 0
+        self._pending: dict[str, tuple[str | None, str | None, Application]] = {}
+        self._fingerprints: dict[str, str | None] = {}
+        self._moved: list[tuple[str, str | None, str]] = []  # (key, new stamp, fingerprint it matched)
+
+    def lookup(self, sources: Sequence[LogSource]) -> list[Application | None]:
+        """Per source, the stored application when the log is unchanged, or None to read it."""
+        known = {r["source_key"]: r for r in self.store.rows(
+            "SELECT source_key, stamp, fingerprint FROM log_files WHERE tool_version = ?",
+            [self.tool_version])}
+        by_print = {r["fingerprint"]: r["source_key"] for r in known.values() if r["fingerprint"]}
+        wanted: dict[int, str] = {}
+        for i, source in enumerate(sources):
+            stamp = source_stamp(source)
+            row = known.get(source.display)
+            if row is not None and stamp is not None and row["stamp"] == stamp:
+                wanted[i] = source.display
+                continue
+            fingerprint = content_fingerprint(source)
+            self._fingerprints[source.display] = fingerprint
+            if fingerprint is not None and fingerprint in by_print:
+                wanted[i] = by_print[fingerprint]
+                self._moved.append((source.display, stamp, fingerprint))
+        blobs = self._blobs(set(wanted.values()))
+        out: list[Application | None] = []
+        for i in range(len(sources)):
+            blob = blobs.get(wanted.get(i, ""))
+            out.append(None if blob is None else decode_app(blob))
+        self.hits = sum(app is not None for app in out)
+        self.misses = len(out) - self.hits
+        return out
+
+    def _blobs(self, keys: set[str]) -> dict[str, bytes]:
+        if not keys:
+            return {}
+        self.store.execute("CREATE OR REPLACE TEMP TABLE wanted_keys (k VARCHAR)")
+        self.store.db.executemany("INSERT INTO wanted_keys VALUES (?)", [[k] for k in keys])
+        rows = self.store.execute("SELECT source_key, app_blob FROM log_files JOIN wanted_keys ON "
+                                  "source_key = k").fetchall()
+        return {k: bytes(b) for k, b in rows}
+
+    def remember(self, source: LogSource, app: Application) -> None:
+        """Keep a freshly read application until ``flush``."""
+        fingerprint = self._fingerprints.get(source.display)
+        self._pending[source.display] = (source_stamp(source), fingerprint, app)
+
+    def flush(self) -> int:
+        """Write every remembered application (and every log found under a new name); returns the count."""
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        rows = [(key, stamp, fp, self.tool_version, app.app_id, app.attempt_id, encode_app(app), now)
+                for key, (stamp, fp, app) in self._pending.items()]
+        for key, stamp, fp in self._moved:
+            source_row = self.store.execute("SELECT app_id, attempt_id, app_blob FROM log_files WHERE "
+                                            "fingerprint = ? LIMIT 1", [fp]).fetchone()
+            if source_row is not None:
+                rows.append((key, stamp, fp, self.tool_version, source_row[0], source_row[1],
+                             bytes(source_row[2]), now))
+        if rows:
+            import pyarrow as pa
+
+            table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(
+                ("source_key", "stamp", "fingerprint", "tool_version", "app_id", "attempt_id", "app_blob",
+                 "read_at"))})
+            table = table.set_column(6, "app_blob", pa.array([r[6] for r in rows], type=pa.binary()))
+            self.store.db.register("new_logs", table)
+            self.store.execute("INSERT OR REPLACE INTO log_files SELECT * FROM new_logs")
+            self.store.db.unregister("new_logs")
+        count = len(rows)
+        self._pending.clear()
+        self._moved.clear()
+        return count

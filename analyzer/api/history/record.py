@@ -1,0 +1,160 @@
+"""A finished ``Report`` into rows of the history: runs, stages, findings, warehouse days.
+
+Why these rows and not the whole report: trends and regressions need per run its identity,
+timing, cost and input, and per stage its wall-clock and task time; the findings are kept
+with the rule, severity, subject and saving so they can be followed from run to run. The
+full normalised application already sits in ``log_files`` for incremental reads. Warehouse
+histories are summed per day x query pattern (or dbt model) x warehouse/reservation x owner,
+as dbt-snowflake-monitoring does: a million queries become a few hundred rows.
+
+Recording is idempotent: a run recorded again (the same log in next week's audit) replaces
+its rows, and a warehouse window replaces the days it covers for that source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from analyzer import __version__
+from analyzer.api.history.identity import spark_app_key
+from analyzer.api.history.owners import DEFAULT_OWNER_KEYS, spark_owner
+from analyzer.api.history.store import HistoryStore
+from analyzer.core.findings import Finding
+from analyzer.core.model import Application
+from analyzer.core.report import Report
+
+RUN_IDS = ("app_id", "attempt_id", "app_name")
+
+
+def rules_hash(rules_config: object | None) -> str:
+    """A short hash of the effective rules config (its repr): which thresholds produced the findings."""
+    return hashlib.sha256(repr(rules_config).encode()).hexdigest()[:16]
+
+
+def finding_key(finding: Finding) -> str:
+    """``rule_id`` + subject without the run ids, so one job's finding is the same from run to run."""
+    subject = {k: v for k, v in finding.subject.items() if k not in RUN_IDS}
+    return f"{finding.rule_id} {json.dumps(subject, sort_keys=True, default=str)}"
+
+
+def _ts(ms: float | None) -> dt.datetime | None:
+    return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, dt.UTC).replace(tzinfo=None)
+
+
+def run_key(kind: str, app: Application) -> str:
+    """The primary key of a Spark run in ``runs``."""
+    return f"{kind}:{app.app_id}/{app.attempt_id or ''}"
+
+
+def record_spark(store: HistoryStore, report: Report, *, source_name: str = "",
+                 key_properties: Sequence[str] = (), owner_keys: Sequence[str] | None = None,
+                 rules_config: object | None = None) -> int:
+    """Store every application of a Spark report; returns the number of runs recorded."""
+    owner_keys = DEFAULT_OWNER_KEYS["spark"] if owner_keys is None else owner_keys
+    now, rhash = dt.datetime.now(dt.UTC).replace(tzinfo=None), rules_hash(rules_config)
+    costs = {(c.app_id, c.attempt_id): c for c in report.costs}
+    runs, stages, keys = [], [], {}
+    for app in report.applications:
+        key, cost = run_key("spark", app), costs.get((app.app_id, app.attempt_id))
+        keys[(app.app_id, app.attempt_id)] = (key, spark_app_key(app, key_properties))
+        owner, owner_key = spark_owner(app, owner_keys)
+        start = _ts(app.start_time_ms)
+        runs.append([
+            key, "spark", source_name, keys[(app.app_id, app.attempt_id)][1], app.app_id, app.attempt_id,
+            app.name, app.user, app.source, None, None if start is None else start.date(), start,
+            _ts(app.end_time_ms), app.duration_ms, None if cost is None else cost.total_usd,
+            None if cost is None else cost.executor_core_hours,
+            None if cost is None else json.dumps(cost.ledger_usd), None if cost is None else cost.savings_usd,
+            sum(s.metrics.input_bytes for s in app.stages),
+            sum(s.metrics.shuffle_read_bytes for s in app.stages),
+            sum(s.metrics.output_bytes for s in app.stages),
+            sum(sum(s.task_durations_ms) for s in app.stages),
+            owner, owner_key, json.dumps(dict(app.properties), sort_keys=True), __version__, rhash, now])
+        stages += [[key, s.stage_id, s.attempt_id, s.name, s.status, s.num_tasks, s.duration_ms,
+                    sum(s.task_durations_ms), s.metrics.input_bytes, s.metrics.shuffle_read_bytes,
+                    s.metrics.shuffle_write_bytes,
+                    s.metrics.memory_bytes_spilled + s.metrics.disk_bytes_spilled,
+                    None if s.tasks.duration_ms is None else s.tasks.duration_ms.p50,
+                    None if s.tasks.duration_ms is None else s.tasks.duration_ms.max] for s in app.stages]
+    findings = []
+    for f in report.findings:
+        attempt = f.subject.get("attempt_id")
+        found = keys.get((str(f.subject.get("app_id")), None if attempt is None else str(attempt)))
+        if found is None:
+            continue
+        row = next(r for r in runs if r[0] == found[0])
+        findings.append([found[0], "spark", source_name, found[1], row[10], now, f.rule_id, f.severity,
+                         finding_key(f), json.dumps(dict(f.subject), default=str), f.title,
+                         f.estimated_savings_usd])
+    _replace(store, "runs", "run_key", [r[0] for r in runs], runs)
+    _replace(store, "stages", "run_key", [r[0] for r in runs], stages)
+    _replace(store, "findings", "run_key", [r[0] for r in runs], findings)
+    store.execute("UPDATE runs SET fingerprint = l.fingerprint FROM log_files l "
+                  "WHERE runs.log_source = l.source_key AND runs.fingerprint IS NULL")
+    return len(runs)
+
+
+def _replace(store: HistoryStore, table: str, column: str, keys: Sequence[Any],
+             rows: list[list[Any]]) -> None:
+    """Delete the rows of ``keys`` and insert ``rows`` (through Arrow: one statement, not one per row)."""
+    import pyarrow as pa
+
+    if keys:
+        frame = pa.table({"k": pa.array(list(keys), type=pa.string())})
+        store.db.register("old_keys", frame)
+        store.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT k FROM old_keys)")
+        store.db.unregister("old_keys")
+    _insert(store, table, rows)
+
+
+def _insert(store: HistoryStore, table: str, rows: list[list[Any]]) -> None:
+    if not rows:
+        return
+    import pyarrow as pa
+
+    names = [d[0] for d in store.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+    store.db.register("new_rows", pa.table(columns))
+    store.execute(f"INSERT INTO {table} SELECT * FROM new_rows")
+    store.db.unregister("new_rows")
+
+
+def record_warehouse(store: HistoryStore, report: Report, *, source_name: str = "",
+                     owner_keys: Mapping[str, Sequence[str]] | None = None,
+                     rules_config: object | None = None) -> int:
+    """Store a warehouse report's histories as day x pattern x warehouse x owner rows; returns the rows."""
+    from analyzer.api.history.warehouse_rows import usage_rows
+
+    now, rhash = dt.datetime.now(dt.UTC).replace(tzinfo=None), rules_hash(rules_config)
+    total = 0
+    for history, cost in zip(report.warehouses, report.warehouse_costs, strict=True):
+        keys = (owner_keys or {}).get(history.vendor) or DEFAULT_OWNER_KEYS[history.vendor]
+        rows = usage_rows(history, cost, keys)
+        name = source_name or history.source
+        days = sorted({r["day"] for r in rows})
+        if days:
+            store.execute("DELETE FROM warehouse_usage WHERE source_name = ? AND kind = ? AND day IN "
+                          f"({', '.join('?' * len(days))})", [name, history.vendor, *days])
+        _insert(store, "warehouse_usage", [[history.vendor, name, r["day"], r["app_key"], r["pattern"],
+                                            r["warehouse"], r["owner"], r["owner_key"], r["runs"],
+                                            r["bytes_scanned"], r["credits"], r["slot_hours"],
+                                            r["execution_ms"], r["cost_usd"], r["example_sql"], __version__,
+                                            rhash, now] for r in rows])
+        end = max(days) if days else now.date()
+        key = f"{history.vendor}:{name}:{end}"
+        found = [[key, history.vendor, name, f"{history.vendor}:{name}", end, now, f.rule_id, f.severity,
+                  finding_key(f), json.dumps(dict(f.subject), default=str), f.title, f.estimated_savings_usd]
+                 for f in report.findings if _belongs(f, history.vendor)]
+        _replace(store, "findings", "run_key", [key], found)
+        recording = [key, history.vendor, name, f"{history.vendor}:{name}", end, now]
+        _replace(store, "recordings", "run_key", [key], [recording])
+        total += len(rows)
+    return total
+
+
+def _belongs(finding: Finding, vendor: str) -> bool:
+    return finding.rule_id.startswith(vendor) or finding.rule_id.startswith("warehouse.")

@@ -1,0 +1,92 @@
+"""A priced warehouse history summed per day x pattern (or dbt model) x warehouse x owner.
+
+Why columns: a history can hold a million queries, so the keys are computed once per
+distinct label dictionary (connectors share one dict per distinct tag) and per distinct
+pattern, and the sums are one pandas ``groupby``. The owner of a query comes from
+``owners.warehouse_owner``; its recurring key is the dbt model its tags name, else its
+query pattern (the fingerprint ``warehouse_patterns`` ranks by cost).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from analyzer.api.history.identity import dbt_model, tag_values
+from analyzer.api.history.owners import warehouse_owner
+from analyzer.core.sql_text import sql_snippet
+from analyzer.core.warehouse_model import WarehouseHistory
+from analyzer.core.warehouse_usage import fingerprint_codes
+
+if TYPE_CHECKING:
+    from analyzer.core.warehouse_cost import WarehouseCost
+
+
+def _per_labels(labels: np.ndarray, fn: Any) -> list[Any]:
+    """``fn(labels)`` per row, computed once per distinct dict object."""
+    cache: dict[int, Any] = {}
+    out = []
+    for value in labels:
+        key = id(value)
+        if key not in cache:
+            cache[key] = fn(value if isinstance(value, dict) else {})
+        out.append(cache[key])
+    return out
+
+
+def usage_rows(history: WarehouseHistory, cost: WarehouseCost,
+               owner_keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One dict per (day, app_key, warehouse, owner) with runs, bytes, credits, slot-hours, cost."""
+    import pandas as pd
+
+    table = history.queries
+    if len(table) == 0:
+        return []
+    frame = table.frame
+    present = cost.queries.present
+    codes, prints = fingerprint_codes(table)
+    opened = _per_labels(frame["labels"].to_numpy(), tag_values)
+    models = [dbt_model(o) for o in opened]
+    users = frame["user"].astype(object).where(frame["user"].notna(), None).to_numpy()
+    pools = frame["warehouse"].astype(object).where(frame["warehouse"].notna(), None).to_numpy()
+    projects = frame["project"].astype(object).where(frame["project"].notna(), None).to_numpy()
+    owners = [warehouse_owner(o, {"user": u, "warehouse": w, "project": p}, owner_keys)
+              for o, u, w, p in zip(opened, users, pools, projects, strict=True)]
+    start = frame["start_time_ms"].to_numpy()
+    day = pd.to_datetime(np.where(np.isnan(start), 0, start), unit="ms").normalize()
+    pattern = np.asarray(prints, dtype=object)[codes]
+    data = pd.DataFrame({
+        "day": day, "pattern": pattern,
+        "app_key": [f"{history.vendor}:dbt={m}" if m else f"{history.vendor}:pattern={p}"
+                    for m, p in zip(models, pattern, strict=True)],
+        "warehouse": [w or "(on-demand)" for w in pools], "owner": [o[0] for o in owners],
+        "owner_key": [o[1] for o in owners], "runs": 1,
+        "bytes_scanned": frame["bytes_scanned"].to_numpy(),
+        "credits": cost.queries.columns["compute_credits"] + cost.queries.columns["cloud_services_credits"],
+        "slot_hours": cost.queries.columns["slot_hours"],
+        "execution_ms": np.nan_to_num(frame["execution_ms"].to_numpy()),
+        "cost_usd": np.where(present, cost.queries.usd, 0.0),
+        "row": np.arange(len(frame)),
+    })[present & ~np.isnan(start)]
+    keys = ["day", "app_key", "pattern", "warehouse", "owner", "owner_key"]
+    sums = data.groupby(keys, dropna=False, sort=True).agg(
+        runs=("runs", "sum"), bytes_scanned=("bytes_scanned", "sum"), credits=("credits", "sum"),
+        slot_hours=("slot_hours", "sum"), execution_ms=("execution_ms", "sum"), cost_usd=("cost_usd", "sum"),
+        row=("row", "first")).reset_index()
+    texts = frame["query_text"]
+    vendor_bq = history.vendor == "bigquery"
+    out = []
+    for rec in sums.to_dict("records"):
+        text = texts.iloc[int(rec.pop("row"))]
+        rec["example_sql"] = sql_snippet(str(text) if isinstance(text, str) else "",
+                                         double_quoted_strings=vendor_bq)
+        rec["day"] = rec["day"].date() if isinstance(rec["day"], pd.Timestamp) else dt.date(1970, 1, 1)
+        rec["owner"] = rec["owner"] if isinstance(rec["owner"], str) else None
+        rec["owner_key"] = rec["owner_key"] if isinstance(rec["owner_key"], str) else None
+        rec["runs"], rec["bytes_scanned"] = int(rec["runs"]), int(rec["bytes_scanned"])
+        rec["execution_ms"] = int(rec["execution_ms"])
+        out.append(rec)
+    return out
