@@ -12,7 +12,7 @@ The flow, one step per module:
    folder, then found by the event-log connector's ``discover()``, so the existing reader
    reads it in place, with the same figures as the same log read from disk.
 
-Typical use::
+Typical use (``fetch_history_logs`` does both steps in one call)::
 
     apps, errors = list_history_applications(url, since="2026-12-01", options=opts)
     with tempfile.TemporaryDirectory() as tmp:
@@ -20,8 +20,8 @@ Typical use::
         results = [read_application(s) for s in sources]   # inside the with: reads the zips
 """
 
-from connectors.spark_history.download import download_history_logs
-from connectors.spark_history.errors import HistoryServerError, redact_url
+from connectors.spark_history.download import download_history_logs, fetch_history_logs
+from connectors.spark_history.errors import HistoryServerError
 from connectors.spark_history.listing import HistoryApp, HistoryAttempt, list_history_applications
 from connectors.spark_history.options import HistoryOptions, parse_header
 
@@ -31,7 +31,7 @@ __all__ = [
     "HistoryOptions",
     "HistoryServerError",
     "download_history_logs",
+    "fetch_history_logs",
     "list_history_applications",
     "parse_header",
-    "redact_url",
 ]

@@ -21,7 +21,7 @@ import re
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -66,10 +66,13 @@ class HistoryClient:
     def download(self, path: str, target: Path, app_id: str | None = None) -> int:
         """Save the answer of ``/api/v1/<path>`` to ``target`` (atomically); its size in bytes."""
         part = target.with_name(target.name + ".part")
+        url = self.url(path)
         try:
-            size = self._fetch(self.url(path), functools.partial(self._save, part=part), app_id)
+            size = self._fetch(url, functools.partial(self._save, part=part), app_id)
             os.replace(part, target)
             return size
+        except OSError as err:
+            raise self.secrets.error(f"cannot save {target}: {err.strerror}", url, app_id) from None
         finally:
             part.unlink(missing_ok=True)
 
@@ -131,7 +134,7 @@ class HistoryClient:
                     raise _Fatal(f"cannot write {part}: {err.strerror}") from None
         return size
 
-    def _chunks(self, response: http.client.HTTPResponse) -> Any:
+    def _chunks(self, response: http.client.HTTPResponse) -> Iterator[bytes]:
         """The answer's body in chunks, stopping with an error past ``max_download_bytes``."""
         cap = self.options.max_download_bytes
         declared = response.headers.get("Content-Length")
@@ -144,6 +147,9 @@ class HistoryClient:
             if total > cap:
                 raise _Fatal(f"the answer exceeds the {cap:,}-byte limit (max_download_bytes)")
             yield chunk
+        if declared and declared.isdigit() and total < int(declared):
+            # http.client's read(n) returns b"" on a connection closed early instead of raising.
+            raise http.client.IncompleteRead(b"", int(declared) - total)
 
 
 def _split_base_url(url: str) -> tuple[str, list[tuple[str, str]], dict[str, str], list[str]]:

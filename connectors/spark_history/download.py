@@ -22,7 +22,7 @@ from connectors.spark_eventlog.discovery import LogSource, discover
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_history.client import HistoryClient
 from connectors.spark_history.errors import HistoryServerError, redact_url
-from connectors.spark_history.listing import HistoryApp
+from connectors.spark_history.listing import HistoryApp, Since, list_history_applications
 from connectors.spark_history.options import HistoryOptions
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -68,6 +68,28 @@ def download_history_logs(
         sources += found
         errors += problems
     return sources, errors
+
+
+def fetch_history_logs(
+    url: str, dest_dir: str | os.PathLike[str], *, since: Since | None = None, app_ids: Iterable[str] = (),
+    limit: int | None = None, options: HistoryOptions | None = None,
+) -> tuple[list[LogSource], list[HistoryServerError]]:
+    """List, then download: the one call a ``spark-history`` command or audit source needs.
+
+    Same arguments as ``list_history_applications`` and ``download_history_logs``; a listing
+    that fails (server down, not a History Server) is one error instead of a raise, so a
+    source never loses the report.
+
+    Raises:
+        ValueError: ``since`` or ``limit`` is not valid (a usage error).
+    """
+    try:
+        apps, errors = list_history_applications(url, since=since, app_ids=app_ids, limit=limit,
+                                                  options=options)
+    except HistoryServerError as err:
+        return [], [err]
+    sources, failed = download_history_logs(url, apps, dest_dir, options)
+    return sources, [*errors, *failed]
 
 
 def _target(dest: Path, app_id: str) -> Path:

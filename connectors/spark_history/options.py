@@ -48,6 +48,8 @@ class HistoryOptions:
     max_download_bytes: int = 2 * GIB
 
     def __post_init__(self) -> None:
+        # A private read-only copy: the caller's dict may change later, these options may not.
+        object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
         if self.retries < 0:
             raise ValueError("retries must be 0 or more")
         if min(self.connect_timeout_s, self.read_timeout_s) <= 0:

@@ -60,7 +60,7 @@ def retryable_error(err: BaseException) -> bool:
     if isinstance(err, urllib.error.URLError):
         reason = err.reason
         return isinstance(reason, OSError) and not isinstance(reason, ssl.SSLError)
-    if isinstance(err, ssl.SSLError):  # certificate or protocol mismatch: a configuration problem
+    if isinstance(err, (ssl.SSLError, http.client.InvalidURL)):  # configuration problems
         return False
     return isinstance(err, (http.client.HTTPException, OSError))
 
@@ -70,6 +70,8 @@ def describe(err: BaseException) -> str:
     if isinstance(err, urllib.error.HTTPError):
         return f"HTTP {err.code} {err.reason}"
     reason: object = err.reason if isinstance(err, urllib.error.URLError) else err
+    if isinstance(reason, str):  # urllib's own reasons: "no host given", "unknown url type"
+        return reason
     if isinstance(reason, TimeoutError):
         return "timed out"
     if isinstance(reason, ssl.SSLCertVerificationError):

@@ -36,6 +36,7 @@ from connectors.spark_history import (
     HistoryOptions,
     HistoryServerError,
     download_history_logs,
+    fetch_history_logs,
     list_history_applications,
     parse_header,
 )
@@ -107,6 +108,13 @@ class FakeServer:
         self.httpd.server_close()
 
 
+@pytest.fixture(autouse=True)
+def no_proxy_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI runner's HTTP proxy must not stand between the client and 127.0.0.1."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeServer]:
     server = FakeServer()
@@ -165,6 +173,21 @@ def test_503_twice_then_success(fake: FakeServer) -> None:
     apps, _ = list_history_applications(fake.url, options=FAST)
     assert [a.app_id for a in apps] == ["app-1"]
     assert fake.hits("/api/v1/applications") == 3
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_answer_cut_off_mid_download_is_retried(fake: FakeServer, tmp_path: Path, framing: str) -> None:
+    body = zip_of(ZSTD_LOG)
+    if framing == "chunked":  # as the History Server streams zips; the last chunks never come
+        cut = Reply(200, b"64\r\n" + body[:100] + b"\r\n", {"Transfer-Encoding": "chunked"},
+                    content_length=False)
+    else:
+        cut = Reply(200, body[:100], {"Content-Length": str(len(body))}, content_length=False)
+    fake.route("/api/v1/applications/app-1/logs", cut, Reply(200, body))
+    sources, errors = download_history_logs(fake.url, ["app-1"], tmp_path, FAST)
+    assert errors == [] and len(sources) == 1
+    assert fake.hits("/api/v1/applications/app-1/logs") == 2
+    same_figures(sources[0], ZSTD_LOG)
 
 
 def test_500_forever_is_one_clear_error_after_bounded_retries(fake: FakeServer) -> None:
@@ -253,6 +276,19 @@ def test_a_login_page_instead_of_a_zip_is_a_named_error(fake: FakeServer, tmp_pa
         list_history_applications(fake.url, options=FAST)
 
 
+def test_fetch_lists_then_downloads_and_a_dead_server_is_one_error(fake: FakeServer, tmp_path: Path) -> None:
+    fake.route("/api/v1/applications", json_reply([app_json("app-zstd"), app_json("gone")]))
+    fake.route("/api/v1/applications/app-zstd/logs", Reply(200, zip_of(ZSTD_LOG)))
+    sources, errors = fetch_history_logs(fake.url, tmp_path, since="2026-11-01", options=FAST)
+    assert [s.display.rsplit("/", 1)[1] for s in sources] == [ZSTD_LOG.name]
+    assert [e.app_id for e in errors] == ["gone"]
+    url = fake.url
+    fake.close()
+    sources, errors = fetch_history_logs(url, tmp_path, options=dataclasses.replace(FAST, retries=0))
+    assert sources == [] and [str(e) for e in errors] == [
+        f"{url}/api/v1/applications: cannot connect: Connection refused"]
+
+
 # --- credentials never leak ----------------------------------------------------------------------
 
 def test_auth_header_is_sent_and_never_in_error_text(fake: FakeServer, tmp_path: Path) -> None:
@@ -292,6 +328,11 @@ def test_auth_headers_stay_on_the_server_origin_across_redirects(fake: FakeServe
         assert [a.app_id for a in apps] == ["app-1"]
         assert fake.requests[0][1]["Authorization"] == f"Bearer {SECRET}"
         assert "Authorization" not in other.requests[0][1] and "X-Api-Key" not in other.requests[0][1]
+        fake.route("/old/api/v1/applications", Reply(301, b"", {"Location": "/api/v1/applications"}))
+        list_history_applications(fake.url + "/old", options=options)  # same origin: headers kept
+        assert [h.get("X-Api-Key") for p, h in fake.requests if "old" in p] == ["k"]
+        assert other.requests[-1][1].get("Authorization") is None
+        assert fake.requests[-1][1]["X-Api-Key"] == "k"
     finally:
         other.close()
 
