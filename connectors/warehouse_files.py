@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from typing import Any
 
 _MAX_MESSAGE = 300
 
@@ -31,6 +32,20 @@ class WarehouseInputError(Exception):
     def __str__(self) -> str:
         return f"{self.source}: {self.message}" if self.source else self.message
 
+
+class PartialHistoryError(WarehouseInputError):
+    """The history was read, but part of the input was not: a side file, or rows skipped.
+
+    Why an exception that carries a result: a bad ``--metering-file`` or a few rows with
+    impossible numbers must not lose a good query history, and callers that only know
+    ``WarehouseInputError`` still see the problem. ``history`` is what could be read;
+    ``problems`` holds one (input, one-line message) pair per thing left out.
+    """
+
+    def __init__(self, history: Any, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems), problems[0][0])
+        self.history = history
+        self.problems = [(source, one_line(message)) for source, message in problems]
 
 # --- secrets ------------------------------------------------------------------------------
 

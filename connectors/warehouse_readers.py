@@ -21,6 +21,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from connectors.warehouse_checks import (
+    ROW_BLOCK,
+    check_regular_file,
+    drop_impossible,
+    parse_problem,
+    row_limit,
+    row_too_large,
+)
 from connectors.warehouse_columns import flatten_lower
 from connectors.warehouse_convert import _is_text
 from connectors.warehouse_files import WarehouseInputError
@@ -33,7 +41,8 @@ _PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
 def read_export(
-    path: str, wanted: Iterable[str], required: Iterable[str], numeric: Mapping[str, str] | None = None
+    path: str, wanted: Iterable[str], required: Iterable[str], numeric: Mapping[str, str] | None = None,
+    *, notes: list[str] | None = None,
 ) -> pa.Table:
     """Read an export file into an Arrow table of the ``wanted`` columns.
 
@@ -41,33 +50,36 @@ def read_export(
     are flattened to dotted names (``query_info.query_hashes.normalized_literals``);
     unknown columns are dropped. ``numeric`` ({column: "int" | "float"}) lets a CSV
     parse those columns as numbers directly. Raises ``WarehouseInputError`` naming the
-    file when it is missing, empty, unparsable, has no rows, or lacks a ``required`` column.
+    file when it is missing, not a regular file, empty, unparsable (including corrupt
+    compression, nesting too deep and a row over the size limit), has no rows, or lacks a
+    ``required`` column. Rows whose ``numeric`` columns hold impossible values (negative or
+    infinite) are dropped, and one line saying how many is appended to ``notes``.
     """
     wanted_set = {w.lower() for w in wanted}
-    file = _check_file(path)
-    fmt = _detect_format(file)
+    fmt = "export"
     try:
+        file = _check_file(path)
+        fmt = _detect_format(file)
         if fmt == "csv":
             table = _read_csv(file, wanted_set, numeric or {})
         else:
             table = _READERS[fmt](file, wanted_set)
     except WarehouseInputError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as exc:  # ArrowInvalid is a ValueError
-        raise WarehouseInputError(f"cannot parse as {fmt}: {exc}", path) from None
+    except RecursionError:
+        raise WarehouseInputError(f"cannot parse as {fmt}: nested too deeply", path) from None
+    except (OSError, ValueError, UnicodeDecodeError, EOFError) as exc:  # ArrowInvalid is a ValueError
+        raise WarehouseInputError(parse_problem(fmt, exc), path) from None
     if table.num_rows == 0:
         raise WarehouseInputError(f"contains no rows ({fmt})", path)
     table = flatten_lower(table)
     _check_required(table, required, path)
-    return table
+    return drop_impossible(table, numeric or {}, notes)
 
 
 def _check_file(path: str) -> Path:
+    check_regular_file(path)
     file = Path(path)
-    if not file.exists():
-        raise WarehouseInputError("file not found", path)
-    if file.is_dir():
-        raise WarehouseInputError("is a directory, expected an export file", path)
     with _open(file) as stream:
         head = stream.read(4096)
     if not head.strip():
@@ -136,7 +148,7 @@ def _parse_csv(file: Path, keep: list[str], types: dict[str, pa.DataType]) -> pa
     delimiter = "\t" if _base_suffix(file) == ".tsv" else ","
     return pcsv.read_csv(
         _open(file),
-        read_options=pcsv.ReadOptions(block_size=16 << 20),
+        read_options=pcsv.ReadOptions(block_size=ROW_BLOCK),
         parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=pcsv.ConvertOptions(
             include_columns=keep,
@@ -179,19 +191,23 @@ def _read_ndjson(file: Path, wanted: set[str]) -> pa.Table:
     except pa.ArrowInvalid:
         table = pj.read_json(
             _open(file),
-            read_options=pj.ReadOptions(block_size=16 << 20),
+            read_options=pj.ReadOptions(block_size=ROW_BLOCK),
             parse_options=pj.ParseOptions(newlines_in_values=True),
         )
         return _select(table, wanted)
 
 
 def _line_pieces(file: Path) -> Iterator[bytes]:
+    """Pieces of whole lines; a line longer than the row limit is an error, never held whole."""
+    limit = row_limit()
     with _open(file) as stream:
         carry = b""
         while block := stream.read(_PIECE_BYTES):
             block = carry + block
             cut = block.rfind(b"\n") + 1
             carry = block[cut:]
+            if len(carry) > limit:
+                raise row_too_large(limit, str(file))
             if cut:
                 yield block[:cut]
         if carry.strip():
@@ -205,7 +221,7 @@ def _json_pieces(pieces: Iterable[bytes], wanted: set[str]) -> pa.Table:
 
     tables = []
     for piece in pieces:
-        table = pj.read_json(pa.BufferReader(piece), read_options=pj.ReadOptions(block_size=16 << 20))
+        table = pj.read_json(pa.BufferReader(piece), read_options=pj.ReadOptions(block_size=ROW_BLOCK))
         tables.append(_select(table, wanted))
     if not tables:
         return pa.table({})
@@ -230,7 +246,10 @@ def _read_json_array(file: Path, wanted: set[str]) -> pa.Table:
         raise WarehouseInputError("the JSON document is not an array of rows", str(file)) from None
     except msgspec.DecodeError as exc:
         raise ValueError(str(exc)) from None
+    limit = row_limit()
     try:
+        if any(len(row) > limit for row in rows):
+            raise row_too_large(limit, str(file))
         return _json_pieces(_raw_pieces(rows, data), wanted) if rows else pa.table({})
     finally:
         del rows  # the elements are views into the map: release them before closing it

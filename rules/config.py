@@ -45,9 +45,13 @@ def load_config(path: str | Path | None = None) -> EngineConfig:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     try:
         return parse_config(data)
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, AttributeError) as err:  # AttributeError: a value of the wrong shape
         raise ConfigError(f"{path}: {err}") from None
 
 

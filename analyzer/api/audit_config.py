@@ -97,6 +97,8 @@ def load_audit_config(path: str | os.PathLike[str]) -> AuditConfig:
         raise AuditConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise AuditConfigError(f"{path}: invalid TOML: {err}") from None
+    except RecursionError:
+        raise AuditConfigError(f"{path}: invalid TOML: nested too deeply") from None
     try:
         return _parse(data, path)
     except ValueError as err:

@@ -18,6 +18,7 @@ from analyzer.core.catalog import load_catalog
 from analyzer.core.cost import CostSettings, price_report
 from analyzer.core.model import Application, InputError
 from analyzer.core.report import Report
+from connectors.limits import ReadLimits, use_limits
 from connectors.spark_eventlog.discovery import LogSource, discover
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.reader import read_application
@@ -100,20 +101,25 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
                        on_sources: Callable[[int], None] | None = None,
                        rules_config: EngineConfig | None = None,
                        cost_settings: CostSettings | None = None,
-                       history: LogCache | None = None) -> Report:
+                       history: LogCache | None = None, limits: ReadLimits | None = None) -> Report:
     """Read every Spark event log under ``paths``, run the Spark rules, price it, return the report.
 
-    With ``history``, logs it already holds are not read again (see ``LogCache``).
+    With ``history``, logs it already holds are not read again (see ``LogCache``). ``limits``
+    (default: ``DEANALYZE_MAX_*`` environment variables, else generous defaults) caps a line
+    and a decompressed log; see ``connectors.limits``.
     """
-    sources, errors = find_logs(paths)
-    if on_sources:
-        on_sources(len(sources))
+    with use_limits(limits):
+        sources, errors = find_logs(paths)
+        if on_sources:
+            on_sources(len(sources))
+        results = _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress)
     apps: list[Application] = []
-    for result in _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress):
+    for result in results:
         if isinstance(result, InputError):
             errors.append(result)
         else:
             apps.append(result)
+    apps = drop_duplicate_apps(apps, errors)
     settings = cost_settings or CostSettings(catalog=load_catalog())
     on_error = rule_error_collector(errors, debug)
     costs, findings = price_report(apps, run_rules(apps, rules_config, on_error), settings)
@@ -140,3 +146,26 @@ def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, 
             history.remember(source, result)
         results.append(result)
     return results
+
+
+def drop_duplicate_apps(apps: list[Application], errors: list[InputError]) -> list[Application]:
+    """One analysis per application attempt: the same app id and attempt read from several files
+    (copies, a folder given under two names) would count its cost and findings several times.
+
+    The complete copy wins over an unfinished one, else the first found; every other copy
+    becomes an ``errors[]`` note naming the copy that was analysed.
+    """
+    def key(app: Application) -> tuple[str, str | None, int | None]:
+        return app.app_id, app.attempt_id, app.start_time_ms  # the start time tells apart reused ids
+
+    kept: dict[tuple[str, str | None, int | None], Application] = {}
+    for app in apps:
+        other = kept.get(key(app))
+        if other is None or (app.complete and not other.complete):
+            kept[key(app)] = app
+    for app in apps:
+        chosen = kept[key(app)]
+        if chosen is not app:
+            errors.append(InputError(source=app.source, message=f"duplicate of {chosen.source}: same "
+                                     "application id and attempt, analysed once"))
+    return [app for app in apps if kept[key(app)] is app]

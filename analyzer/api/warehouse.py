@@ -27,7 +27,11 @@ def analyze_warehouse_source(read: Callable[[], WarehouseHistory], source: str, 
     try:
         histories.append(read())
     except WarehouseInputError as err:
-        errors.append(InputError(source=err.source or source, message=err.message))
+        partial = getattr(err, "history", None)  # PartialHistoryError: a side file or rows left out
+        if partial is not None:
+            histories.append(partial)
+        for where, message in getattr(err, "problems", [(err.source or source, err.message)]):
+            errors.append(InputError(source=where or source, message=message))
     return analyze_warehouse(histories, errors=errors, rules_config=rules_config, catalog_name=catalog_name,
                              edition=edition, show_sql_literals=show_sql_literals)
 

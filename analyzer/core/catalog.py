@@ -10,6 +10,7 @@ files. Prices change; rules never see them, so a price change never touches a ru
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,9 +78,18 @@ def load_catalog(name_or_path: str | None = None) -> PriceCatalog:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise CatalogError(f"{path}: cannot read price catalog: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise CatalogError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise CatalogError(f"{path}: invalid TOML: {err}") from None
-    return parse_catalog(data, str(path))
+    except RecursionError:
+        raise CatalogError(f"{path}: invalid TOML: nested too deeply") from None
+    try:
+        return parse_catalog(data, str(path))
+    except CatalogError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError) as err:  # a value of the wrong shape
+        raise CatalogError(f"{path}: invalid price catalog: {type(err).__name__}: {err}") from None
 
 
 def parse_catalog(data: dict[str, Any], origin: str) -> PriceCatalog:
@@ -87,6 +97,7 @@ def parse_catalog(data: dict[str, Any], origin: str) -> PriceCatalog:
     for key in ("name", "as_of", "source"):
         if not data.get(key):
             raise CatalogError(f"{origin}: price catalog needs '{key}'")
+    _check_prices(data, origin)
     usd_per_dbu = float(data.get("usd_per_dbu", 0.0))
     vcpu, gib = data.get("vcpu_hour"), data.get("gib_hour")
     if vcpu is None or gib is None:
@@ -109,9 +120,51 @@ def parse_catalog(data: dict[str, Any], origin: str) -> PriceCatalog:
     )
 
 
+_PRICE_KEYS = ("vcpu_hour", "gib_hour", "usd_per_dbu", "spot_discount")
+_NODE_KEYS = ("vcpus", "memory_gib", "usd_hour", "dbu_hour")
+
+
+def _check_prices(data: Mapping[str, Any], origin: str) -> None:
+    """Every price and size must be a finite, non-negative number.
+
+    TOML allows ``nan`` and ``inf``; a negative or NaN price would turn into negative or
+    null dollars (and numpy warnings) far from the file that caused them, so they are
+    refused here with the file and the key. Every number under ``[warehouse]`` is a price.
+    """
+    for key in _PRICE_KEYS:
+        if key in data:
+            _check_number(data[key], f"{origin}: {key}")
+    for section in ("reference_node", *(f"node_types.{n}" for n in (data.get("node_types") or {}))):
+        node = data.get(section) if "." not in section else data["node_types"][section.split(".", 1)[1]]
+        if isinstance(node, Mapping):
+            for key in _NODE_KEYS:
+                if key in node:
+                    _check_number(node[key], f"{origin}: {section}.{key}")
+    _check_tree(data.get("warehouse") or {}, f"{origin}: warehouse")
+
+
+def _check_tree(value: Any, where: str) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_tree(item, f"{where}.{key}")
+    elif isinstance(value, (int, float)):
+        _check_number(value, where)
+
+
+def _check_number(value: Any, where: str) -> None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and value >= 0):
+        raise CatalogError(f"{where}: {value!r} is not a finite, non-negative number")
+
+
 def _node(raw: Mapping[str, Any], origin: str) -> NodeType:
+    if not isinstance(raw, Mapping):
+        raise CatalogError(f"{origin}: a node type must be a table of vcpus, memory_gib and usd_hour")
     try:
-        return NodeType(vcpus=float(raw["vcpus"]), memory_gib=float(raw["memory_gib"]),
+        node = NodeType(vcpus=float(raw["vcpus"]), memory_gib=float(raw["memory_gib"]),
                         usd_hour=float(raw["usd_hour"]), dbu_hour=float(raw.get("dbu_hour", 0.0)))
     except (KeyError, TypeError, ValueError) as err:
         raise CatalogError(f"{origin}: node type needs vcpus, memory_gib and usd_hour ({err})") from None
+    if node.vcpus <= 0:
+        raise CatalogError(f"{origin}: node type vcpus must be positive")
+    return node

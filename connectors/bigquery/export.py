@@ -20,6 +20,7 @@ from connectors.bigquery.normalize import (
     jobs_to_table,
     storage_to_tables,
 )
+from connectors.warehouse_files import PartialHistoryError, WarehouseInputError
 from connectors.warehouse_readers import read_export
 from connectors.warehouse_records import time_span
 
@@ -28,15 +29,26 @@ def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) 
     """Read an INFORMATION_SCHEMA.JOBS export (and a TABLE_STORAGE export) from files.
 
     Raises:
-        WarehouseInputError: a file is missing, empty, unparsable or lacks a required column.
+        WarehouseInputError: the jobs file is missing, empty, unparsable or lacks a required column.
+        PartialHistoryError: the jobs were read but the table-storage file was not, or rows
+            with impossible numbers were skipped; its ``history`` is what could be read.
     """
-    queries = jobs_to_table(read_export(jobs_file, JOBS_COLUMNS, JOBS_REQUIRED, JOBS_NUMERIC), jobs_file)
+    notes: list[str] = []
+    jobs = read_export(jobs_file, JOBS_COLUMNS, JOBS_REQUIRED, JOBS_NUMERIC, notes=notes)
+    queries = jobs_to_table(jobs, jobs_file)
+    problems = [(jobs_file, note) for note in notes]
     tables: tuple[TableStorage, ...] = ()
     if table_storage_file:
-        storage = read_export(table_storage_file, STORAGE_COLUMNS, STORAGE_REQUIRED, STORAGE_NUMERIC)
-        tables = storage_to_tables(storage, table_storage_file)
+        try:
+            notes = []
+            storage = read_export(table_storage_file, STORAGE_COLUMNS, STORAGE_REQUIRED, STORAGE_NUMERIC,
+                                  notes=notes)
+            tables = storage_to_tables(storage, table_storage_file)
+            problems += [(table_storage_file, note) for note in notes]
+        except WarehouseInputError as err:  # the jobs are still worth analysing without it
+            problems.append((err.source or table_storage_file, err.message))
     first, last = time_span(queries)
-    return WarehouseHistory(
+    history = WarehouseHistory(
         vendor=VENDOR,
         source=jobs_file,
         window_start_ms=first,
@@ -44,3 +56,6 @@ def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) 
         queries=queries,
         tables=tables,
     )
+    if problems:
+        raise PartialHistoryError(history, problems)
+    return history

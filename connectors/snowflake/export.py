@@ -19,6 +19,7 @@ from connectors.snowflake.normalize import (
     metering_to_hours,
     queries_to_table,
 )
+from connectors.warehouse_files import PartialHistoryError, WarehouseInputError
 from connectors.warehouse_readers import read_export
 from connectors.warehouse_records import time_span
 
@@ -27,18 +28,26 @@ def read_snowflake_export(query_history_file: str, metering_file: str | None = N
     """Read a QUERY_HISTORY export (and a WAREHOUSE_METERING_HISTORY export) from files.
 
     Raises:
-        WarehouseInputError: a file is missing, empty, unparsable or lacks a required column.
+        WarehouseInputError: the query history file is missing, empty, unparsable or lacks
+            a required column.
+        PartialHistoryError: the history was read but the metering file was not, or rows
+            with impossible numbers were skipped; its ``history`` is what could be read.
     """
-    queries = queries_to_table(
-        read_export(query_history_file, QUERY_COLUMNS, QUERY_REQUIRED, QUERY_NUMERIC), query_history_file
-    )
+    notes: list[str] = []
+    table = read_export(query_history_file, QUERY_COLUMNS, QUERY_REQUIRED, QUERY_NUMERIC, notes=notes)
+    queries = queries_to_table(table, query_history_file)
+    problems = [(query_history_file, note) for note in notes]
     metering: tuple[MeteringHour, ...] = ()
     if metering_file:
-        metering = metering_to_hours(
-            read_export(metering_file, METERING_COLUMNS, METERING_REQUIRED, METERING_NUMERIC), metering_file
-        )
+        try:
+            notes = []
+            metering = metering_to_hours(read_export(metering_file, METERING_COLUMNS, METERING_REQUIRED,
+                                                     METERING_NUMERIC, notes=notes), metering_file)
+            problems += [(metering_file, note) for note in notes]
+        except WarehouseInputError as err:  # the history is still worth analysing without it
+            problems.append((err.source or metering_file, err.message))
     first, last = time_span(queries, metering)
-    return WarehouseHistory(
+    history = WarehouseHistory(
         vendor=VENDOR,
         source=query_history_file,
         window_start_ms=first,
@@ -46,3 +55,6 @@ def read_snowflake_export(query_history_file: str, metering_file: str | None = N
         queries=queries,
         metering=metering,
     )
+    if problems:
+        raise PartialHistoryError(history, problems)
+    return history

@@ -54,14 +54,24 @@ def split_member(path: str) -> tuple[str, str]:
 
 
 def open_member(archive: BinaryIO, path: str) -> BinaryIO:
-    """The member named by ``path`` as a stream; closing it closes the archive too."""
+    """The member named by ``path`` as a stream; closing it closes the archive too.
+
+    Only stored and deflated members are read (what the History Server writes): zipfile
+    inflates those in bounded pieces, while its bzip2 and lzma readers can turn a few
+    kilobytes into gigabytes in one call. Encrypted members are refused by name.
+    """
     _, member = split_member(path)
     try:
         zf = zipfile.ZipFile(archive)
-        stream = zf.open(member)
-    except (zipfile.BadZipFile, KeyError, OSError) as err:
+        info = zf.getinfo(member)
+        _check_member(info, path)
+        stream = zf.open(info)
+    except EventLogError:
         archive.close()
-        raise EventLogError(f"cannot read zip member: {err}", path) from None
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError, ValueError) as err:
+        archive.close()
+        raise EventLogError(f"cannot read zip member: {' '.join(str(err).split())[:200]}", path) from None
     original_close = stream.close
 
     def close() -> None:
@@ -71,3 +81,17 @@ def open_member(archive: BinaryIO, path: str) -> BinaryIO:
 
     stream.close = close  # type: ignore[method-assign]
     return stream  # type: ignore[return-value]
+
+
+_READABLE_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma", 93: "zstd", 99: "AES-encrypted"}
+
+
+def _check_member(info: zipfile.ZipInfo, path: str) -> None:
+    """Refuse encrypted members and compression methods deanalyze does not inflate."""
+    if info.flag_bits & 0x1:
+        raise EventLogError("zip member is encrypted (password-protected); extract it first", path)
+    if info.compress_type not in _READABLE_METHODS:
+        method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+        raise EventLogError(f"zip member uses unsupported compression ({method}); deanalyze reads stored "
+                            "and deflated members", path)

@@ -29,12 +29,18 @@ import lz4.block
 import lzf
 import zstandard
 
+from connectors.limits import current_limits
 from connectors.spark_eventlog.errors import EventLogError
+from connectors.spark_eventlog.framing import FramedRaw
 
 _EXTENSIONS = {"zstd": "zstd", "zst": "zstd", "lz4": "lz4", "snappy": "snappy", "lzf": "lzf", "gz": "gz"}
 _READ_BUFFER = 1 << 20  # BufferedReader buffer handed to callers: few, large reads.
 _RAW_CHUNK = 1 << 20  # bytes pulled from the underlying file per read.
-_FEED_CHUNK = 1 << 16  # compressed bytes per zstd/gzip call: measured as fast as 1 MiB, bounds output size.
+# Compressed bytes per decompress call. Small feeds bound what one call can inflate to (a
+# zstd RLE block turns 4 bytes into 128 KiB: at most 32 MiB per 1 KiB; gzip at most ~1032x),
+# so a bomb streams instead of allocating gigabytes at once; measured as fast as 64 KiB feeds.
+_ZSTD_FEED = 1 << 10
+_GZ_FEED = 1 << 14
 _MAX_BLOCK = 1 << 26  # sanity bound on a declared block length (lz4-java/snappy-java use <= 32 MiB).
 
 Decoder = Callable[["_Input", "DecompressedStream"], Iterator[bytes]]
@@ -65,13 +71,16 @@ def open_decompressed(raw: BinaryIO, codec: str | None, source: str) -> BinaryIO
     """A buffered stream of the decompressed bytes of ``raw`` (which it takes ownership of).
 
     The result iterates line by line at C speed and has a boolean ``truncated`` attribute,
-    True once EOF was met inside an unfinished frame/block. ``codec`` None passes bytes through.
+    True once EOF was met inside an unfinished frame/block. ``codec`` None passes bytes
+    through (straight from ``raw``, no copy). Either way the lines pass a :class:`FramedRaw`,
+    which enforces the maximum line length and log size in force (``connectors.limits``).
     """
     name = _EXTENSIONS.get(codec, codec) if codec else None
     if name not in _DECODERS:
         raw.close()
         raise EventLogError(f"unsupported compression codec {codec!r}", source)
-    return _BufferedDecompressed(DecompressedStream(raw, _DECODERS[name], source), _READ_BUFFER)
+    inner = raw if name is None else DecompressedStream(raw, _DECODERS[name], source)
+    return _BufferedDecompressed(FramedRaw(inner, source, current_limits()), _READ_BUFFER)
 
 
 class DecompressedStream(io.RawIOBase):
@@ -182,23 +191,25 @@ def _zstd_chunks(inp: _Input, stream: DecompressedStream) -> Iterator[bytes]:
     frames are walked here: a frame object not at ``eof`` when input ends means a cut log.
     """
     dctx = zstandard.ZstdDecompressor()
-    yield from _member_chunks(inp, stream, "zstd", dctx.decompressobj, zstandard.ZstdError, flush=False)
+    yield from _member_chunks(inp, stream, "zstd", dctx.decompressobj, zstandard.ZstdError,
+                              flush=False, feed=_ZSTD_FEED)
 
 
 def _gz_chunks(inp: _Input, stream: DecompressedStream) -> Iterator[bytes]:
     """gzip, possibly multi-member; a member not at ``eof`` when input ends is a cut file."""
-    yield from _member_chunks(inp, stream, "gz", lambda: zlib.decompressobj(wbits=31), zlib.error, flush=True)
+    yield from _member_chunks(inp, stream, "gz", lambda: zlib.decompressobj(wbits=31), zlib.error,
+                              flush=True, feed=_GZ_FEED)
 
 
 def _member_chunks(inp: _Input, stream: DecompressedStream, codec: str, new_member: Callable[[], Any],
-                   errors: type[Exception], *, flush: bool) -> Iterator[bytes]:
+                   errors: type[Exception], *, flush: bool, feed: int) -> Iterator[bytes]:
     """Concatenated, independent members (zstd frames, gzip members), one decoder each.
 
     ``stream.truncated`` ends True when input runs out inside a member: a log still being
     written, or copied mid-write. Corrupt data names the member's starting offset.
     """
     member, member_start, started = new_member(), 0, False
-    while data := inp.read(_FEED_CHUNK):
+    while data := inp.read(feed):
         base = inp.offset - len(data)
         while data:
             started = True
@@ -296,6 +307,8 @@ def _snappy_chunks(inp: _Input, stream: DecompressedStream) -> Iterator[bytes]:
         block = _read_length_prefixed(inp, stream)
         if block is None:
             break
+        if _varint(block) > _MAX_BLOCK:  # the declared size, checked before inflating
+            raise _corrupt("snappy", "block declares more than 64 MiB", start, stream)
         try:
             yield bytes(cramjam.snappy.decompress_raw(block))
         except cramjam.DecompressionError:
@@ -303,6 +316,16 @@ def _snappy_chunks(inp: _Input, stream: DecompressedStream) -> Iterator[bytes]:
     else:
         return
     stream.truncated = True
+
+
+def _varint(data: bytes) -> int:
+    """The little-endian base-128 length that opens a raw snappy block (0 if malformed)."""
+    value = 0
+    for i, byte in enumerate(data[:5]):
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            return value
+    return 0
 
 
 def _read_length_prefixed(inp: _Input, stream: DecompressedStream) -> bytes | None:

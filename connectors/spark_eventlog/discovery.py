@@ -37,14 +37,52 @@ class LogSource:
 
 
 def discover(paths: Iterable[str]) -> Iterator[LogSource | EventLogError]:
-    """Yield every log under ``paths``; unreadable paths come back as errors, not raises."""
+    """Yield every log under ``paths``; unreadable paths come back as errors, not raises.
+
+    A path given twice (or a folder and a file inside it) is read once: logs are keyed by
+    their files' canonical paths. A path under which nothing at all was found (an empty
+    folder, a folder of other files) is an error, so a ``--fail-on`` gate cannot pass on a
+    run that read nothing.
+    """
+    seen_dirs: set[str] = set()
+    seen_logs: set[tuple[str, ...]] = set()
     for path in paths:
         try:
             storage = storage_for(path)
         except EventLogError as err:
             yield err
             continue
-        yield from _guarded(storage, storage.normalize(path), set())
+        path = storage.normalize(path)
+        if _searched_before(storage, path, seen_dirs):
+            continue
+        found = False
+        for item in _guarded(storage, path, seen_dirs):
+            if isinstance(item, LogSource):
+                key = _identity(storage, item)
+                if key in seen_logs:
+                    found = True
+                    continue
+                seen_logs.add(key)
+            found = True
+            yield item
+        if not found:
+            yield EventLogError("no Spark event log found here", path)
+
+
+def _searched_before(storage: Storage, path: str, seen: set[str]) -> bool:
+    """Whether ``path`` is a folder already searched (given twice, or inside one given before)."""
+    try:
+        return storage.isdir(path) and storage.real_path(path) in seen
+    except EventLogError:
+        return False  # reported when the path is searched
+
+
+def _identity(storage: Storage, source: LogSource) -> tuple[str, ...]:
+    """The files of a log as canonical paths (``!/`` members keep their archive's canonical path)."""
+    def canonical(file: str) -> str:
+        archive, sep, member = file.partition(SEPARATOR)
+        return storage.real_path(archive) + sep + member
+    return tuple(canonical(f) for f in source.files)
 
 
 def _guarded(storage: Storage, path: str, seen: set[str]) -> Iterator[LogSource | EventLogError]:
@@ -59,11 +97,12 @@ def _discover_one(storage: Storage, path: str, seen: set[str]) -> Iterator[LogSo
     if not storage.exists(path):
         raise EventLogError("no such file or folder", path)
     if not storage.isdir(path):
+        storage.check_regular(path)
         yield from _archive(storage, path) if is_archive(path) else [
             LogSource(display=path, files=(path,), complete_hint=_single_file_hint(path))]
         return
     real = storage.real_path(path)
-    if real in seen:  # a symbolic link back to a folder already searched
+    if real in seen:  # a symbolic link back to a folder already searched, or a folder given twice
         return
     seen.add(real)
     layout = _folder_layout(storage, path)
@@ -75,7 +114,17 @@ def _discover_one(storage: Storage, path: str, seen: set[str]) -> Iterator[LogSo
         if storage.isdir(child) or is_archive(name):
             yield from _guarded(storage, child, seen)
         elif not _NOT_LOGS.search(name):
-            yield LogSource(display=child, files=(child,), complete_hint=_single_file_hint(name))
+            yield from _guarded_file(storage, child, name)
+
+
+def _guarded_file(storage: Storage, path: str, name: str) -> Iterator[LogSource | EventLogError]:
+    """A file in a searched folder; a FIFO, socket or device there is an error, not a hang."""
+    try:
+        storage.check_regular(path)
+    except EventLogError as err:
+        yield err
+        return
+    yield LogSource(display=path, files=(path,), complete_hint=_single_file_hint(name))
 
 
 def _archive(storage: Storage, path: str) -> Iterator[LogSource]:

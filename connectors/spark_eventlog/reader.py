@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import io
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -89,9 +88,7 @@ def _decompressed(raw: BinaryIO, path: str, legacy_codec: str | None) -> Iterabl
     from connectors.spark_eventlog.codecs import codec_from_filename, open_decompressed
 
     codec = legacy_codec or codec_from_filename(path.rsplit("/", 1)[-1])
-    if codec is None:
-        return io.BufferedReader(raw, _BUFFER) if isinstance(raw, io.RawIOBase) else raw
-    return open_decompressed(raw, codec, path)
+    return open_decompressed(raw, codec, path)  # plain files too: the line and size limits apply
 
 
 def _replay(lines: Iterable[bytes], builder: AppBuilder, stats: _ReplayStats, path: str,

@@ -1,0 +1,110 @@
+"""Checks that keep a warehouse export from hanging, exhausting memory or pricing nonsense.
+
+Why a module of its own: these are the input-validation half of reading an export —
+only regular files (a FIFO as ``--query-history-file`` would block forever), a maximum
+row size (Arrow otherwise fails with "straddling object … increase block size?" after
+holding the row, or the reader holds a 1 GB line), and numbers that cannot be true
+(negative or infinite credits, bytes or milliseconds), which would become null or
+negative dollars. Rows with impossible numbers are **skipped and counted**: the rest of
+the history is still worth analysing, and the count is reported as an input error.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from connectors.limits import MAX_LINE_ENV, current_limits, describe
+from connectors.warehouse_files import WarehouseInputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+ROW_BLOCK = 16 << 20  # Arrow's read block: no row may be larger (Arrow: "straddling object")
+_INT_MAX = float(2**63 - 2**10)  # an "int" column above this cannot be stored as int64
+
+
+def check_regular_file(path: str) -> None:
+    """Raise unless ``path`` is an existing regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise WarehouseInputError("file not found", path) from None
+    except OSError as err:
+        raise WarehouseInputError(f"cannot open: {err.strerror}", path) from None
+    if stat.S_ISDIR(mode):
+        raise WarehouseInputError("is a directory, expected an export file", path)
+    if not stat.S_ISREG(mode):
+        raise WarehouseInputError("not a regular file (a FIFO, socket or device): save the export to a "
+                                  "file first", path)
+
+
+def row_limit() -> int:
+    """The largest row a JSON export may hold: the line limit in force, at most Arrow's block."""
+    return min(current_limits().max_line_bytes, ROW_BLOCK)
+
+
+def row_too_large(limit: int, path: str) -> WarehouseInputError:
+    """The error for a row over ``limit`` bytes."""
+    return WarehouseInputError(f"a row is larger than {describe(limit)}, the most one row may hold "
+                               f"(at most 16 MiB; {MAX_LINE_ENV} lowers it)", path)
+
+
+def parse_problem(fmt: str, exc: BaseException) -> str:
+    """The one line for a parse failure; Arrow's and zlib's wording is translated where it misleads."""
+    text = " ".join(str(exc).split())
+    if "straddling" in text or "straddles" in text:
+        return f"cannot parse as {fmt}: a row is larger than {describe(ROW_BLOCK)}, the most one row may hold"
+    lower = text.lower()
+    if any(word in lower for word in ("inflate", "gzip", "decompress", "bz2", "zstd", "lz4", "snappy")):
+        return f"cannot decompress: {text or type(exc).__name__}"
+    return f"cannot parse as {fmt}: {text or type(exc).__name__}"
+
+
+def drop_impossible(table: pa.Table, numeric: Mapping[str, str], notes: list[str] | None) -> pa.Table:
+    """``table`` without rows whose ``numeric`` columns are negative, infinite or beyond int64.
+
+    All those columns are amounts (credits, bytes, rows, milliseconds). NaN and null stay:
+    they mean "not reported". One line per call goes to ``notes`` when rows were dropped.
+    """
+    import pyarrow.compute as pc
+
+    bad, columns = None, []
+    for name, kind in numeric.items():
+        values = _as_numbers(table, name)
+        if values is None:
+            continue
+        mask = pc.or_(pc.less(values, 0), pc.is_inf(values))
+        if kind == "int":
+            mask = pc.or_(mask, pc.greater(pc.abs(values), _INT_MAX))
+        mask = pc.fill_null(mask, False)
+        if pc.any(mask).as_py():
+            columns.append(name)
+            bad = mask if bad is None else pc.or_(bad, mask)
+    if bad is None:
+        return table
+    count = pc.sum(bad).as_py()
+    if notes is not None:
+        notes.append(f"skipped {count} row(s) with impossible numbers (negative, infinite or too large) "
+                     f"in {', '.join(columns)}")
+    return table.filter(pc.invert(bad))
+
+
+def _as_numbers(table: pa.Table, name: str) -> pa.ChunkedArray | None:
+    """The column as float64; None when absent or not numbers (then the converters decide)."""
+    import pyarrow as pa
+
+    from connectors.warehouse_convert import _as_float
+
+    if name not in table.column_names:
+        return None
+    col = table.column(name)
+    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_string(col.type)
+            or pa.types.is_large_string(col.type)):
+        return None
+    try:
+        return _as_float(col)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
