@@ -102,13 +102,13 @@ def _app(key: str, name: str, kind: str, runs: tuple[RunSummary, ...],
          per_month: float | None) -> RecurringApp:
     costs = [r.cost_usd for r in runs if r.cost_usd is not None]
     total = float(sum(costs))
-    owners = [r.owner for r in runs if r.owner]
+    owners = [r.owner for r in runs if r.owner]  # the latest run's owner: ownership moves
     return RecurringApp(key=key, name=name, kind=kind, runs=runs, total_usd=total,
                         usd_per_run=total / sum(r.runs for r in runs) if runs else None,
                         usd_per_month=per_month,
                         duration_change=_trend([r.duration_ms for r in runs]),
                         input_change=_trend([r.input_bytes for r in runs]),
-                        owner=max(set(owners), key=owners.count) if owners else None)
+                        owner=owners[-1] if owners else None)
 
 
 def _trend(values: Sequence[float | None]) -> float | None:

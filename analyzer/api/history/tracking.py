@@ -33,9 +33,10 @@ def finding_tracks(store: HistoryStore, *, since: dt.date | None = None,
     where, params = ("WHERE day >= ?", [since]) if since else ("", [])
     observations = store.rows("SELECT run_key, app_key, start_time AS observed, cost_usd "
                               f"FROM runs {where}", params)
-    observations += store.rows("SELECT run_key, app_key, observed_at AS observed, NULL AS cost_usd "
-                               f"FROM recordings {where}", params)
-    observations.sort(key=lambda o: (o["observed"] or dt.datetime.min, o["run_key"]))
+    observations += store.rows("SELECT run_key, app_key, CAST(day AS TIMESTAMP) AS observed, observed_at, "
+                               f"NULL AS cost_usd FROM recordings {where}", params)
+    never = dt.datetime.min
+    observations.sort(key=lambda o: (o["observed"] or never, o.get("observed_at") or never, o["run_key"]))
     found = store.rows("SELECT run_key, app_key, rule_id, severity, finding_key, subject, saving_usd "
                        f"FROM findings {where}", params)
     by_run: dict[str, dict[str, dict[str, Any]]] = {}
