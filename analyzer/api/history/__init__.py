@@ -15,6 +15,7 @@ The entry points below are what the CLI and the weekly audit call.
 
 from analyzer.api.history.export import export_history
 from analyzer.api.history.fleet import (
+    analyze_into_history,
     analyze_spark_with_history,
     analyze_warehouse_with_history,
     fleet_report,
@@ -25,6 +26,7 @@ from analyzer.api.history.store import HistoryBusy, HistoryError, open_store
 __all__ = [
     "HistoryBusy",
     "HistoryError",
+    "analyze_into_history",
     "analyze_spark_with_history",
     "analyze_warehouse_with_history",
     "export_history",

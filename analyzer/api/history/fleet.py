@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
 from analyzer.api.history.incremental import HistoryLogCache
@@ -22,6 +22,9 @@ from analyzer.api.history.tracking import finding_tracks
 from analyzer.core.fleet import UNATTRIBUTED, DailyCost, FleetReport
 from analyzer.core.report import Report
 from analyzer.core.warehouse_model import WarehouseHistory
+
+if TYPE_CHECKING:
+    from analyzer.api.spark import LogCache
 
 METHODOLOGY = (
     "Recurring applications: Spark runs grouped by a configured property, the Airflow dag/task ids or "
@@ -36,25 +39,39 @@ METHODOLOGY = (
 )
 
 
+def analyze_into_history(history: str | os.PathLike[str], analyze: Callable[[LogCache], Report], *,
+                         source_name: str = "", key_properties: Sequence[str] = (),
+                         owner_keys: Mapping[str, Sequence[str]] | None = None,
+                         rules_config: object | None = None) -> Report:
+    """Run ``analyze`` with the history's log cache, then record the report it returns.
+
+    ``analyze`` is any analysis entry point given the cache (``analyze_spark_logs(...,
+    history=cache)``, a source registry's call); warehouse analyses ignore it. The history is
+    opened first, so a busy history fails before a long read.
+    """
+    with open_store(history) as store:
+        cache = HistoryLogCache(store)
+        report = analyze(cache)
+        store.execute("BEGIN TRANSACTION")
+        cache.flush()
+        _record(store, report, source_name, key_properties, owner_keys, rules_config)
+        store.execute("COMMIT")
+    return report
+
+
 def analyze_spark_with_history(history: str | os.PathLike[str], paths: Sequence[str], *,
                                source_name: str = "", key_properties: Sequence[str] = (),
-                               owner_keys: Sequence[str] | None = None,
-                               **analyze: Any) -> Report:
+                               owner_keys: Sequence[str] | None = None, **analyze: Any) -> Report:
     """``analyze_spark_logs`` reading only logs the history does not hold, then recording the report.
 
     ``analyze`` takes ``analyze_spark_logs``'s keyword arguments (jobs, rules_config, ...).
     """
     from analyzer.api.spark import analyze_spark_logs
 
-    with open_store(history) as store:
-        cache = HistoryLogCache(store)
-        report = analyze_spark_logs(paths, history=cache, **analyze)
-        store.execute("BEGIN TRANSACTION")
-        cache.flush()
-        record_spark(store, report, source_name=source_name, key_properties=key_properties,
-                     owner_keys=owner_keys, rules_config=analyze.get("rules_config"))
-        store.execute("COMMIT")
-    return report
+    return analyze_into_history(history, lambda cache: analyze_spark_logs(paths, history=cache, **analyze),
+                                source_name=source_name, key_properties=key_properties,
+                                owner_keys=None if owner_keys is None else {"spark": owner_keys},
+                                rules_config=analyze.get("rules_config"))
 
 
 def analyze_warehouse_with_history(history: str | os.PathLike[str], read: Callable[[], WarehouseHistory],
@@ -64,13 +81,9 @@ def analyze_warehouse_with_history(history: str | os.PathLike[str], read: Callab
     """``analyze_warehouse_source`` and the report's histories recorded day by day."""
     from analyzer.api.warehouse import analyze_warehouse_source
 
-    with open_store(history) as store:  # opened first: a busy history fails before a live read
-        report = analyze_warehouse_source(read, source, **analyze)
-        store.execute("BEGIN TRANSACTION")
-        record_warehouse(store, report, source_name=source_name, owner_keys=owner_keys,
-                         rules_config=analyze.get("rules_config"))
-        store.execute("COMMIT")
-    return report
+    return analyze_into_history(history, lambda _cache: analyze_warehouse_source(read, source, **analyze),
+                                source_name=source_name, owner_keys=owner_keys,
+                                rules_config=analyze.get("rules_config"))
 
 
 def record_report(history: str | os.PathLike[str], report: Report, *, source_name: str = "",
@@ -79,13 +92,18 @@ def record_report(history: str | os.PathLike[str], report: Report, *, source_nam
     """Record an already-made report (Spark applications and warehouse histories alike)."""
     with open_store(history) as store:
         store.execute("BEGIN TRANSACTION")
-        if report.applications:
-            record_spark(store, report, source_name=source_name, key_properties=key_properties,
-                         owner_keys=(owner_keys or {}).get("spark"), rules_config=rules_config)
-        if report.warehouses:
-            record_warehouse(store, report, source_name=source_name, owner_keys=owner_keys,
-                             rules_config=rules_config)
+        _record(store, report, source_name, key_properties, owner_keys, rules_config)
         store.execute("COMMIT")
+
+
+def _record(store: HistoryStore, report: Report, source_name: str, key_properties: Sequence[str],
+            owner_keys: Mapping[str, Sequence[str]] | None, rules_config: object | None) -> None:
+    if report.applications:
+        record_spark(store, report, source_name=source_name, key_properties=key_properties,
+                     owner_keys=(owner_keys or {}).get("spark"), rules_config=rules_config)
+    if report.warehouses:
+        record_warehouse(store, report, source_name=source_name, owner_keys=owner_keys,
+                         rules_config=rules_config)
 
 
 def fleet_report(history: str | os.PathLike[str], *, since: dt.date | str | None = None,
