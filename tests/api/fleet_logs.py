@@ -18,8 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "data" / "spark-events"
 SAMPLE = EVENTS / "apache-spark/spark-events/local-1430917381534"  # Spark shell, 2 stages, input read
 SAMPLE_ID = "local-1430917381534"
-TIME_KEYS = {"Timestamp", "Launch Time", "Finish Time", "Submission Time", "Completion Time",
-             "Getting Result Time"}
+TIME_KEYS = {
+    "Timestamp",
+    "Launch Time",
+    "Finish Time",
+    "Submission Time",
+    "Completion Time",
+    "Getting Result Time",
+}
 DURATION_KEYS = {"Executor Run Time", "Executor Deserialize Time", "JVM GC Time"}
 INPUT_KEYS = {"Bytes Read", "Records Read"}
 DAY_MS = 86_400_000
@@ -41,9 +47,18 @@ def _walk(node: Any, fix: Any, parent: str = "") -> Any:
     return node
 
 
-def replay(folder: Path, app_id: str, start_ms: int, *, time_factor: float = 1.0, input_factor: float = 1.0,
-           source: Path = SAMPLE, source_id: str = SAMPLE_ID, extra_properties: dict[str, str] | None = None,
-           app_name: str | None = None) -> Path:
+def replay(
+    folder: Path,
+    app_id: str,
+    start_ms: int,
+    *,
+    time_factor: float = 1.0,
+    input_factor: float = 1.0,
+    source: Path = SAMPLE,
+    source_id: str = SAMPLE_ID,
+    extra_properties: dict[str, str] | None = None,
+    app_name: str | None = None,
+) -> Path:
     """Write ``source`` as the run ``app_id`` starting at ``start_ms`` into ``folder``; returns the file."""
     lines = source.read_text().splitlines()
     t0 = _first_time(lines)
