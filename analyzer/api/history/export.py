@@ -39,7 +39,7 @@ def export_history(history: str | os.PathLike[str], to: str | os.PathLike[str]) 
     counts = {}
     with open_store(history, read_only=True) as store:
         for table, select in EXPORTS.items():
-            rows = int(store.execute(f"SELECT count(*) FROM ({select})").fetchone()[0])
+            rows = int((store.one(f"SELECT count(*) FROM ({select})") or (0,))[0])
             counts[table] = rows
             if not rows:
                 continue

@@ -147,8 +147,8 @@ class HistoryLogCache:
         rows = [(key, stamp, fp, self.tool_version, app.app_id, app.attempt_id, encode_app(app), now)
                 for key, (stamp, fp, app) in self._pending.items()]
         for key, stamp, fp in self._moved:
-            source_row = self.store.execute("SELECT app_id, attempt_id, app_blob FROM log_files WHERE "
-                                            "fingerprint = ? LIMIT 1", [fp]).fetchone()
+            source_row = self.store.one("SELECT app_id, attempt_id, app_blob FROM log_files WHERE "
+                                        "fingerprint = ? LIMIT 1", [fp])
             if source_row is not None:
                 rows.append((key, stamp, fp, self.tool_version, source_row[0], source_row[1],
                              bytes(source_row[2]), now))

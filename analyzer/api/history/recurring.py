@@ -144,8 +144,8 @@ class _StageCache:
         return {str(sid): (str(name), float(ms)) for sid, name, ms in rows}
 
     def properties(self, run: RunSummary) -> Mapping[str, str]:
-        row = self.store.execute("SELECT properties FROM runs WHERE run_key = ?",
-                                 [f"spark:{run.app_id}/{run.attempt_id or ''}"]).fetchone()
+        row = self.store.one("SELECT properties FROM runs WHERE run_key = ?",
+                             [f"spark:{run.app_id}/{run.attempt_id or ''}"])
         return json.loads(row[0]) if row and row[0] else {}
 
 

@@ -94,10 +94,15 @@ class HistoryStore:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def one(self, sql: str, params: Any = None) -> tuple[Any, ...] | None:
+        """The first row of a query, or None; the result is always fetched to its end (DuckDB wants it)."""
+        rows = self.execute(sql, params).fetchall()
+        return tuple(rows[0]) if rows else None
+
     def schema_version(self) -> int:
         """The schema the file is at (0 for a file that has none yet)."""
         try:
-            row = self.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            row = self.one("SELECT value FROM meta WHERE key = 'schema_version'")
         except _duckdb().CatalogException:
             return 0
         return int(row[0]) if row else 0
