@@ -11,9 +11,10 @@ the history is still worth analysing, and the count is reported as an input erro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from connectors.limits import MAX_LINE_ENV, current_limits, describe
@@ -108,3 +109,23 @@ def _as_numbers(table: pa.Table, name: str) -> pa.ChunkedArray | None:
         return _as_float(col)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+
+
+@contextlib.contextmanager
+def converting(path: str) -> Iterator[None]:
+    """Column conversion failures on a file's odd types or values become one line naming the file.
+
+    A Parquet column of the wrong type (numbers where a list is expected) or a value no
+    converter anticipated is bad input, not a bug of the analysis: the file is named and
+    the problem stated, instead of an internal error.
+    """
+    import pyarrow as pa
+
+    try:
+        yield
+    except WarehouseInputError:
+        raise
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as err:
+        text = " ".join(str(err).split())[:200]
+        raise WarehouseInputError(f"unexpected column types or values: {type(err).__name__}: {text}",
+                                  path) from None

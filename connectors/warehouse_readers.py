@@ -55,6 +55,8 @@ def read_export(
     ``required`` column. Rows whose ``numeric`` columns hold impossible values (negative or
     infinite) are dropped, and one line saying how many is appended to ``notes``.
     """
+    import pyarrow as pa
+
     wanted_set = {w.lower() for w in wanted}
     fmt = "export"
     try:
@@ -68,7 +70,7 @@ def read_export(
         raise
     except RecursionError:
         raise WarehouseInputError(f"cannot parse as {fmt}: nested too deeply", path) from None
-    except (OSError, ValueError, UnicodeDecodeError, EOFError) as exc:  # ArrowInvalid is a ValueError
+    except (OSError, ValueError, UnicodeDecodeError, EOFError, pa.ArrowException) as exc:
         raise WarehouseInputError(parse_problem(fmt, exc), path) from None
     if table.num_rows == 0:
         raise WarehouseInputError(f"contains no rows ({fmt})", path)

@@ -88,9 +88,8 @@ def test_empty_file_and_non_logs_are_named_errors() -> None:
 
 
 def test_one_bad_log_in_a_folder_does_not_lose_the_others(tmp_path: Path) -> None:
-    good = (EVENTS / "apache-spark/spark-events/local-1430917381534").read_bytes()
-    for i in range(3):
-        (tmp_path / f"local-{i}").write_bytes(good)
+    for i, name in enumerate(("local-1430917381534", "local-1422981759269", "local-1425081759269")):
+        (tmp_path / f"local-{i}").write_bytes((EVENTS / "apache-spark/spark-events" / name).read_bytes())
     (tmp_path / "local-corrupt.zstd").write_bytes(b"\x28\xb5\x2f\xfd garbage that is not zstd" * 10)
     (tmp_path / "README.md").write_text("not a log, skipped by name")
     report = analyze_spark_logs([str(tmp_path)])
@@ -186,7 +185,7 @@ def test_every_bad_entry_in_a_folder_is_reported_and_the_rest_read(tmp_path: Pat
     zstd = NVIDIA / "spark-events-profiling/spark2-eventlog.zstd"
     (tmp_path / "z").mkdir()
     (tmp_path / "z" / "cut.zstd").write_bytes(zstd.read_bytes()[:200])
-    (tmp_path / "z" / "local-2").write_bytes(good.read_bytes())
+    (tmp_path / "z" / "local-2").write_bytes((good.parent / "local-1422981759269").read_bytes())  # not a copy
     report = analyze_spark_logs([str(tmp_path)])
     assert len(report.applications) == 2
     messages = {Path(e.source).name: e.message for e in report.errors}

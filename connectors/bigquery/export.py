@@ -20,6 +20,7 @@ from connectors.bigquery.normalize import (
     jobs_to_table,
     storage_to_tables,
 )
+from connectors.warehouse_checks import converting
 from connectors.warehouse_files import PartialHistoryError, WarehouseInputError
 from connectors.warehouse_readers import read_export
 from connectors.warehouse_records import time_span
@@ -35,7 +36,8 @@ def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) 
     """
     notes: list[str] = []
     jobs = read_export(jobs_file, JOBS_COLUMNS, JOBS_REQUIRED, JOBS_NUMERIC, notes=notes)
-    queries = jobs_to_table(jobs, jobs_file)
+    with converting(jobs_file):
+        queries = jobs_to_table(jobs, jobs_file)
     problems = [(jobs_file, note) for note in notes]
     tables: tuple[TableStorage, ...] = ()
     if table_storage_file:
@@ -43,7 +45,8 @@ def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) 
             notes = []
             storage = read_export(table_storage_file, STORAGE_COLUMNS, STORAGE_REQUIRED, STORAGE_NUMERIC,
                                   notes=notes)
-            tables = storage_to_tables(storage, table_storage_file)
+            with converting(table_storage_file):
+                tables = storage_to_tables(storage, table_storage_file)
             problems += [(table_storage_file, note) for note in notes]
         except WarehouseInputError as err:  # the jobs are still worth analysing without it
             problems.append((err.source or table_storage_file, err.message))

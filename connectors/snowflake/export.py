@@ -19,6 +19,7 @@ from connectors.snowflake.normalize import (
     metering_to_hours,
     queries_to_table,
 )
+from connectors.warehouse_checks import converting
 from connectors.warehouse_files import PartialHistoryError, WarehouseInputError
 from connectors.warehouse_readers import read_export
 from connectors.warehouse_records import time_span
@@ -35,14 +36,17 @@ def read_snowflake_export(query_history_file: str, metering_file: str | None = N
     """
     notes: list[str] = []
     table = read_export(query_history_file, QUERY_COLUMNS, QUERY_REQUIRED, QUERY_NUMERIC, notes=notes)
-    queries = queries_to_table(table, query_history_file)
+    with converting(query_history_file):
+        queries = queries_to_table(table, query_history_file)
     problems = [(query_history_file, note) for note in notes]
     metering: tuple[MeteringHour, ...] = ()
     if metering_file:
         try:
             notes = []
-            metering = metering_to_hours(read_export(metering_file, METERING_COLUMNS, METERING_REQUIRED,
-                                                     METERING_NUMERIC, notes=notes), metering_file)
+            table = read_export(metering_file, METERING_COLUMNS, METERING_REQUIRED, METERING_NUMERIC,
+                                notes=notes)
+            with converting(metering_file):
+                metering = metering_to_hours(table, metering_file)
             problems += [(metering_file, note) for note in notes]
         except WarehouseInputError as err:  # the history is still worth analysing without it
             problems.append((err.source or metering_file, err.message))

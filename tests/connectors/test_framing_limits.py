@@ -231,8 +231,8 @@ def test_same_application_in_three_files_is_analysed_once(good: Path) -> None:
     report = analyze_spark_logs([str(good)])
     assert len(report.applications) == 1
     messages = _errors(report)
-    assert set(messages) == {str(good / "good-app"), str(good / "copy-1")} - {report.applications[0].source} | (
-        {str(good / "copy-2")})
+    copies = {str(good / name) for name in ("good-app", "copy-1", "copy-2")}
+    assert set(messages) == copies - {report.applications[0].source}
     for message in messages.values():
         assert message == (f"duplicate of {report.applications[0].source}: same application id and attempt, "
                            "analysed once")

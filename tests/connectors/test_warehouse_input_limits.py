@@ -31,7 +31,8 @@ STORAGE = DATA / "bigquery_table_storage.csv"
 
 
 def _snowflake(qh: Path | str, metering: Path | str | None = None):
-    return analyze_warehouse_source(lambda: read_snowflake_export(str(qh), metering and str(metering)), str(qh))
+    side = str(metering) if metering else None
+    return analyze_warehouse_source(lambda: read_snowflake_export(str(qh), side), str(qh))
 
 
 def _errors(report) -> dict[str, str]:
@@ -46,7 +47,8 @@ def test_bad_metering_file_is_an_error_and_the_history_is_still_analysed(tmp_pat
     bad.write_text("garbage\n")
     report = _snowflake(QH, bad)
     assert _errors(report) == {str(bad): "contains no rows (csv)"}
-    assert len(report.warehouses) == 1 and len(report.warehouses[0].queries) == len(good.warehouses[0].queries)
+    assert len(report.warehouses) == 1
+    assert len(report.warehouses[0].queries) == len(good.warehouses[0].queries)
     assert report.findings
 
 
@@ -174,14 +176,16 @@ def test_ndjson_line_without_end_is_bounded(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("line", "key"), [
     ("vcpu_hour = nan", "vcpu_hour"), ("gib_hour = inf", "gib_hour"), ("vcpu_hour = -1.0", "vcpu_hour"),
-    ("usd_per_dbu = -0.5", "usd_per_dbu"), ("[warehouse.snowflake]\nusd_per_credit = nan", "warehouse.snowflake"),
+    ("usd_per_dbu = -0.5", "usd_per_dbu"),
+    ("[warehouse.snowflake]\nusd_per_credit = nan", "warehouse.snowflake"),
     ("[warehouse.bigquery]\nslot_hour = { standard = -1 }", "warehouse.bigquery.slot_hour.standard"),
 ])
 def test_impossible_prices_name_file_and_key(tmp_path: Path, line: str, key: str) -> None:
     catalog = tmp_path / "prices.toml"
     base = {"vcpu_hour": "0.03", "gib_hour": "0.004"}
     head = [f"{k} = {v}" for k, v in base.items() if not line.startswith(k)]
-    catalog.write_text("\n".join(['name = "mine"', 'as_of = "2026-12-01"', 'source = "contract"', *head, line]))
+    header = ['name = "mine"', 'as_of = "2026-12-01"', 'source = "contract"']
+    catalog.write_text("\n".join([*header, *head, line]))
     with pytest.raises(CatalogError) as info:
         load_catalog(str(catalog))
     assert str(info.value).startswith(f"{catalog}: {key}") and "finite, non-negative" in str(info.value)
