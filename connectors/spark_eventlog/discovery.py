@@ -9,13 +9,14 @@ OS directly; URLs (``s3://``, ``gs://``, ``abfs://``, ``hdfs://``...) go through
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from connectors.spark_eventlog.archives import SEPARATOR, is_archive, member_groups
-from connectors.spark_eventlog.errors import EventLogError
+from connectors.spark_eventlog.errors import EventLogError, redact_url
 from connectors.spark_eventlog.storage import Storage, storage_for
 
 _ROLLING_EVENTS = re.compile(r"^events_(\d+)_")
@@ -63,6 +64,8 @@ def discover(paths: Iterable[str]) -> Iterator[LogSource | EventLogError]:
                     found = True
                     continue
                 seen_logs.add(key)
+                if "://" in item.display:  # the name shown in reports: no credentials
+                    item = dataclasses.replace(item, display=redact_url(item.display))
             found = True
             yield item
         if not found:

@@ -189,16 +189,18 @@ def _timeout_options(protocol: str, cls: type) -> dict[str, Any]:
 def _retrying(path: str, what: str, call: Callable[[], T]) -> T:
     """``call()`` with bounded retries and backoff; any failure becomes one ``EventLogError`` line."""
     start = time.monotonic()
+    first: Exception | None = None  # the root cause: later attempts may only say "prior attempt failed"
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             return call()
         except FileNotFoundError:
             raise EventLogError(_MISSING, path) from None
         except _PERMANENT as err:
-            raise _failure(what, err, path, attempt) from None
+            raise _failure(what, first or err, path, attempt) from None
         except Exception as err:  # network, auth, a backend's own exception types
+            first = first or err
             if attempt == _ATTEMPTS or time.monotonic() - start > _BUDGET_S:
-                raise _failure(what, err, path, attempt) from None
+                raise _failure(what, first, path, attempt) from None
             time.sleep(_BACKOFF_S * 2 ** (attempt - 1))
     raise AssertionError("unreachable")  # pragma: no cover
 
