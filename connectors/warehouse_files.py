@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from analyzer.core.errors import UnreadableInput
+
 _MAX_MESSAGE = 300
 
 
-class WarehouseInputError(Exception):
+class WarehouseInputError(UnreadableInput):
     """A warehouse input (file, project, account) that cannot be read.
 
     ``str()`` is one user-facing line, ``"<source>: <problem>"``. Secrets are scrubbed
@@ -25,12 +27,8 @@ class WarehouseInputError(Exception):
     """
 
     def __init__(self, message: str, source: str | None = None) -> None:
-        self.message = one_line(message)
-        self.source = source
-        super().__init__(self.message)
+        super().__init__(one_line(message), source)
 
-    def __str__(self) -> str:
-        return f"{self.source}: {self.message}" if self.source else self.message
 
 
 class PartialHistoryError(WarehouseInputError):

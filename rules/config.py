@@ -23,7 +23,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from rules.engine import REGISTRY, EngineConfig, Rule, Thresholds, load_builtin_rules
+from rules.engine import EngineConfig, RuleBase, Thresholds
+from rules.registry import RULES_BY_ID
 
 DEFAULT_CONFIG_FILE = "deanalyze.toml"
 
@@ -38,7 +39,6 @@ def load_config(path: str | Path | None = None) -> EngineConfig:
         if not Path(DEFAULT_CONFIG_FILE).is_file():
             return EngineConfig()
         path = DEFAULT_CONFIG_FILE
-    load_builtin_rules()  # rule ids in the file are checked against every rule
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as err:
@@ -57,14 +57,13 @@ def load_config(path: str | Path | None = None) -> EngineConfig:
 
 def parse_config(data: dict[str, Any]) -> EngineConfig:
     """Validate and merge a parsed TOML document over the rules' defaults."""
-    load_builtin_rules()
     unknown = set(data) - {"rules", "suppress", "cost", "report"}
     if unknown:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown))}")
     configs: dict[str, Any] = {}
     disabled: set[str] = set()
     for rule_id, options in (data.get("rules") or {}).items():
-        rule = REGISTRY.get(rule_id)
+        rule = RULES_BY_ID.get(rule_id)
         if rule is None:
             raise ValueError(f"unknown rule id {rule_id!r} (see 'deanalyze rules')")
         options = dict(options)
@@ -74,7 +73,7 @@ def parse_config(data: dict[str, Any]) -> EngineConfig:
     suppress = data.get("suppress") or {}
     pairs = []
     for item in suppress.get("rules", []):
-        if item.get("rule") not in REGISTRY:
+        if item.get("rule") not in RULES_BY_ID:
             raise ValueError(f"suppress: unknown rule id {item.get('rule')!r}")
         pairs.append((item["rule"], str(item.get("app", "*"))))
     return EngineConfig(
@@ -83,7 +82,7 @@ def parse_config(data: dict[str, Any]) -> EngineConfig:
     )
 
 
-def _merge(rule: type[Rule], options: dict[str, Any]) -> Any:
+def _merge(rule: type[RuleBase], options: dict[str, Any]) -> Any:
     """The rule's default config with ``options`` applied; thresholds merge level by level."""
     defaults = rule.default_config()
     known = {f.name for f in dataclasses.fields(defaults)}

@@ -1,4 +1,4 @@
-"""The rule engine: thresholds, the Rule base class, the registry, and running rules.
+"""What a rule is: thresholds, the typed ``SparkRule`` / ``WarehouseRule`` bases, and the engine config.
 
 A rule is a pure function of the domain model. It computes its numbers in a separate,
 unit-tested step (``measure``-style helpers in its module) and then grades them with
@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from analyzer.core.findings import SEVERITIES, Finding
 from analyzer.core.model import Application
 from analyzer.core.warehouse_model import WarehouseHistory
+
+ConfigT = TypeVar("ConfigT")
 
 DOC_SECTIONS = ("## Why it matters", "## Anti-pattern", "## Fix", "## Savings estimate", "## Known problems")
 
@@ -59,16 +61,16 @@ class Thresholds:
         return {name: getattr(self, name) for name in SEVERITIES}
 
 
-class Rule:
-    """Base class of every rule: a stable id, a documented config, and ``check``.
+class RuleBase:
+    """What every rule declares: a stable id, its documentation and a documented ``Config``.
 
-    Subclasses define ``id`` (dotted, part of the JSON contract), a frozen dataclass
-    ``Config`` with defaults, and ``check(app, config)`` yielding findings. The class
-    docstring is the user documentation printed by ``deanalyze explain``.
+    Subclass ``SparkRule`` or ``WarehouseRule`` (never this class): the base says which
+    part of the domain model ``check`` receives. ``id`` is dotted and part of the JSON
+    contract; the class docstring is the user documentation printed by ``deanalyze explain``.
     """
 
     id: ClassVar[str] = ""
-    applies_to: ClassVar[str] = "spark"
+    kind: ClassVar[str] = ""
 
     @dataclass(frozen=True)
     class Config:
@@ -85,25 +87,33 @@ class Rule:
         return inspect.getdoc(cls) or ""
 
     @classmethod
-    def default_config(cls) -> Any:
+    def default_config(cls) -> object:
         """The rule's defaults (a frozen ``Config`` instance)."""
         return cls.Config()
 
-    def check(self, app: Any, config: Any) -> Iterator[Finding]:
-        """Yield the findings of this rule for one subject: an ``Application`` for Spark rules
-        (``applies_to = "spark"``), a ``WarehouseHistory`` for warehouse rules."""
+
+class SparkRule(RuleBase, Generic[ConfigT]):
+    """A rule over one Spark ``Application``; ``ConfigT`` is the rule's own ``Config`` class."""
+
+    kind: ClassVar[str] = "spark"
+
+    def check(self, app: Application, config: ConfigT) -> Iterator[Finding]:
+        """Yield this rule's findings for one application."""
         raise NotImplementedError
 
 
-REGISTRY: dict[str, type[Rule]] = {}
+class WarehouseRule(RuleBase, Generic[ConfigT]):
+    """A rule over one warehouse ``WarehouseHistory`` (BigQuery or Snowflake)."""
+
+    kind: ClassVar[str] = "warehouse"
+
+    def check(self, history: WarehouseHistory, config: ConfigT) -> Iterator[Finding]:
+        """Yield this rule's findings for one query history."""
+        raise NotImplementedError
 
 
-def register(rule: type[Rule]) -> type[Rule]:
-    """Class decorator: add a rule to the registry under its id (ids are unique)."""
-    if not rule.id or rule.id in REGISTRY:
-        raise ValueError(f"rule id missing or registered twice: {rule.id!r}")
-    REGISTRY[rule.id] = rule
-    return rule
+Rule = SparkRule[Any] | WarehouseRule[Any]
+RuleClass = type[SparkRule[Any]] | type[WarehouseRule[Any]]
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,7 @@ class EngineConfig:
     suppressed_apps: tuple[str, ...] = ()
     suppressed: tuple[tuple[str, str], ...] = ()  # (rule id, app-name pattern)
 
-    def config_for(self, rule: type[Rule]) -> Any:
+    def config_for(self, rule: type[RuleBase]) -> Any:
         """The effective config of ``rule``."""
         return self.rule_configs.get(rule.id) or rule.default_config()
 
@@ -128,54 +138,6 @@ class EngineConfig:
         return any(rid == rule_id and fnmatch.fnmatchcase(app_name, p) for rid, p in self.suppressed)
 
 
-# Called with (rule id, subject, exception) when a rule fails on one subject; the default re-raises.
-RuleErrorHandler = Callable[[str, Any, Exception], None]
-
-
-def _raise(rule_id: str, subject: Any, err: Exception) -> None:
-    raise err
-
-
-def run_rules(apps: Iterable[Application], config: EngineConfig | None = None,
-              on_error: RuleErrorHandler = _raise) -> list[Finding]:
-    """Run every Spark rule over every application; findings sorted by severity."""
-    return _run(apps, "spark", config, lambda app: app.name, on_error)
-
-
-def run_warehouse_rules(
-    histories: Iterable[WarehouseHistory], config: EngineConfig | None = None,
-    on_error: RuleErrorHandler = _raise,
-) -> list[Finding]:
-    """Run every warehouse rule over every query history (suppression patterns match the source)."""
-    return _run(histories, "warehouse", config, lambda history: history.source, on_error)
-
-
-def _run(subjects: Iterable[Any], kind: str, config: EngineConfig | None, name_of: Any,
-         on_error: RuleErrorHandler) -> list[Finding]:
-    """Every applicable rule on every subject; a rule failing on one subject loses only its findings."""
-    load_builtin_rules(kind)
-    config = config or EngineConfig()
-    findings: list[Finding] = []
-    for item in subjects:
-        for rule_cls in REGISTRY.values():
-            if rule_cls.applies_to != kind or config.is_suppressed(rule_cls.id, name_of(item)):
-                continue
-            try:
-                findings.extend(rule_cls().check(item, config.config_for(rule_cls)))
-            except Exception as err:  # noqa: BLE001 - one odd input must not lose the whole report
-                on_error(rule_cls.id, item, err)
-    findings.sort(key=lambda f: (-f.severity_rank, -f.avoidable_core_hours, f.rule_id))
-    return findings
-
-
 def config_fields(config: Any) -> list[tuple[str, Any, str]]:
     """(name, value, doc) of every option of a rule config, for ``explain`` and the contract test."""
     return [(f.name, getattr(config, f.name), f.metadata.get("doc", "")) for f in fields(config)]
-
-
-def load_builtin_rules(kind: str | None = None) -> None:
-    """Import the rule packages (of one kind, or all) so that their ``@register`` decorators run."""
-    if kind in (None, "spark"):
-        import rules.spark  # noqa: F401
-    if kind in (None, "warehouse"):
-        import rules.warehouse  # noqa: F401

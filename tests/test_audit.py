@@ -249,7 +249,7 @@ def test_a_bug_in_one_source_is_exit_4_and_the_others_still_run(tmp_path: Path,
     def broken(*_: object, **__: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr("analyzer.api.analyze_spark_logs", broken)
+    monkeypatch.setattr("analyzer.api.analyze.analyze_found_logs", broken)
     code, _, err = run("--config", str(write_config(tmp_path, config_text(tmp_path, '["md"]'))),
                        "--week", "2026-W48")
     assert code == 4 and err.count("\n") == 1 and "internal error: ZeroDivisionError: boom" in err

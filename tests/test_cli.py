@@ -119,7 +119,7 @@ def test_internal_error_is_one_line_and_exit_4(monkeypatch) -> None:  # type: ig
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(analyzer.api, "analyze_spark_logs", broken)
+    monkeypatch.setattr(analyzer.api.analyze, "analyze_found_logs", broken)
     code, _, err = run("spark-logs", str(SAMPLE))
     assert code == 4
     assert err.strip() == "deanalyze: internal error: RuntimeError: unexpected (rerun with --debug)"

@@ -10,9 +10,9 @@ import pytest
 import rules.spark
 import rules.warehouse
 from rules.config import ConfigError, load_config, parse_config
-from rules.engine import DOC_SECTIONS, REGISTRY, Rule, Thresholds, config_fields, load_builtin_rules
+from rules.engine import DOC_SECTIONS, RuleBase, Thresholds, config_fields
+from rules.registry import RULES_BY_ID as REGISTRY
 
-load_builtin_rules()
 SPARK_RULE_IDS = {
     "spark.skew", "spark.spill", "spark.gc-pressure", "spark.oversized-cluster", "spark.too-many-partitions",
     "spark.oversized-partitions", "spark.full-scan", "spark.small-files", "spark.cartesian-join",
@@ -22,11 +22,12 @@ SPARK_RULE_IDS = {
 
 @pytest.mark.parametrize("package", [rules.spark, rules.warehouse], ids=lambda p: p.__name__)
 def test_every_rule_module_registers_a_rule(package) -> None:  # type: ignore[no-untyped-def]
+    """A rule class written but left out of SPARK_RULES / WAREHOUSE_RULES would never run."""
     registered = {REGISTRY[r].__module__ for r in REGISTRY}
     for info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         rule_classes = [v for v in vars(module).values()
-                        if isinstance(v, type) and issubclass(v, Rule) and v is not Rule
+                        if isinstance(v, type) and issubclass(v, RuleBase) and v.id
                         and v.__module__ == module.__name__]
         if rule_classes:
             assert module.__name__ in registered, f"{module.__name__} defines a rule that is not registered"
@@ -60,8 +61,14 @@ WAREHOUSE_RULE_IDS = {
 def test_rule_ids_are_the_contract() -> None:
     assert set(REGISTRY) >= SPARK_RULE_IDS
     assert set(REGISTRY) >= WAREHOUSE_RULE_IDS
-    assert {REGISTRY[r].applies_to for r in SPARK_RULE_IDS} == {"spark"}
-    assert {REGISTRY[r].applies_to for r in WAREHOUSE_RULE_IDS} == {"warehouse"}
+    assert {REGISTRY[r].kind for r in SPARK_RULE_IDS} == {"spark"}
+    assert {REGISTRY[r].kind for r in WAREHOUSE_RULE_IDS} == {"warehouse"}
+
+
+def test_rule_kinds_match_their_package() -> None:
+    assert all(rule.kind == "spark" for rule in rules.spark.SPARK_RULES)
+    assert all(rule.kind == "warehouse" for rule in rules.warehouse.WAREHOUSE_RULES)
+    assert len(REGISTRY) == len(rules.spark.SPARK_RULES) + len(rules.warehouse.WAREHOUSE_RULES)
 
 
 def test_thresholds_boundaries() -> None:

@@ -18,7 +18,6 @@ from analyzer.core import timeline as tl
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Executor, Job, Stage, StageMetrics, TaskDistributions
 from rules.config import parse_config
-from rules.engine import load_builtin_rules
 from rules.spark import driver_bound as db
 from rules.spark import oversized_cluster as oc
 from rules.spark._simulate import (
@@ -30,7 +29,6 @@ from rules.spark._simulate import (
     size_cluster,
 )
 
-load_builtin_rules()
 SCENARIOS = Path(__file__).parent / "data" / "scenarios" / "cluster"
 OVERSIZED, DRIVER_BOUND = "spark.oversized-cluster", "spark.driver-bound"
 MY_RULES = (OVERSIZED, DRIVER_BOUND)

@@ -26,14 +26,12 @@ from analyzer.core.model import (
     TaskDistributions,
 )
 from rules.config import parse_config
-from rules.engine import load_builtin_rules
 from rules.spark import cartesian_join, full_scan, large_broadcast, small_files
 from rules.spark._plan import filter_list, human_bytes, plan_field, pretty, prunes_nothing, scan_key
 from rules.spark._plan_partitions import example_filter, partition_columns
 from rules.spark._plan_stages import scan_task_ms, stage_of
 from rules.spark.common import GiB, MiB
 
-load_builtin_rules()
 SCENARIOS = DATA / "scenarios" / "sql"
 MY_RULES = {"spark.full-scan", "spark.small-files", "spark.cartesian-join", "spark.large-broadcast"}
 # The toy logs read MiB, not GiB: lower the thresholds that are about size, nothing else.

@@ -33,12 +33,12 @@ from analyzer.core.model import (
     TaskDistributions,
 )
 from rules.config import parse_config
-from rules.engine import REGISTRY, Rule, load_builtin_rules
+from rules.engine import RuleBase as Rule
+from rules.registry import RULES_BY_ID as REGISTRY
 from rules.spark import _stage_math as sm
 from rules.spark import gc_pressure, oversized_partitions, skew, spill, task_failures, too_many_partitions
 from rules.spark.common import GiB, MiB
 
-load_builtin_rules()
 SCENARIOS = DATA / "scenarios" / "stage"
 STAGE_RULES = ("spark.skew", "spark.gc-pressure", "spark.too-many-partitions", "spark.oversized-partitions",
                "spark.task-failures", "spark.spill")

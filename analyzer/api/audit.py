@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from typing import Any
 from analyzer import __version__
 from analyzer.api.audit_config import (
     FORMATS,
-    LIVE_DAYS,
     SAFE_NAME,
     AuditConfig,
     AuditSource,
@@ -44,9 +43,11 @@ from analyzer.api.audit_summary import (
     summary_document,
     summary_markdown,
 )
-from analyzer.api.output import EXIT_INTERNAL, exit_code, write_atomically
+from analyzer.api.output import EXIT_INTERNAL, exit_code, render, write_atomically
 from analyzer.core.model import InputError
 from analyzer.core.report import Report
+
+LIVE_DAYS = 7  # live warehouse sources read the week up to the run
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,45 +103,20 @@ def _run_source(config: AuditConfig, source: AuditSource, folder: Path, fail_on:
         say(f"deanalyze: audit: {source.kind} source {source.name!r}: {first.source}: {first.message}{more}")
     files = []
     for fmt in config.formats:
-        from reports import RENDERERS
-
-        options = {"plotlyjs": config.plotlyjs} if fmt == "html" else {}
-        write_atomically(str(folder / f"{source.name}.{fmt}"), RENDERERS[fmt](**options).render(report))
+        write_atomically(str(folder / f"{source.name}.{fmt}"), render(report, fmt, plotlyjs=config.plotlyjs))
         files.append(f"{source.name}.{fmt}")
     return SourceResult(source=source, report=report, files=tuple(files), exit_code=code)
 
 
 def analyze_source(config: AuditConfig, source: AuditSource, *, debug: bool = False) -> Report:
-    """One source's report, through the same API calls as its own CLI command."""
-    from analyzer.api import analyze_spark_logs, analyze_warehouse_source
-    from analyzer.core.cost import CostSettings
+    """One source's report, through the same API call as its own CLI command.
 
-    if source.kind == "spark":
-        settings = CostSettings(catalog=config.catalog, spot=source.get("spot", False),
-                                runs_per_month=source.get("runs_per_month"))
-        return analyze_spark_logs(source.get("paths"), jobs=source.get("jobs", 1), debug=debug,
-                                  rules_config=config.rules, cost_settings=settings)
-    where = source.get("query_history_file") or source.get("jobs_file") or source.name
-    return analyze_warehouse_source(_warehouse_reader(source), where, rules_config=config.rules,
-                                    catalog_name=config.prices, edition=source.get("edition", "standard"),
-                                    show_sql_literals=source.get("show_sql_literals", False))
+    Live warehouse reads cover the last ``LIVE_DAYS`` days whatever the week.
+    """
+    from analyzer.api.analyze import analyze_source as analyze
 
-
-def _warehouse_reader(source: AuditSource) -> Callable[[], Any]:
-    """The connector call that reads this warehouse source."""
-    s = source.get
-    if source.kind == "snowflake":
-        from connectors import snowflake as sf
-
-        if s("query_history_file"):
-            return lambda: sf.read_snowflake_export(s("query_history_file"), s("metering_file"))
-        return lambda: sf.read_snowflake_live(s("connection"), LIVE_DAYS)
-    from connectors import bigquery as bq
-
-    if s("jobs_file"):
-        return lambda: bq.read_bigquery_export(s("jobs_file"), s("table_storage_file"))
-    return lambda: bq.read_bigquery_live(s("project"), s("region", "us"), LIVE_DAYS,
-                                         by_organization=s("by_organization", False))
+    settings = {"days": LIVE_DAYS} | source.settings
+    return analyze(source.source, settings, catalog=config.catalog, rules_config=config.rules, debug=debug)
 
 
 def _remove_stale(folder: Path, earlier: Mapping[str, Any] | None, results: Sequence[SourceResult]) -> None:

@@ -29,26 +29,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analyzer.api.sources import BY_AUDIT_TABLE, Source, SourceOption, options_of
+from analyzer.core.errors import SourceSettingsError
+
 if TYPE_CHECKING:
     from analyzer.core.catalog import PriceCatalog
     from rules.engine import EngineConfig
 
 FORMATS = ("md", "json", "html")
-EDITIONS = ("standard", "enterprise", "enterprise_plus")
-LIVE_DAYS = 7
 RESERVED_NAMES = frozenset({"summary"})  # summary.md / summary.json live beside the reports
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
+_TOML_TYPES: dict[str, type] = {
+    "str": str, "path": str, "paths": list, "int": int, "float": float, "bool": bool, "choice": str,
+}
+
+
+def _source_keys(source: Source) -> dict[str, type]:
+    """The keys of a source's audit table and their TOML types, from the options it declares."""
+    return {"name": str} | {o.name: _TOML_TYPES[o.type] for o in options_of(source) if o.audit}
+
+
 # Allowed keys per table and their TOML types ("paths" is a list of strings).
 _KEYS: dict[str, dict[str, type]] = {
     "output": {"dir": str, "formats": list, "prices": str, "rules_config": str, "plotlyjs": str},
-    "spark": {"name": str, "paths": list, "jobs": int, "spot": bool, "runs_per_month": float},
-    "snowflake": {"name": str, "query_history_file": str, "metering_file": str, "connection": str,
-                  "live": bool, "show_sql_literals": bool},
-    "bigquery": {"name": str, "jobs_file": str, "table_storage_file": str, "project": str, "region": str,
-                 "by_organization": bool, "edition": str, "show_sql_literals": bool},
-}
+} | {table: _source_keys(source) for table, source in BY_AUDIT_TABLE.items()}
 
 
 class AuditConfigError(ValueError):
@@ -57,14 +63,16 @@ class AuditConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class AuditSource:
-    """One source of the audit: its kind (spark, snowflake, bigquery) and its validated settings.
+    """One source of the audit: its table (spark, snowflake, bigquery, ...), name and validated settings.
 
-    ``settings`` holds the table's keys with relative paths already resolved.
+    ``settings`` holds the table's keys with relative paths already resolved; ``source`` is
+    the registered source the table names.
     """
 
     kind: str
     name: str
     settings: dict[str, Any]
+    source: Source
 
     def get(self, key: str, default: Any = None) -> Any:
         """A setting, or ``default`` when the config left it out."""
@@ -109,8 +117,7 @@ def _parse(data: dict[str, Any], path: Path) -> AuditConfig:
     base = path.resolve().parent
     unknown = sorted(set(data) - set(_KEYS))
     if unknown:
-        raise ValueError(f"unknown section [{unknown[0]}] (expected [output], [[spark]], "
-                         "[[snowflake]] or [[bigquery]])")
+        raise ValueError(f"unknown section [{unknown[0]}] (expected [output], {_tables_in_words()})")
     output = data.get("output", {})
     if not isinstance(output, dict):
         raise ValueError("[output] must be a table")
@@ -136,7 +143,7 @@ def _parse(data: dict[str, Any], path: Path) -> AuditConfig:
 def _sources(data: dict[str, Any], base: Path) -> tuple[AuditSource, ...]:
     sources: list[AuditSource] = []
     seen: dict[str, str] = {}
-    for kind in ("spark", "snowflake", "bigquery"):
+    for kind in BY_AUDIT_TABLE:
         tables = data.get(kind, [])
         if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
             raise ValueError(f"[{kind}] must be written [[{kind}]] (an array of tables)")
@@ -148,7 +155,7 @@ def _sources(data: dict[str, Any], base: Path) -> tuple[AuditSource, ...]:
             seen[folded] = f"[[{kind}]] #{i}"
             sources.append(source)
     if not sources:
-        raise ValueError("no sources: add at least one [[spark]], [[snowflake]] or [[bigquery]] table")
+        raise ValueError(f"no sources: add at least one {_tables_in_words()} table")
     return tuple(sources)
 
 
@@ -161,14 +168,37 @@ def _source(kind: str, table: dict[str, Any], where: str, base: Path) -> AuditSo
                          f"not {', '.join(sorted(RESERVED_NAMES))})")
     where = f"[[{kind}]] {name!r}"
     _check_types(table, kind, where)
-    settings = dict(table)
-    for key in ("query_history_file", "metering_file", "jobs_file", "table_storage_file"):
-        if key in settings:
-            settings[key] = resolve_path(base, settings[key])
-    {"spark": _check_spark, "snowflake": _check_snowflake, "bigquery": _check_bigquery}[kind](settings, where)
-    if kind == "spark":
-        settings["paths"] = tuple(resolve_path(base, p) for p in settings["paths"])
-    return AuditSource(kind=kind, name=name, settings=settings)
+    source = BY_AUDIT_TABLE[kind]
+    settings = {k: v for k, v in table.items() if k != "name"}
+    for option in options_of(source):
+        value = settings.get(option.name)
+        if value is None:
+            continue
+        _check_value(option, value, where)
+        if option.type == "path":
+            settings[option.name] = resolve_path(base, value)
+        elif option.type == "paths":
+            settings[option.name] = tuple(resolve_path(base, p) for p in value)
+    try:
+        source.check(settings)
+    except SourceSettingsError as err:
+        raise ValueError(f"{where}: {err}") from None
+    return AuditSource(kind=kind, name=name, settings=settings, source=source)
+
+
+def _check_value(option: SourceOption, value: Any, where: str) -> None:
+    """Ranges and choices the option declares (types are checked before)."""
+    if option.choices and value not in option.choices:
+        raise ValueError(f"{where} {option.name}: {value!r} is not one of {', '.join(option.choices)}")
+    if option.minimum is not None and value < option.minimum:
+        raise ValueError(f"{where} {option.name}: must be at least {option.minimum:g}")
+    if option.maximum is not None and value > option.maximum:
+        raise ValueError(f"{where} {option.name}: must be at most {option.maximum:g}")
+
+
+def _tables_in_words() -> str:
+    tables = [f"[[{t}]]" for t in BY_AUDIT_TABLE]
+    return ", ".join(tables[:-1]) + f" or {tables[-1]}"
 
 
 def _check_types(table: dict[str, Any], kind: str, where: str) -> None:
@@ -191,33 +221,6 @@ def _type_ok(value: Any, expected: type) -> bool:
     if expected is list:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     return isinstance(value, expected)
-
-
-def _check_spark(s: dict[str, Any], where: str) -> None:
-    if not s.get("paths"):
-        raise ValueError(f"{where} paths: give at least one event-log file, folder or URL")
-    if s.get("jobs", 1) < 1:
-        raise ValueError(f"{where} jobs: must be at least 1")
-    if s.get("runs_per_month", 0) < 0:
-        raise ValueError(f"{where} runs_per_month: must not be negative")
-
-
-def _check_snowflake(s: dict[str, Any], where: str) -> None:
-    live = bool(s.get("connection") or s.get("live"))
-    if live == ("query_history_file" in s):
-        raise ValueError(f"{where}: give either connection or live = true (live), "
-                         "or query_history_file (export)")
-    if live and "metering_file" in s:
-        raise ValueError(f"{where} metering_file: only with query_history_file (a live read meters itself)")
-
-
-def _check_bigquery(s: dict[str, Any], where: str) -> None:
-    if ("project" in s) == ("jobs_file" in s):
-        raise ValueError(f"{where}: give either project (live) or jobs_file (export)")
-    if "project" in s and "table_storage_file" in s:
-        raise ValueError(f"{where} table_storage_file: only with jobs_file (a live read lists tables itself)")
-    if s.get("edition", "standard") not in EDITIONS:
-        raise ValueError(f"{where} edition: {s['edition']!r} is not one of {', '.join(EDITIONS)}")
 
 
 def _catalog(prices: str) -> PriceCatalog:

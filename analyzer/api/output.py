@@ -31,6 +31,17 @@ def exit_code(report: Report, fail_on: str) -> int:
     return EXIT_OK
 
 
+FORMATS = ("md", "json", "html")
+
+
+def render(report: Report, fmt: str, *, plotlyjs: str = "inline") -> bytes:
+    """``report`` in one of ``FORMATS``; ``plotlyjs`` (inline or cdn) matters for HTML only."""
+    from reports import RENDERERS
+
+    options = {"plotlyjs": plotlyjs} if fmt == "html" else {}
+    return RENDERERS[fmt](**options).render(report)
+
+
 def write_report(data: bytes, output: str | None) -> None:
     """The report to ``output`` (atomically) or to stdout."""
     if output:

@@ -10,19 +10,22 @@ import datetime as dt
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from analyzer import __version__
 from analyzer.api.errors import rule_error_collector
 from analyzer.core.catalog import load_catalog
 from analyzer.core.cost import CostSettings, price_report
+from analyzer.core.findings import Finding
 from analyzer.core.model import Application, InputError
 from analyzer.core.report import Report
 from connectors.limits import ReadLimits, use_limits
-from connectors.spark_eventlog.discovery import LogSource, discover
+from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.reader import read_application
-from rules.engine import EngineConfig, run_rules
+from connectors.spark_eventlog.source import find_logs
+from rules.engine import EngineConfig
+from rules.registry import run_rules
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -33,8 +36,11 @@ class LogCache(Protocol):
     ``lookup`` returns, per source, the stored ``Application`` of a log already read (same
     size and mtime, or same content) by this deanalyze version, so the log is not read again,
     or None; one call for all sources lets the store answer in one query. ``remember`` stores
-    a freshly read one. Rules and prices always run on the whole set, so a report with cached
-    applications is the report a fresh read gives.
+    a freshly read one. ``findings`` returns the rules' findings stored for an application
+    under the same rules config and deanalyze version (rules are pure functions of one
+    application and its config), or None to run the rules; ``remember_findings`` stores them.
+    Prices always run on the whole set, so a report with cached applications and findings is
+    the report a fresh read gives.
     """
 
     def lookup(self, sources: Sequence[LogSource]) -> list[Application | None]:
@@ -42,6 +48,13 @@ class LogCache(Protocol):
 
     def remember(self, source: LogSource, app: Application) -> None:
         """Store a freshly read application."""
+
+    def findings(self, app: Application, rules_config: EngineConfig | None) -> list[Finding] | None:
+        """The stored rule findings of ``app`` under ``rules_config``, or None to run the rules."""
+
+    def remember_findings(self, app: Application, rules_config: EngineConfig | None,
+                          findings: list[Finding]) -> None:
+        """Store the rule findings of an application."""
 
 
 def read_log(source: LogSource, debug: bool = False) -> Application | InputError:
@@ -84,18 +97,6 @@ def read_logs(sources: Sequence[LogSource], *, jobs: int = 1, debug: bool = Fals
     return results
 
 
-def find_logs(paths: Iterable[str]) -> tuple[list[LogSource], list[InputError]]:
-    """Expand files, folders and URLs into logs; paths that cannot be listed are errors."""
-    sources: list[LogSource] = []
-    errors: list[InputError] = []
-    for item in discover(paths):
-        if isinstance(item, EventLogError):
-            errors.append(InputError(source=item.source or "?", message=item.message))
-        else:
-            sources.append(item)
-    return sources, errors
-
-
 def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = False,
                        progress: ProgressCallback | None = None,
                        on_sources: Callable[[int], None] | None = None,
@@ -109,12 +110,24 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
     and a decompressed log; see ``connectors.limits``.
     """
     with use_limits(limits):
-        sources, errors = find_logs(paths)
-        if on_sources:
-            on_sources(len(sources))
-        results = _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress)
+        sources, errors = find_logs(tuple(paths))
+        return analyze_found_logs(sources, errors, jobs=jobs, debug=debug, progress=progress,
+                                  on_sources=on_sources, rules_config=rules_config,
+                                  cost_settings=cost_settings, history=history)
+
+
+def analyze_found_logs(sources: Sequence[LogSource], found_errors: Sequence[InputError] = (), *,
+                       jobs: int = 1, debug: bool = False, progress: ProgressCallback | None = None,
+                       on_sources: Callable[[int], None] | None = None,
+                       rules_config: EngineConfig | None = None,
+                       cost_settings: CostSettings | None = None,
+                       history: LogCache | None = None) -> Report:
+    """Analyse logs a source already found (``found_errors``: the inputs it could not list)."""
+    errors = list(found_errors)
+    if on_sources:
+        on_sources(len(sources))
     apps: list[Application] = []
-    for result in results:
+    for result in _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress):
         if isinstance(result, InputError):
             errors.append(result)
         else:
@@ -122,13 +135,43 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
     apps = drop_duplicate_apps(apps, errors)
     settings = cost_settings or CostSettings(catalog=load_catalog())
     on_error = rule_error_collector(errors, debug)
-    costs, findings = price_report(apps, run_rules(apps, rules_config, on_error), settings)
+    costs, findings = price_report(apps, _rule_findings(apps, rules_config, on_error, history), settings)
     findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         applications=tuple(apps), findings=tuple(findings), errors=tuple(errors),
         costs=tuple(costs), catalog=settings.catalog, tool_version=__version__,
     )
+
+
+def _rule_findings(apps: Sequence[Application], rules_config: EngineConfig | None,
+                   on_error: Callable[[str, Any, Exception], None],
+                   history: LogCache | None) -> list[Finding]:
+    """``run_rules`` over ``apps``, reusing the findings ``history`` holds for an application."""
+    if history is None:
+        return run_rules(apps, rules_config, on_error)
+    findings: list[Finding] = []
+    for app in apps:
+        own = history.findings(app, rules_config)
+        if own is None:
+            own, failed = _run_rules_on(app, rules_config, on_error)
+            if not failed:  # a rule that failed on this app must fail (and be reported) again next time
+                history.remember_findings(app, rules_config, own)
+        findings += own
+    findings.sort(key=lambda f: (-f.severity_rank, -f.avoidable_core_hours, f.rule_id))  # as run_rules
+    return findings
+
+
+def _run_rules_on(app: Application, rules_config: EngineConfig | None,
+                  on_error: Callable[[str, Any, Exception], None]) -> tuple[list[Finding], bool]:
+    """One application's findings, and whether a rule failed on it."""
+    failed: list[str] = []
+
+    def note(rule_id: str, subject: Any, err: Exception) -> None:
+        failed.append(rule_id)
+        on_error(rule_id, subject, err)
+
+    return run_rules([app], rules_config, note), bool(failed)
 
 
 def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, jobs: int, debug: bool,

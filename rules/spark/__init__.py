@@ -1,8 +1,36 @@
-"""Spark rules, one per module; importing this package imports (and so registers) them all."""
+"""Spark rules, one per module, listed here explicitly: the list is the registry.
 
-import importlib
-import pkgutil
+Adding a rule: write ``rules/spark/<name>.py`` with a ``SparkRule`` subclass, then add it
+to ``SPARK_RULES`` (the contract test checks ids, documentation and defaults).
+"""
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_") and _module.name != "common":
-        importlib.import_module(f"{__name__}.{_module.name}")
+from rules.engine import SparkRule
+from rules.spark.cartesian_join import CartesianJoin
+from rules.spark.driver_bound import DriverBound
+from rules.spark.full_scan import FullScan
+from rules.spark.gc_pressure import GcPressure
+from rules.spark.large_broadcast import LargeBroadcast
+from rules.spark.oversized_cluster import OversizedCluster
+from rules.spark.oversized_partitions import OversizedPartitions
+from rules.spark.skew import StageSkew
+from rules.spark.small_files import SmallFiles
+from rules.spark.spill import StageSpill
+from rules.spark.task_failures import TaskFailures
+from rules.spark.too_many_partitions import TooManyPartitions
+
+SPARK_RULES: tuple[type[SparkRule], ...] = (  # type: ignore[type-arg]  # each rule has its own Config
+    CartesianJoin,
+    DriverBound,
+    FullScan,
+    GcPressure,
+    LargeBroadcast,
+    OversizedCluster,
+    OversizedPartitions,
+    StageSkew,
+    SmallFiles,
+    StageSpill,
+    TaskFailures,
+    TooManyPartitions,
+)
+
+__all__ = ["SPARK_RULES"]

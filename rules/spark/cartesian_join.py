@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution, Stage
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     OUTPUT_ROWS,
     SHUFFLE_RECORDS_WRITTEN,
@@ -96,8 +96,7 @@ def join_condition(node: PlanNode) -> str:
     return ", ".join(parts)
 
 
-@register
-class CartesianJoin(Rule):
+class CartesianJoin(SparkRule["CartesianJoin.Config"]):
     """A join compared every row of one side with every row of the other (cartesian or nested loop).
 
     ## Why it matters
@@ -139,7 +138,7 @@ class CartesianJoin(Rule):
         pairs: Thresholds = option(Thresholds(low=1e9, medium=1e10, high=1e11, critical=1e12),
                                    "row pairs the join compared: left rows x right rows")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: CartesianJoin.Config) -> Iterator[Finding]:
         """Grade every CartesianProduct / BroadcastNestedLoopJoin on the pairs it compared."""
         for sql in app.sql_executions:
             for node in sql.nodes:

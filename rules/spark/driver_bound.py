@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from analyzer.core import timeline as tl
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark.common import core_hours, subject
 
 MIN_IDLE_TIMEOUT_S = 10
@@ -101,8 +101,7 @@ def parse_duration_ms(text: str | None, default_unit: str = "s") -> int | None:
     return int(float(match.group(1)) * _UNIT_MS[(match.group(2) or default_unit).lower()])
 
 
-@register
-class DriverBound(Rule):
+class DriverBound(SparkRule["DriverBound.Config"]):
     """Executors were held while only the driver worked, between or around the jobs.
 
     ## Why it matters
@@ -154,7 +153,7 @@ class DriverBound(Rule):
         long_gap_seconds: float = option(20.0, "gaps at least this long are ones dynamic allocation can "
                                                "release executors in; the idle timeout is derived from them")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: DriverBound.Config) -> Iterator[Finding]:
         """One finding per application whose executors waited long enough for the driver."""
         m = measure(app)
         if m is None or m.driver_only_held_ms < config.min_driver_only_seconds * 1000:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     BYTES_READ,
     FILES_READ,
@@ -77,8 +77,7 @@ def unpruned_filters(node: PlanNode) -> list[str] | None:
     return filters if filters is not None and prunes_nothing(filters) else None
 
 
-@register
-class FullScan(Rule):
+class FullScan(SparkRule["FullScan.Config"]):
     """A partitioned table was read in full because the query has no filter on its partition columns.
 
     ## Why it matters
@@ -126,7 +125,7 @@ class FullScan(Rule):
         needed_partitions: int = option(1, "partitions a filtered query would still read (savings estimate)")
         flag_isnotnull_only: bool = option(True, "treat PartitionFilters of only isnotnull(...) as no filter")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: FullScan.Config) -> Iterator[Finding]:
         """Grade, per query and table, the unpruned scans of partitioned tables on bytes read."""
         for sql in app.sql_executions:
             groups = self._unpruned_scans(app, sql, config)

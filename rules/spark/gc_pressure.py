@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import cores_per_executor, heap_setting, is_local, memory_step
 from rules.spark.common import core_hours, finished_stages, subject
 
@@ -44,8 +44,7 @@ def measure(stages: Iterable[Stage], healthy_share: float) -> GcMeasure:
     return GcMeasure(run_time_ms=run, gc_time_ms=gc, share=share, avoidable_ms=avoidable)
 
 
-@register
-class GcPressure(Rule):
+class GcPressure(SparkRule["GcPressure.Config"]):
     """Executors spend a large share of task time in JVM garbage collection.
 
     ## Why it matters
@@ -91,7 +90,7 @@ class GcPressure(Rule):
         min_app_run_seconds: float = option(300.0, "damping: ignore applications with less task run time (s)")
         min_stage_run_seconds: float = option(300.0, "damping: ignore stages with less task run time (s)")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: GcPressure.Config) -> Iterator[Finding]:
         """One application-level finding, or else one per large stage over the thresholds."""
         stages = finished_stages(app)
         whole = measure(stages, config.healthy_share)

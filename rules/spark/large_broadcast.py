@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     BROADCAST_BYTES,
     OUTPUT_ROWS,
@@ -95,8 +95,7 @@ def cluster_shape(app: Application) -> tuple[int, int, int]:
     return executors, executor_cores(app), min(driver, executor_memory_bytes(app))
 
 
-@register
-class LargeBroadcast(Rule):
+class LargeBroadcast(SparkRule["LargeBroadcast.Config"]):
     """A broadcast join's build side is large enough to strain the driver and every executor.
 
     ## Why it matters
@@ -143,7 +142,7 @@ class LargeBroadcast(Rule):
         memory_ratio: Thresholds = option(Thresholds(low=0.1, medium=0.2, high=0.3, critical=0.5),
                                           "broadcast bytes / the smaller of driver and executor memory")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: LargeBroadcast.Config) -> Iterator[Finding]:
         """Grade every broadcast on its size and on its share of the smallest heap; the graver wins."""
         executors, cores, memory = cluster_shape(app)
         for sql in app.sql_executions:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from analyzer.core import timeline as tl
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._simulate import (
     Calibration,
     SimStage,
@@ -148,8 +148,7 @@ def _replay(app: Application, lifetimes: list[tl.Lifetime], groups: list[tl.JobG
     return _Replay(stages, arrivals, tl.slots_per_executor(app, cores), 1, cores)
 
 
-@register
-class OversizedCluster(Rule):
+class OversizedCluster(SparkRule["OversizedCluster.Config"]):
     """Executor cores sat idle while jobs ran: the same work fits on fewer executors.
 
     ## Why it matters
@@ -208,7 +207,7 @@ class OversizedCluster(Rule):
         max_exhaustive_placements: int = option(2_000_000, "executor counts x tasks above which sizing "
                                                            "binary-searches instead of trying every count")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: OversizedCluster.Config) -> Iterator[Finding]:
         """One finding per application whose cores idled enough while its jobs ran."""
         m = measure(app, config.runtime_tolerance, config.max_exhaustive_placements)
         if m is None or core_hours(m.allocated_in_jobs_core_ms) < config.min_allocated_core_hours:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import (
     cores_alive,
     partitions_for,
@@ -79,8 +79,7 @@ def measure(stage: Stage, slots: int, target_bytes: float, target_task_ms: float
     )
 
 
-@register
-class OversizedPartitions(Rule):
+class OversizedPartitions(SparkRule["OversizedPartitions.Config"]):
     """Tasks each read or write several GiB, or run for many minutes: the stage has too few partitions.
 
     ## Why it matters
@@ -130,7 +129,7 @@ class OversizedPartitions(Rule):
         target_task_seconds: float = option(120.0, "task duration the recommendation aims at when time, "
                                                    "not bytes, is the problem (s)")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: OversizedPartitions.Config) -> Iterator[Finding]:
         """One finding per stage with oversized or overlong tasks that more partitions would split."""
         slots = slot_count(app)
         for stage in finished_stages(app):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, SqlExecution, Stage
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import (
     aqe_enabled,
     aqe_split_skew,
@@ -78,8 +78,7 @@ def measure(stage: Stage, slots: int) -> SkewMeasure | None:
     )
 
 
-@register
-class StageSkew(Rule):
+class StageSkew(SparkRule["StageSkew.Config"]):
     """A few straggler tasks, holding most of a stage's data, dominate its wall-clock time.
 
     ## Why it matters
@@ -131,7 +130,7 @@ class StageSkew(Rule):
                                                    "below this (s; DataFlint alerts above max 5 s)")
         min_tasks: int = option(4, "damping: ignore stages with fewer successful tasks")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: StageSkew.Config) -> Iterator[Finding]:
         """One finding per significant stage whose time and bytes spreads are both high."""
         for stage in finished_stages(app):
             slots = _tail_slots(app, stage)

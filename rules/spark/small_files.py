@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     BYTES_READ,
     DYNAMIC_PARTS,
@@ -95,8 +95,7 @@ def merge(measures: list[SmallFilesMeasure], open_cost: int, target_file_bytes: 
     )
 
 
-@register
-class SmallFiles(Rule):
+class SmallFiles(SparkRule["SmallFiles.Config"]):
     """A query read or wrote many files averaging a few MiB or less.
 
     ## Why it matters
@@ -145,7 +144,7 @@ class SmallFiles(Rule):
                                    "files read or written; the verdict is the milder of the two")
         target_file_bytes: int = option(DEFAULT_MAX_PARTITION_BYTES, "file size to aim for when computing N")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: SmallFiles.Config) -> Iterator[Finding]:
         """Grade every write, and the scans of each table in each query, on file count and size."""
         open_cost = _size_setting(app, "spark.sql.files.openCostInBytes", DEFAULT_OPEN_COST_BYTES)
         for sql in app.sql_executions:

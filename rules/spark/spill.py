@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import (
     cores_per_executor,
     heap_setting,
@@ -64,8 +64,7 @@ def execution_memory_per_task(app: Application) -> float:
     return usable / cores_per_executor(app)
 
 
-@register
-class StageSpill(Rule):
+class StageSpill(SparkRule["StageSpill.Config"]):
     """Tasks ran out of execution memory and spilled sorted or aggregated data to disk.
 
     ## Why it matters
@@ -108,7 +107,7 @@ class StageSpill(Rule):
                                    "memory spilled / (stage input + shuffle read)")
         min_spill_bytes: int = option(100 * MiB, "damping: ignore stages that spilled less to disk (bytes)")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: StageSpill.Config) -> Iterator[Finding]:
         """One finding per stage that spilled at least ``min_spill_bytes`` to disk."""
         per_task = execution_memory_per_task(app)
         for stage in finished_stages(app):

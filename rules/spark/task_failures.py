@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import SEVERITIES, Finding
 from analyzer.core.model import Application, Stage
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import failed_attempt_time, memory_step, overhead_bytes, size_conf
 from rules.spark.common import GiB, core_hours, finished_stages, subject
 
@@ -127,8 +127,7 @@ def measure(app: Application) -> FailureMeasure:
     )
 
 
-@register
-class TaskFailures(Rule):
+class TaskFailures(SparkRule["TaskFailures.Config"]):
     """Task attempts failed and were retried, wasting the cores they held.
 
     ## Why it matters
@@ -176,7 +175,7 @@ class TaskFailures(Rule):
         min_wasted_seconds: float = option(60.0, "damping: below this much failed-attempt time (s) the "
                                                  "finding stays low unless a stage failed")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: TaskFailures.Config) -> Iterator[Finding]:
         """One finding per application with failed attempts or failed stages."""
         m = measure(app)
         if not m.stages:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import (
     aqe_enabled,
     partitions_for,
@@ -57,8 +57,7 @@ def measure(stage: Stage, slots: int, target_bytes: float) -> TinyTasksMeasure |
     )
 
 
-@register
-class TooManyPartitions(Rule):
+class TooManyPartitions(SparkRule["TooManyPartitions.Config"]):
     """A stage ran thousands of tiny tasks: scheduling overhead outweighs the work.
 
     ## Why it matters
@@ -104,7 +103,7 @@ class TooManyPartitions(Rule):
         min_excess_ratio: float = option(4.0, "damping: tasks / recommended partitions must reach this")
         target_partition_bytes: int = option(128 * MiB, "bytes per task the recommendation aims at")
 
-    def check(self, app: Application, config: Config) -> Iterator[Finding]:
+    def check(self, app: Application, config: TooManyPartitions.Config) -> Iterator[Finding]:
         """One finding per stage of tiny tasks whose count far exceeds what its bytes need."""
         slots = slot_count(app)
         for stage in finished_stages(app):

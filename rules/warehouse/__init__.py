@@ -1,8 +1,26 @@
-"""Warehouse rules (BigQuery, Snowflake), one per module; importing the package registers them."""
+"""Warehouse rules (BigQuery, Snowflake), one per module, listed here explicitly.
 
-import importlib
-import pkgutil
+Adding a rule: write ``rules/warehouse/<name>.py`` with a ``WarehouseRule`` subclass, then
+add it to ``WAREHOUSE_RULES``.
+"""
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_") and _module.name != "common":
-        importlib.import_module(f"{__name__}.{_module.name}")
+from rules.engine import WarehouseRule
+from rules.warehouse.bigquery_pricing_model import PricingModel
+from rules.warehouse.full_scan import FullScan
+from rules.warehouse.repeated_query import RepeatedQuery
+from rules.warehouse.select_star import SelectStar
+from rules.warehouse.snowflake_idle import IdleWarehouse
+from rules.warehouse.snowflake_oversized import OversizedWarehouse
+from rules.warehouse.snowflake_undersized import UndersizedWarehouse
+
+WAREHOUSE_RULES: tuple[type[WarehouseRule], ...] = (  # type: ignore[type-arg]
+    PricingModel,
+    FullScan,
+    RepeatedQuery,
+    SelectStar,
+    IdleWarehouse,
+    OversizedWarehouse,
+    UndersizedWarehouse,
+)
+
+__all__ = ["WAREHOUSE_RULES"]

@@ -12,7 +12,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable, per_category
 from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
 from analyzer.core.warehouse_usage import slot_hours, tib_billed
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import DAYS_PER_MONTH, in_order_sum, percentile, records, usage, window_days
 
 MS_PER_HOUR = 3_600_000
@@ -102,8 +102,7 @@ def _measure(start: np.ndarray, end: np.ndarray, slot_ms: np.ndarray, tib_column
     )
 
 
-@register
-class PricingModel(Rule):
+class PricingModel(WarehouseRule["PricingModel.Config"]):
     """A BigQuery project or reservation would pay less under the other pricing model.
 
     ## Why it matters
@@ -135,7 +134,6 @@ class PricingModel(Rule):
     """
 
     id = "bigquery.pricing-model"
-    applies_to = "warehouse"
 
     @dataclass(frozen=True)
     class Config:
@@ -148,7 +146,7 @@ class PricingModel(Rule):
         min_monthly_tib_billed: float = option(10.0, "damping: ignore on-demand projects billing less/month")
         min_monthly_slot_hours: float = option(1460.0, "damping: ignore reservations using less a month")
 
-    def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
+    def check(self, history: WarehouseHistory, config: PricingModel.Config) -> Iterator[Finding]:
         """One finding per on-demand project or reservation that the other model would serve cheaper."""
         table = history.queries
         frame = table.frame

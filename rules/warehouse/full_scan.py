@@ -13,7 +13,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import per_category
 from analyzer.core.sql_text import filter_columns, tables_in
 from analyzer.core.warehouse_model import QueryRecord, TableStorage, WarehouseHistory
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
     GiB,
     exact_mean,
@@ -170,8 +170,7 @@ def scans(history: WarehouseHistory, config: FullScan.Config) -> _Scans:
                   fraction=fraction[ok], scanned=scanned[ok].astype(np.int64), avoidable=avoidable[ok])
 
 
-@register
-class FullScan(Rule):
+class FullScan(WarehouseRule["FullScan.Config"]):
     """Queries read (nearly) every micro-partition or partition of a large table.
 
     ## Why it matters
@@ -215,7 +214,6 @@ class FullScan(Rule):
     """
 
     id = "warehouse.full-scan"
-    applies_to = "warehouse"
 
     @dataclass(frozen=True)
     class Config:
@@ -228,7 +226,7 @@ class FullScan(Rule):
         min_scanned_bytes: int = option(10 * GiB, "damping: ignore queries that read less (bytes)")
         pruned_fraction: float = option(0.1, "share of a table a well-pruned query is assumed to read")
 
-    def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
+    def check(self, history: WarehouseHistory, config: FullScan.Config) -> Iterator[Finding]:
         """One finding per (warehouse or project, table) whose queries scan it nearly whole."""
         found = scans(history, config)
         for (_, table), at in grouped(history, found.rows, found.table_code, found.table_names):

@@ -13,7 +13,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import combination_codes
 from analyzer.core.sql_text import is_nondeterministic
 from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
     GiB,
     add_usage,
@@ -73,8 +73,7 @@ def measure(starts_ms: Sequence[float] | np.ndarray, days: float, refresh_hours:
 POOL_AND_FINGERPRINT_COLUMNS = ("warehouse", "project", "query_hash", "query_text")
 
 
-@register
-class RepeatedQuery(Rule):
+class RepeatedQuery(WarehouseRule["RepeatedQuery.Config"]):
     """The same read query ran many times and was paid for every time.
 
     ## Why it matters
@@ -109,7 +108,6 @@ class RepeatedQuery(Rule):
     """
 
     id = "warehouse.repeated-query"
-    applies_to = "warehouse"
 
     @dataclass(frozen=True)
     class Config:
@@ -124,7 +122,7 @@ class RepeatedQuery(Rule):
         max_distinct_text_share: float = option(0.5, "skip groups where more runs than this share have their "
                                                      "own literals (a parameterized lookup, not a repeat)")
 
-    def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
+    def check(self, history: WarehouseHistory, config: RepeatedQuery.Config) -> Iterator[Finding]:
         """One finding per (warehouse or project, query fingerprint) paid for often enough."""
         table = history.queries
         starts = table.numbers("start_time_ms")

@@ -12,7 +12,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import per_category
 from analyzer.core.sql_text import star_tables
 from analyzer.core.warehouse_model import QueryRecord, TableStorage, WarehouseHistory
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
     GiB,
     add_usage,
@@ -106,8 +106,7 @@ def stars(history: WarehouseHistory, config: SelectStar.Config) -> _Stars:
                   avoidable=avoidable[entry], scanned=scanned[item_rows].astype(np.int64))
 
 
-@register
-class SelectStar(Rule):
+class SelectStar(WarehouseRule["SelectStar.Config"]):
     """Queries read every column of a wide, large table with ``SELECT *``.
 
     ## Why it matters
@@ -139,7 +138,6 @@ class SelectStar(Rule):
     """
 
     id = "warehouse.select-star"
-    applies_to = "warehouse"
 
     @dataclass(frozen=True)
     class Config:
@@ -150,7 +148,7 @@ class SelectStar(Rule):
         assumed_needed_columns: int = option(10, "columns a consumer is assumed to really use")
         min_scanned_bytes: int = option(1 * GiB, "damping: ignore queries that read less (bytes)")
 
-    def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
+    def check(self, history: WarehouseHistory, config: SelectStar.Config) -> Iterator[Finding]:
         """One finding per (warehouse or project, table) read with ``SELECT *``."""
         found = stars(history, config)
         for (_, table), at in grouped(history, found.rows, found.table_code, found.table_names):

@@ -12,7 +12,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable
 from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
 from analyzer.core.warehouse_usage import billed_seconds_of, credits_per_hour, execution_intervals, merged
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import current_size, metering_rows, percentile, text_at, warehouse_rows
 
 SNOWFLAKE_DEFAULT_AUTO_SUSPEND_S = 600
@@ -87,8 +87,7 @@ def auto_suspend_of(history: WarehouseHistory, name: str) -> tuple[int | None, b
     return SNOWFLAKE_DEFAULT_AUTO_SUSPEND_S, False
 
 
-@register
-class IdleWarehouse(Rule):
+class IdleWarehouse(WarehouseRule["IdleWarehouse.Config"]):
     """A Snowflake warehouse bills credits while no query runs.
 
     ## Why it matters
@@ -121,7 +120,6 @@ class IdleWarehouse(Rule):
     """
 
     id = "snowflake.idle-warehouse"
-    applies_to = "warehouse"
 
     @dataclass(frozen=True)
     class Config:
@@ -135,7 +133,7 @@ class IdleWarehouse(Rule):
         max_auto_suspend_s: int = option(600, "highest AUTO_SUSPEND to recommend (Snowflake's default)")
         min_idle_credits: float = option(5.0, "damping: ignore warehouses idle for fewer credits")
 
-    def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
+    def check(self, history: WarehouseHistory, config: IdleWarehouse.Config) -> Iterator[Finding]:
         """One finding per warehouse with idle credits and a shorter AUTO_SUSPEND to propose."""
         table = history.queries
         lo, hi = execution_intervals(table)

@@ -12,7 +12,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable, nan_to_zero
 from analyzer.core.warehouse_model import WarehouseHistory
 from analyzer.core.warehouse_usage import busy_ms, credits_per_hour, execution_intervals, resize, size_index
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
     GiB,
     current_size,
@@ -71,8 +71,7 @@ def _measure(table: QueryTable, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray
     )
 
 
-@register
-class OversizedWarehouse(Rule):
+class OversizedWarehouse(WarehouseRule["OversizedWarehouse.Config"]):
     """A large Snowflake warehouse runs only small, short queries.
 
     ## Why it matters
@@ -102,7 +101,6 @@ class OversizedWarehouse(Rule):
     """
 
     id = "snowflake.oversized-warehouse"
-    applies_to = "warehouse"
 
     @dataclass(frozen=True)
     class Config:
@@ -117,7 +115,7 @@ class OversizedWarehouse(Rule):
         max_steps: int = option(3, "recommend at most this many steps down at once")
         min_credits: float = option(10.0, "damping: ignore warehouses billing fewer compute credits")
 
-    def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
+    def check(self, history: WarehouseHistory, config: OversizedWarehouse.Config) -> Iterator[Finding]:
         """One finding per warehouse whose workload fits a smaller size."""
         table = history.queries
         lo, hi = execution_intervals(table)

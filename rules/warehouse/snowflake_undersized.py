@@ -12,7 +12,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable, nan_to_zero
 from analyzer.core.warehouse_model import WarehouseHistory
 from analyzer.core.warehouse_usage import credits_per_hour, resize
-from rules.engine import Rule, Thresholds, option, register
+from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import GiB, current_size, percentile, warehouse_rows
 
 BIN_MS = 300_000  # WAREHOUSE_LOAD_HISTORY's 5-minute intervals
@@ -82,8 +82,7 @@ def _demand_ratio(start_ms: np.ndarray, execution_ms: np.ndarray, queued_ms: np.
     return percentile((running[queueing] + waiting[queueing]) / running[queueing], 0.9)
 
 
-@register
-class UndersizedWarehouse(Rule):
+class UndersizedWarehouse(WarehouseRule["UndersizedWarehouse.Config"]):
     """A Snowflake warehouse is too small for its work: queries spill to remote storage or queue.
 
     ## Why it matters
@@ -116,7 +115,6 @@ class UndersizedWarehouse(Rule):
     """
 
     id = "snowflake.undersized-warehouse"
-    applies_to = "warehouse"
 
     @dataclass(frozen=True)
     class Config:
@@ -130,7 +128,7 @@ class UndersizedWarehouse(Rule):
         max_steps_up: int = option(2, "recommend at most this many size steps up at once")
         max_clusters: int = option(10, "upper bound of the recommended MAX_CLUSTER_COUNT")
 
-    def check(self, history: WarehouseHistory, config: Config) -> Iterator[Finding]:
+    def check(self, history: WarehouseHistory, config: UndersizedWarehouse.Config) -> Iterator[Finding]:
         """Up to two findings per warehouse: remote spill (size up) and queueing (scale out)."""
         for name, rows in sorted(warehouse_rows(history).items()):
             m = measure(history.queries, rows)

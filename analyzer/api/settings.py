@@ -1,0 +1,91 @@
+"""Loading what a user configures — rule thresholds and price catalogs — with one error type.
+
+Why: the CLI turns a ``SettingsError`` into a usage error (exit 2) and the audit into a
+config error naming the key, without either knowing where rules or catalogs live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyzer.core.catalog import CatalogError, PriceCatalog, load_catalog
+from rules.config import ConfigError, load_config
+from rules.engine import EngineConfig, Thresholds, config_fields
+from rules.registry import ALL_RULES, RULES_BY_ID
+
+
+class SettingsError(ValueError):
+    """A rules config or price catalog that cannot be used; ``str()`` is one line naming the file."""
+
+
+def load_rules_config(path: str | None) -> EngineConfig:
+    """Thresholds and suppressions from ``path`` (default: ./deanalyze.toml when present)."""
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        raise SettingsError(str(err)) from None
+
+
+def load_prices(name_or_path: str | None) -> PriceCatalog:
+    """A built-in price catalog by name, or a TOML file."""
+    try:
+        return load_catalog(name_or_path)
+    except CatalogError as err:
+        raise SettingsError(str(err)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOption:
+    """One option of a rule as ``deanalyze explain`` shows it."""
+
+    name: str
+    value: object
+    doc: str
+
+    @property
+    def scale(self) -> str | None:
+        """``ratio >= 2/4/8/16`` for a severity threshold, None for any other option."""
+        if not isinstance(self.value, Thresholds):
+            return None
+        levels = "/".join(f"{x:g}" for x in self.value.as_dict().values())
+        return f"{self.name} {'>=' if self.value.ascending else '<='} {levels}"
+
+    @property
+    def shown(self) -> str:
+        """The value in words: ``low=2, medium=4, ...`` for thresholds."""
+        if isinstance(self.value, Thresholds):
+            return ", ".join(f"{k}={v:g}" for k, v in self.value.as_dict().items())
+        return str(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """A rule's id, kind, documentation and effective options."""
+
+    id: str
+    kind: str
+    summary: str
+    documentation: str
+    options: tuple[RuleOption, ...]
+
+    @property
+    def scale(self) -> str:
+        """Where the rule's four severities start (its first threshold option)."""
+        return next((o.scale for o in self.options if o.scale), "")
+
+
+def rule_infos(config: EngineConfig | None = None) -> list[RuleInfo]:
+    """Every rule, sorted by id, with the options ``config`` gives it (defaults otherwise)."""
+    return sorted((_info(rule, config or EngineConfig()) for rule in ALL_RULES), key=lambda r: r.id)
+
+
+def rule_info(rule_id: str, config: EngineConfig | None = None) -> RuleInfo | None:
+    """One rule by id, or None when no rule has that id."""
+    rule = RULES_BY_ID.get(rule_id)
+    return None if rule is None else _info(rule, config or EngineConfig())
+
+
+def _info(rule: type, config: EngineConfig) -> RuleInfo:
+    options = tuple(RuleOption(n, v, d) for n, v, d in config_fields(config.config_for(rule)))
+    return RuleInfo(id=rule.id, kind=rule.kind, summary=rule.summary(), documentation=rule.documentation(),
+                    options=options)

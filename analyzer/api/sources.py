@@ -1,0 +1,41 @@
+"""The source registry: every input deanalyze reads, looked up by the CLI, the API and the audit.
+
+Adding a source is one module in ``connectors/`` that declares ``SOURCE = SparkSource(...)``
+or ``WarehouseSource(...)`` plus one line in ``SOURCES`` below: the CLI then has a command
+with its options, the audit a ``[[table]]`` with its keys, and ``analyze_source`` reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from analyzer.core.sources import Source, SourceOption
+from connectors.bigquery.source import SOURCE as BIGQUERY
+from connectors.snowflake.source import SOURCE as SNOWFLAKE
+from connectors.spark_eventlog.source import SOURCE as SPARK_LOGS
+
+SOURCES: tuple[Source, ...] = (
+    SPARK_LOGS,
+    BIGQUERY,
+    SNOWFLAKE,
+)
+
+__all__ = ["BY_AUDIT_TABLE", "BY_NAME", "SOURCES", "SPARK_ANALYSIS_OPTIONS", "Source", "SourceOption",
+           "options_of"]
+
+BY_NAME: Mapping[str, Source] = {s.name: s for s in SOURCES}
+BY_AUDIT_TABLE: Mapping[str, Source] = {s.audit_table: s for s in SOURCES}
+
+#: Options of every Spark source: how to read the logs and how to price the runs.
+SPARK_ANALYSIS_OPTIONS: tuple[SourceOption, ...] = (
+    SourceOption("jobs", "Parse this many logs in parallel processes.", type="int", default=1, minimum=1,
+                 short="-j", show_default=True),
+    SourceOption("spot", "Executors run on spot/preemptible capacity (catalog's discount).", type="bool"),
+    SourceOption("runs_per_month", "Runs a month, for the monthly projection "
+                 "(default: inferred from several runs).", type="float", minimum=0),
+)
+
+
+def options_of(source: Source) -> tuple[SourceOption, ...]:
+    """Every option a source takes: its own, then those of its kind."""
+    return source.options + (SPARK_ANALYSIS_OPTIONS if source.kind == "spark" else ())
