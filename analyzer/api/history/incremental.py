@@ -5,10 +5,12 @@ ones. A log is known when its location has the same stamp (size and mtime of eac
 or the object store's ETag) or, failing that, the same content fingerprint (a BLAKE2 hash
 of its bytes: a copied or re-uploaded log). Hashing is several times cheaper than parsing.
 
-What is reused is the normalised ``Application`` (msgspec MessagePack, zstd-compressed),
-not the findings: rules and prices always run again over the whole set, because pricing
-infers run frequency across applications and the rules config may have changed. A stored
-application read by another deanalyze version is read again (the reader may have changed).
+What is reused is the normalised ``Application`` (msgspec MessagePack, zstd-compressed) and
+its rules' findings, which are pure functions of one application and the rules config: they
+are reused only under the same config (``record.rules_hash``) and run again otherwise.
+Prices always run again over the whole set (pricing infers run frequency across
+applications, and the catalog may have changed). A stored application read by another
+deanalyze version is read again, findings included (the reader or a rule may have changed).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import msgspec
 import zstandard
 
 from analyzer import __version__
+from analyzer.api.history.record import rules_hash
 from analyzer.api.history.store import HistoryStore
+from analyzer.core.findings import Finding
 from analyzer.core.model import Application
 from connectors.spark_eventlog.archives import SEPARATOR
 from connectors.spark_eventlog.discovery import LogSource
@@ -84,6 +88,20 @@ def decode_app(blob: bytes) -> Application:
     return msgspec.msgpack.decode(zstandard.ZstdDecompressor().decompress(blob), type=Application)
 
 
+def encode_findings(findings: list[Finding]) -> bytes | None:
+    """Findings as compressed MessagePack, or None when they would not come back equal (e.g. a tuple
+    in their evidence, which MessagePack turns into a list): then they are not stored."""
+    data = msgspec.msgpack.encode(findings)
+    if msgspec.msgpack.decode(data, type=list[Finding]) != findings:
+        return None
+    return zstandard.ZstdCompressor(level=3).compress(data)
+
+
+def decode_findings(blob: bytes) -> list[Finding]:
+    """The findings stored by ``encode_findings``."""
+    return msgspec.msgpack.decode(zstandard.ZstdDecompressor().decompress(blob), type=list[Finding])
+
+
 class HistoryLogCache:
     """The ``LogCache`` of ``analyze_spark_logs`` backed by a history store.
 
@@ -98,7 +116,11 @@ class HistoryLogCache:
         self.misses = 0
         self._pending: dict[str, tuple[str | None, str | None, Application]] = {}
         self._fingerprints: dict[str, str | None] = {}
-        self._moved: list[tuple[str, str | None, str]] = []  # (key, new stamp, fingerprint it matched)
+        self._moved: list[tuple[str, str | None, str, str]] = []  # (key, new stamp, fingerprint, matched key)
+        self._moved_from: dict[str, tuple[str, str | None, bytes]] = {}  # matched key -> id, attempt, blob
+        self._key_of: dict[int, str] = {}  # id(application) -> the log_files row it came from or goes to
+        self._stored_findings: dict[str, tuple[str | None, bytes | None]] = {}  # key -> (rules hash, blob)
+        self._new_findings: dict[str, tuple[str, bytes]] = {}
 
     def lookup(self, sources: Sequence[LogSource]) -> list[Application | None]:
         """Per source, the stored application when the log is unchanged, or None to read it."""
@@ -117,12 +139,15 @@ class HistoryLogCache:
             self._fingerprints[source.display] = fingerprint
             if fingerprint is not None and fingerprint in by_print:
                 wanted[i] = by_print[fingerprint]
-                self._moved.append((source.display, stamp, fingerprint))
+                self._moved.append((source.display, stamp, fingerprint, by_print[fingerprint]))
         blobs = self._blobs(set(wanted.values()))
         out: list[Application | None] = []
         for i in range(len(sources)):
             blob = blobs.get(wanted.get(i, ""))
-            out.append(None if blob is None else decode_app(blob))
+            app = None if blob is None else decode_app(blob)
+            if app is not None:
+                self._key_of[id(app)] = wanted[i]
+            out.append(app)
         self.hits = sum(app is not None for app in out)
         self.misses = len(out) - self.hits
         return out
@@ -132,37 +157,72 @@ class HistoryLogCache:
             return {}
         self.store.execute("CREATE OR REPLACE TEMP TABLE wanted_keys (k VARCHAR)")
         self.store.db.executemany("INSERT INTO wanted_keys VALUES (?)", [[k] for k in keys])
-        rows = self.store.execute("SELECT source_key, app_blob FROM log_files JOIN wanted_keys ON "
-                                  "source_key = k").fetchall()
-        return {k: bytes(b) for k, b in rows}
+        rows = self.store.execute("SELECT source_key, app_blob, rules_hash, findings_blob, app_id, "
+                                  "attempt_id FROM log_files JOIN wanted_keys ON source_key = k").fetchall()
+        self._stored_findings.update({k: (h, None if f is None else bytes(f)) for k, _, h, f, _, _ in rows})
+        moved = {m[3] for m in self._moved}
+        self._moved_from.update({k: (a, t, bytes(b)) for k, b, _, _, a, t in rows if k in moved})
+        return {k: bytes(b) for k, b, _, _, _, _ in rows}
 
     def remember(self, source: LogSource, app: Application) -> None:
         """Keep a freshly read application until ``flush``."""
         fingerprint = self._fingerprints.get(source.display)
         self._pending[source.display] = (source_stamp(source), fingerprint, app)
+        self._key_of[id(app)] = source.display
+
+    def findings(self, app: Application, rules_config: object | None) -> list[Finding] | None:
+        """The stored findings of ``app`` when they were made under the same rules config."""
+        stored = self._stored_findings.get(self._key_of.get(id(app), ""))
+        if stored is None or stored[1] is None or stored[0] != rules_hash(rules_config):
+            return None
+        return decode_findings(stored[1])
+
+    def remember_findings(self, app: Application, rules_config: object | None,
+                          findings: list[Finding]) -> None:
+        """Keep the findings of an application until ``flush``."""
+        key = self._key_of.get(id(app))
+        blob = encode_findings(findings)
+        if key is not None and blob is not None:
+            self._new_findings[key] = (rules_hash(rules_config), blob)
 
     def flush(self) -> int:
-        """Write every remembered application (and every log found under a new name); returns the count."""
+        """Write every remembered application and findings (and logs found under a new name); returns the
+        number of log rows written."""
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        rows = [(key, stamp, fp, self.tool_version, app.app_id, app.attempt_id, encode_app(app), now)
-                for key, (stamp, fp, app) in self._pending.items()]
-        for key, stamp, fp in self._moved:
-            source_row = self.store.one("SELECT app_id, attempt_id, app_blob FROM log_files WHERE "
-                                        "fingerprint = ? LIMIT 1", [fp])
-            if source_row is not None:
-                rows.append((key, stamp, fp, self.tool_version, source_row[0], source_row[1],
-                             bytes(source_row[2]), now))
+        rows = []
+        for key, (stamp, fp, app) in self._pending.items():
+            rules, found = self._new_findings.pop(key, (None, None))
+            rows.append((key, stamp, fp, self.tool_version, app.app_id, app.attempt_id, encode_app(app), now,
+                         rules, found))
+        for key, stamp, fp, matched in self._moved:
+            app_id, attempt_id, blob = self._moved_from[matched]
+            rules, found = self._new_findings.get(matched) or self._stored_findings.get(matched, (None, None))
+            rows.append((key, stamp, fp, self.tool_version, app_id, attempt_id, blob, now, rules, found))
         if rows:
-            import pyarrow as pa
-
-            table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(
-                ("source_key", "stamp", "fingerprint", "tool_version", "app_id", "attempt_id", "app_blob",
-                 "read_at"))})
-            table = table.set_column(6, "app_blob", pa.array([r[6] for r in rows], type=pa.binary()))
-            self.store.db.register("new_logs", table)
-            self.store.execute("INSERT OR REPLACE INTO log_files SELECT * FROM new_logs")
+            self._register("new_logs", _LOG_COLUMNS, rows)
+            self.store.execute(f"INSERT OR REPLACE INTO log_files ({', '.join(_LOG_COLUMNS)}) "
+                               "SELECT * FROM new_logs")
             self.store.db.unregister("new_logs")
-        count = len(rows)
+        if self._new_findings:
+            updates = [(k, h, b) for k, (h, b) in self._new_findings.items()]
+            self._register("new_findings", ("k", "h", "b"), updates)
+            self.store.execute("UPDATE log_files SET rules_hash = n.h, findings_blob = n.b "
+                               "FROM new_findings n WHERE source_key = n.k")
+            self.store.db.unregister("new_findings")
         self._pending.clear()
         self._moved.clear()
-        return count
+        self._new_findings.clear()
+        return len(rows)
+
+    def _register(self, name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """``rows`` as a DuckDB view ``name`` (one Arrow table: one statement instead of one per row)."""
+        import pyarrow as pa
+
+        arrays = [pa.array([r[i] for r in rows], type=pa.binary() if column in _BINARY else None)
+                  for i, column in enumerate(columns)]
+        self.store.db.register(name, pa.Table.from_arrays(arrays, names=list(columns)))
+
+
+_BINARY = frozenset({"app_blob", "findings_blob", "b"})
+_LOG_COLUMNS = ("source_key", "stamp", "fingerprint", "tool_version", "app_id", "attempt_id", "app_blob",
+                "read_at", "rules_hash", "findings_blob")

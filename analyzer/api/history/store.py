@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, """
@@ -58,6 +58,11 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         owner VARCHAR, owner_key VARCHAR, runs BIGINT, bytes_scanned BIGINT, credits DOUBLE,
         slot_hours DOUBLE, execution_ms BIGINT, cost_usd DOUBLE, example_sql VARCHAR,
         tool_version VARCHAR, rules_hash VARCHAR, recorded_at TIMESTAMP);
+    """),
+    (2, """
+    -- the rules' findings of each stored application, valid for one rules config (its hash)
+    ALTER TABLE log_files ADD COLUMN rules_hash VARCHAR;
+    ALTER TABLE log_files ADD COLUMN findings_blob BLOB;
     """),
 )
 
