@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from analyzer.api.spark import ProgressCallback, analyze_found_logs
+from analyzer.api.spark import LogCache, ProgressCallback, analyze_found_logs
 from analyzer.api.warehouse import analyze_warehouse_source
 from analyzer.core.catalog import PriceCatalog
 from analyzer.core.cost import CostSettings
@@ -17,15 +17,19 @@ from rules.engine import EngineConfig
 def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: PriceCatalog,
                    rules_config: EngineConfig | None = None, debug: bool = False,
                    progress: ProgressCallback | None = None,
-                   on_sources: Callable[[int], None] | None = None) -> Report:
-    """Read ``source`` with ``settings`` (validated by ``source.check``) and analyse it into a report."""
+                   on_sources: Callable[[int], None] | None = None,
+                   history: LogCache | None = None) -> Report:
+    """Read ``source`` with ``settings`` (validated by ``source.check``) and analyse it into a report.
+
+    ``history`` (Spark only): logs a run history already holds are not read again.
+    """
     if source.kind == "spark":
         logs, errors = source.find(settings)
         cost = CostSettings(catalog=catalog, spot=bool(settings.get("spot")),
                             runs_per_month=settings.get("runs_per_month"))
         return analyze_found_logs(logs, errors, jobs=int(settings.get("jobs") or 1), debug=debug,
                                   progress=progress, on_sources=on_sources, rules_config=rules_config,
-                                  cost_settings=cost)
+                                  cost_settings=cost, history=history)
     return analyze_warehouse_source(lambda: source.read(settings), source.label(settings),
                                     rules_config=rules_config, catalog=catalog,
                                     edition=str(settings.get("edition") or "standard"),

@@ -15,6 +15,7 @@ import click
 from analyzer import __version__
 from analyzer.api.output import EXIT_INTERNAL, EXIT_USAGE, exit_code, render, write_report
 from analyzer.api.sources import SOURCES, Source
+from analyzer.cli.history_commands import dashboard, history_command, history_params
 from analyzer.cli.progress import ProgressBar
 from analyzer.cli.source_commands import source_command
 
@@ -70,15 +71,16 @@ def main() -> None:
 
 def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: str | None, fail_on: str,
             config_path: str | None, prices: str, plotlyjs: str, debug: bool,
-            progress: bool | None = None) -> None:
+            progress: bool | None = None, history: str | None = None, owner_keys: tuple[str, ...] = (),
+            app_keys: tuple[str, ...] = ()) -> None:
     """Validate, analyse one source through the API, report problems, write the report, exit."""
     from analyzer.api import (
         SettingsError,
         SourceSettingsError,
-        analyze_source,
         load_prices,
         load_rules_config,
     )
+    from analyzer.api.history import HistoryError, analyze_source_into_history
 
     try:
         source.check(settings)
@@ -86,9 +88,14 @@ def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: st
         catalog = load_prices(prices)
     except (SettingsError, SourceSettingsError) as err:
         raise click.UsageError(str(err)) from None
-    with ProgressBar(progress) as (on_sources, on_progress):
-        report = analyze_source(source, settings, catalog=catalog, rules_config=rules_config, debug=debug,
-                                progress=on_progress, on_sources=on_sources)
+    try:
+        with ProgressBar(progress) as (on_sources, on_progress):
+            report = analyze_source_into_history(
+                history, source, settings, owner_keys=owner_keys, app_keys=app_keys, catalog=catalog,
+                rules_config=rules_config, debug=debug, progress=on_progress, on_sources=on_sources)
+    except HistoryError as err:
+        click.echo(f"deanalyze: {err}", err=True)
+        sys.exit(EXIT_USAGE)
     for problem in report.errors:
         click.echo(f"deanalyze: {problem.source}: {problem.message}", err=True)
     write_report(render(report, fmt, plotlyjs=plotlyjs), output)
@@ -97,7 +104,9 @@ def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: st
 
 for _source in SOURCES:
     _extra = (PROGRESS,) if _source.kind == "spark" else ()
-    main.add_command(source_command(_source, analyze, extra=_extra + report_params()))
+    main.add_command(source_command(_source, analyze, extra=_extra + report_params() + history_params()))
+main.add_command(history_command)
+main.add_command(dashboard)
 
 
 @main.command("audit")

@@ -16,10 +16,12 @@ The entry points below are what the CLI and the weekly audit call.
 from analyzer.api.history.export import export_history
 from analyzer.api.history.fleet import (
     analyze_into_history,
+    analyze_source_into_history,
     analyze_spark_with_history,
     analyze_warehouse_with_history,
     fleet_report,
     record_report,
+    render_fleet,
 )
 from analyzer.api.history.store import HistoryBusy, HistoryError, open_store
 
@@ -27,10 +29,12 @@ __all__ = [
     "HistoryBusy",
     "HistoryError",
     "analyze_into_history",
+    "analyze_source_into_history",
     "analyze_spark_with_history",
     "analyze_warehouse_with_history",
     "export_history",
     "fleet_report",
     "open_store",
     "record_report",
+    "render_fleet",
 ]

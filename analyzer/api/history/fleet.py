@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
 from analyzer.api.history.incremental import HistoryLogCache
+from analyzer.api.history.owners import DEFAULT_OWNER_KEYS, check_owner_keys
 from analyzer.api.history.record import record_spark, record_warehouse
 from analyzer.api.history.recurring import recurring_apps
 from analyzer.api.history.regressions import METHOD
-from analyzer.api.history.store import HistoryStore, open_store
+from analyzer.api.history.store import HistoryError, HistoryStore, open_store
 from analyzer.api.history.tracking import finding_tracks
 from analyzer.core.fleet import UNATTRIBUTED, DailyCost, FleetReport
 from analyzer.core.report import Report
@@ -25,6 +26,7 @@ from analyzer.core.warehouse_model import WarehouseHistory
 
 if TYPE_CHECKING:
     from analyzer.api.spark import LogCache
+    from analyzer.core.sources import Source
 
 METHODOLOGY = (
     "Recurring applications: Spark runs grouped by a configured property, the Airflow dag/task ids or "
@@ -57,6 +59,33 @@ def analyze_into_history(history: str | os.PathLike[str], analyze: Callable[[Log
         _record(store, report, source_name, key_properties, owner_keys, rules_config)
         store.execute("COMMIT")
     return report
+
+
+def analyze_source_into_history(history: str | os.PathLike[str] | None, source: Source,
+                                settings: Mapping[str, Any], *, source_name: str = "",
+                                owner_keys: Sequence[str] = (), app_keys: Sequence[str] = (),
+                                **analyze: Any) -> Report:
+    """``analyze_source`` (the CLI's and the audit's one call), recorded into ``history`` when given.
+
+    ``owner_keys`` replace the source kind's default attribution keys (``owners``);
+    ``app_keys`` are Spark properties that name a recurring application (``identity``).
+    Raises ``HistoryError`` for an unusable or busy history or a bad owner key.
+    """
+    from analyzer.api.analyze import analyze_source
+
+    if history is None:
+        return analyze_source(source, settings, **analyze)
+    kind = "spark" if source.kind == "spark" else source.name
+    try:
+        keys = check_owner_keys(kind, owner_keys) if owner_keys and kind in DEFAULT_OWNER_KEYS else ()
+    except ValueError as err:
+        raise HistoryError(f"--owner-key: {err}") from None
+    def run(cache: LogCache) -> Report:
+        return analyze_source(source, settings, history=cache, **analyze)
+
+    return analyze_into_history(history, run, source_name=source_name or source.name, key_properties=app_keys,
+                                owner_keys={kind: keys} if keys else None,
+                                rules_config=analyze.get("rules_config"))
 
 
 def analyze_spark_with_history(history: str | os.PathLike[str], paths: Sequence[str], *,
@@ -123,6 +152,14 @@ def fleet_report(history: str | os.PathLike[str], *, since: dt.date | str | None
         history=os.fspath(history), applications=tuple(apps), regressions=tuple(regressions),
         findings=tuple(tracks), daily_costs=tuple(daily), since=None if day is None else day.isoformat(),
         app_pattern=app, methodology=METHODOLOGY)
+
+
+def render_fleet(fleet: FleetReport, fmt: str, *, plotlyjs: str = "inline") -> bytes:
+    """``fleet`` as Markdown, JSON or the HTML dashboard (``plotlyjs``: inline or cdn)."""
+    from reports.fleet_renderer import FLEET_RENDERERS
+
+    options = {"plotlyjs": plotlyjs} if fmt == "html" else {}
+    return FLEET_RENDERERS[fmt](**options).render(fleet)
 
 
 def _daily_costs(store: HistoryStore, since: dt.date | None, keys: set[str] | None) -> list[DailyCost]:
