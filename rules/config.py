@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from rules.engine import EngineConfig, RuleBase, Thresholds
-from rules.registry import RULES_BY_ID
+from rules.registry import rules_by_id
 
 DEFAULT_CONFIG_FILE = "deanalyze.toml"
 
@@ -63,7 +63,7 @@ def parse_config(data: dict[str, Any]) -> EngineConfig:
     configs: dict[str, Any] = {}
     disabled: set[str] = set()
     for rule_id, options in (data.get("rules") or {}).items():
-        rule = RULES_BY_ID.get(rule_id)
+        rule = rules_by_id().get(rule_id)
         if rule is None:
             raise ValueError(f"unknown rule id {rule_id!r} (see 'deanalyze rules')")
         options = dict(options)
@@ -73,7 +73,7 @@ def parse_config(data: dict[str, Any]) -> EngineConfig:
     suppress = data.get("suppress") or {}
     pairs = []
     for item in suppress.get("rules", []):
-        if item.get("rule") not in RULES_BY_ID:
+        if item.get("rule") not in rules_by_id():
             raise ValueError(f"suppress: unknown rule id {item.get('rule')!r}")
         pairs.append((item["rule"], str(item.get("app", "*"))))
     return EngineConfig(

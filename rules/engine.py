@@ -87,7 +87,7 @@ class RuleBase:
         return inspect.getdoc(cls) or ""
 
     @classmethod
-    def default_config(cls) -> object:
+    def default_config(cls) -> Any:  # each rule's own frozen dataclass
         """The rule's defaults (a frozen ``Config`` instance)."""
         return cls.Config()
 

@@ -7,6 +7,7 @@ stray helper module can never register itself by its file name.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -15,12 +16,28 @@ from analyzer.core.model import Application
 from analyzer.core.warehouse_model import WarehouseHistory
 from rules.engine import EngineConfig, RuleBase, SparkRule, WarehouseRule
 from rules.spark import SPARK_RULES
-from rules.warehouse import WAREHOUSE_RULES
 
-ALL_RULES: tuple[type[RuleBase], ...] = (*SPARK_RULES, *WAREHOUSE_RULES)
-RULES_BY_ID: Mapping[str, type[RuleBase]] = {rule.id: rule for rule in ALL_RULES}
-if len(RULES_BY_ID) != len(ALL_RULES):  # pragma: no cover - caught by the contract test at once
-    raise RuntimeError("two rules share an id")
+
+def warehouse_rules() -> tuple[type[WarehouseRule[Any]], ...]:
+    """The warehouse rules, imported on first use: they need pandas, which a Spark run never loads."""
+    from rules.warehouse import WAREHOUSE_RULES
+
+    return WAREHOUSE_RULES
+
+
+def all_rules() -> tuple[type[RuleBase], ...]:
+    """Every rule, Spark first."""
+    return (*SPARK_RULES, *warehouse_rules())
+
+
+@functools.cache
+def rules_by_id() -> Mapping[str, type[RuleBase]]:
+    """Every rule by its id; two rules with one id are a programming error caught at once."""
+    rules = all_rules()
+    by_id = {rule.id: rule for rule in rules}
+    if len(by_id) != len(rules):
+        raise RuntimeError("two rules share an id")
+    return by_id
 
 # Called with (rule id, subject, exception) when a rule fails on one subject; the default re-raises.
 RuleErrorHandler = Callable[[str, Any, Exception], None]
@@ -42,7 +59,7 @@ def run_warehouse_rules(
     on_error: RuleErrorHandler = _raise,
 ) -> list[Finding]:
     """Run every warehouse rule over every query history (suppression patterns match the source)."""
-    return _run(histories, WAREHOUSE_RULES, config, lambda history: history.source, on_error)
+    return _run(histories, warehouse_rules(), config, lambda history: history.source, on_error)
 
 
 def _run(subjects: Iterable[Subject], rules: Sequence[type[SparkRule[Any]] | type[WarehouseRule[Any]]],

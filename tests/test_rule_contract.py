@@ -11,7 +11,7 @@ import rules.spark
 import rules.warehouse
 from rules.config import ConfigError, load_config, parse_config
 from rules.engine import DOC_SECTIONS, RuleBase, Thresholds, config_fields
-from rules.registry import RULES_BY_ID as REGISTRY
+from rules.registry import rules_by_id
 
 SPARK_RULE_IDS = {
     "spark.skew", "spark.spill", "spark.gc-pressure", "spark.oversized-cluster", "spark.too-many-partitions",
@@ -23,7 +23,7 @@ SPARK_RULE_IDS = {
 @pytest.mark.parametrize("package", [rules.spark, rules.warehouse], ids=lambda p: p.__name__)
 def test_every_rule_module_registers_a_rule(package) -> None:  # type: ignore[no-untyped-def]
     """A rule class written but left out of SPARK_RULES / WAREHOUSE_RULES would never run."""
-    registered = {REGISTRY[r].__module__ for r in REGISTRY}
+    registered = {rules_by_id()[r].__module__ for r in rules_by_id()}
     for info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         rule_classes = [v for v in vars(module).values()
@@ -33,9 +33,9 @@ def test_every_rule_module_registers_a_rule(package) -> None:  # type: ignore[no
             assert module.__name__ in registered, f"{module.__name__} defines a rule that is not registered"
 
 
-@pytest.mark.parametrize("rule_id", sorted(REGISTRY))
+@pytest.mark.parametrize("rule_id", sorted(rules_by_id()))
 def test_rule_is_documented_and_configurable(rule_id: str) -> None:
-    rule = REGISTRY[rule_id]
+    rule = rules_by_id()[rule_id]
     doc = rule.documentation()
     assert rule.summary() and rule.summary().endswith(".")
     for section in DOC_SECTIONS:
@@ -59,16 +59,16 @@ WAREHOUSE_RULE_IDS = {
 
 
 def test_rule_ids_are_the_contract() -> None:
-    assert set(REGISTRY) >= SPARK_RULE_IDS
-    assert set(REGISTRY) >= WAREHOUSE_RULE_IDS
-    assert {REGISTRY[r].kind for r in SPARK_RULE_IDS} == {"spark"}
-    assert {REGISTRY[r].kind for r in WAREHOUSE_RULE_IDS} == {"warehouse"}
+    assert set(rules_by_id()) >= SPARK_RULE_IDS
+    assert set(rules_by_id()) >= WAREHOUSE_RULE_IDS
+    assert {rules_by_id()[r].kind for r in SPARK_RULE_IDS} == {"spark"}
+    assert {rules_by_id()[r].kind for r in WAREHOUSE_RULE_IDS} == {"warehouse"}
 
 
 def test_rule_kinds_match_their_package() -> None:
     assert all(rule.kind == "spark" for rule in rules.spark.SPARK_RULES)
     assert all(rule.kind == "warehouse" for rule in rules.warehouse.WAREHOUSE_RULES)
-    assert len(REGISTRY) == len(rules.spark.SPARK_RULES) + len(rules.warehouse.WAREHOUSE_RULES)
+    assert len(rules_by_id()) == len(rules.spark.SPARK_RULES) + len(rules.warehouse.WAREHOUSE_RULES)
 
 
 def test_thresholds_boundaries() -> None:

@@ -34,7 +34,7 @@ from analyzer.core.model import (
 )
 from rules.config import parse_config
 from rules.engine import RuleBase as Rule
-from rules.registry import RULES_BY_ID as REGISTRY
+from rules.registry import rules_by_id
 from rules.spark import _stage_math as sm
 from rules.spark import gc_pressure, oversized_partitions, skew, spill, task_failures, too_many_partitions
 from rules.spark.common import GiB, MiB
@@ -48,7 +48,7 @@ STAGE_RULES = ("spark.skew", "spark.gc-pressure", "spark.too-many-partitions", "
 
 @functools.cache
 def _analyze(scenario: str, overrides_json: str) -> tuple[Finding, ...]:
-    rules: dict[str, Any] = {rid: {"enabled": False} for rid in REGISTRY if rid not in STAGE_RULES}
+    rules: dict[str, Any] = {rid: {"enabled": False} for rid in rules_by_id() if rid not in STAGE_RULES}
     rules.update(json.loads(overrides_json))
     report = analyze_spark_logs([str(SCENARIOS / scenario)], rules_config=parse_config({"rules": rules}))
     assert not report.errors, report.errors

@@ -14,8 +14,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable
 from analyzer.core.warehouse_cost import assign_warehouse_savings, price_history
 from analyzer.core.warehouse_model import MeteringHour, TableStorage
-from rules.registry import RULES_BY_ID as REGISTRY
-from rules.registry import run_warehouse_rules
+from rules.registry import rules_by_id, run_warehouse_rules
 from rules.warehouse import (
     bigquery_pricing_model,
     full_scan,
@@ -46,7 +45,7 @@ def only(findings: list[Finding], rule_id: str, **subject: object) -> Finding:
 
 
 def test_every_warehouse_rule_is_registered() -> None:
-    assert {r for r, cls in REGISTRY.items() if cls.kind == "warehouse"} == WAREHOUSE_RULES
+    assert {r for r, cls in rules_by_id().items() if cls.kind == "warehouse"} == WAREHOUSE_RULES
 
 
 # --- Planted problems ------------------------------------------------------------------------

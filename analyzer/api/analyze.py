@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,12 +25,14 @@ def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: Pric
     ``history`` (Spark only): logs a run history already holds are not read again.
     """
     if source.kind == "spark":
-        logs, errors = source.find(settings)
-        cost = CostSettings(catalog=catalog, spot=bool(settings.get("spot")),
-                            runs_per_month=settings.get("runs_per_month"))
-        return analyze_found_logs(logs, errors, jobs=int(settings.get("jobs") or 1), debug=debug,
-                                  progress=progress, on_sources=on_sources, rules_config=rules_config,
-                                  cost_settings=cost, history=history)
+        with tempfile.TemporaryDirectory(prefix="deanalyze-") as scratch:  # downloads live until read
+            logs, errors = source.find(settings, scratch)
+            cost = CostSettings(catalog=catalog, spot=bool(settings.get("spot")),
+                                runs_per_month=settings.get("runs_per_month"))
+            jobs = int(settings.get("jobs") or 1)
+            return analyze_found_logs(logs, errors, jobs=jobs, debug=debug,  # type: ignore[arg-type]
+                                      progress=progress, on_sources=on_sources, rules_config=rules_config,
+                                      cost_settings=cost, history=history)
     return analyze_warehouse_source(lambda: source.read(settings), source.label(settings),
                                     rules_config=rules_config, catalog=catalog,
                                     edition=str(settings.get("edition") or "standard"),

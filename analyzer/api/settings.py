@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from analyzer.core.catalog import CatalogError, PriceCatalog, load_catalog
 from rules.config import ConfigError, load_config
-from rules.engine import EngineConfig, Thresholds, config_fields
-from rules.registry import ALL_RULES, RULES_BY_ID
+from rules.engine import EngineConfig, RuleBase, Thresholds, config_fields
+from rules.registry import all_rules, rules_by_id
 
 
 class SettingsError(ValueError):
@@ -76,16 +76,16 @@ class RuleInfo:
 
 def rule_infos(config: EngineConfig | None = None) -> list[RuleInfo]:
     """Every rule, sorted by id, with the options ``config`` gives it (defaults otherwise)."""
-    return sorted((_info(rule, config or EngineConfig()) for rule in ALL_RULES), key=lambda r: r.id)
+    return sorted((_info(rule, config or EngineConfig()) for rule in all_rules()), key=lambda r: r.id)
 
 
 def rule_info(rule_id: str, config: EngineConfig | None = None) -> RuleInfo | None:
     """One rule by id, or None when no rule has that id."""
-    rule = RULES_BY_ID.get(rule_id)
+    rule = rules_by_id().get(rule_id)
     return None if rule is None else _info(rule, config or EngineConfig())
 
 
-def _info(rule: type, config: EngineConfig) -> RuleInfo:
+def _info(rule: type[RuleBase], config: EngineConfig) -> RuleInfo:
     options = tuple(RuleOption(n, v, d) for n, v, d in config_fields(config.config_for(rule)))
     return RuleInfo(id=rule.id, kind=rule.kind, summary=rule.summary(), documentation=rule.documentation(),
                     options=options)

@@ -13,11 +13,13 @@ from analyzer.core.sources import Source, SourceOption
 from connectors.bigquery.source import SOURCE as BIGQUERY
 from connectors.snowflake.source import SOURCE as SNOWFLAKE
 from connectors.spark_eventlog.source import SOURCE as SPARK_LOGS
+from connectors.spark_history.source import SOURCE as SPARK_HISTORY
 
 SOURCES: tuple[Source, ...] = (
     SPARK_LOGS,
-    BIGQUERY,
+    SPARK_HISTORY,
     SNOWFLAKE,
+    BIGQUERY,
 )
 
 __all__ = ["BY_AUDIT_TABLE", "BY_NAME", "SOURCES", "SPARK_ANALYSIS_OPTIONS", "Source", "SourceOption",

@@ -27,11 +27,12 @@ def click_param(option: SourceOption) -> click.Parameter:
         "str": click.STRING,
         "path": click.Path(dir_okay=False),
         "paths": click.STRING,
+        "strs": click.STRING,
         "int": click.IntRange(min=_int(option.minimum), max=_int(option.maximum)),
         "float": click.FloatRange(min=option.minimum, max=option.maximum),
         "choice": click.Choice(list(option.choices)),
     }[option.type]
-    if option.type == "paths":
+    if option.type in ("paths", "strs"):
         kwargs["multiple"] = True
     return click.Option(names, **kwargs)
 

@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 from analyzer.core.model import InputError
 from analyzer.core.warehouse_model import WarehouseHistory
 
-OptionType = Literal["str", "path", "paths", "int", "float", "bool", "choice"]
+OptionType = Literal["str", "strs", "path", "paths", "int", "float", "bool", "choice"]
 Settings = Mapping[str, object]
 
 
@@ -29,8 +29,9 @@ Settings = Mapping[str, object]
 class SourceOption:
     """One setting of a source: ``--jobs-file`` on the command line, ``jobs_file`` in the audit.
 
-    ``type`` decides the CLI parameter and the TOML type; ``path``/``paths`` values are
-    resolved against the audit config's folder. ``argument`` makes it positional on the
+    ``type`` decides the CLI parameter and the TOML type (``strs``/``paths`` are lists, a
+    repeatable option on the command line); ``path``/``paths`` values are resolved against
+    the audit config's folder. ``argument`` makes it positional on the
     command line; ``audit=False`` keeps it off the audit table (e.g. a live window the
     audit fixes itself).
     """
@@ -64,13 +65,17 @@ class LogRef(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SparkSource:
-    """A source of Spark event logs: ``find`` turns settings into logs plus the inputs it could not list."""
+    """A source of Spark event logs: ``find`` turns settings into logs plus the inputs it could not list.
+
+    ``find`` also gets a scratch folder that lives until the logs have been read, for
+    sources that must download them first (a History Server).
+    """
 
     name: str
     audit_table: str
     help: str
     options: tuple[SourceOption, ...]
-    find: Callable[[Settings], tuple[Sequence[LogRef], Sequence[InputError]]]
+    find: Callable[[Settings, str], tuple[Sequence[LogRef], Sequence[InputError]]]
     check: Callable[[Settings], None] = lambda _settings: None
     kind: Literal["spark"] = "spark"
 

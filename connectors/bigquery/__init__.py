@@ -11,8 +11,23 @@ end_time − creation_time, ``execution_ms`` = end_time − start_time, referenc
 tables as "project.dataset.table".
 """
 
-from connectors.bigquery.export import read_bigquery_export
-from connectors.bigquery.live import read_bigquery_live
-from connectors.warehouse_files import WarehouseInputError
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Imported on first use: declaring the source (``connectors.bigquery.source``) must not pull
+# in pyarrow, pandas or the vendor SDK for a Spark-only run.
+_LAZY = {
+    "read_bigquery_export": "connectors.bigquery.export",
+    "read_bigquery_live": "connectors.bigquery.live",
+    "WarehouseInputError": "connectors.warehouse_files",
+}
 
 __all__ = ["WarehouseInputError", "read_bigquery_export", "read_bigquery_live"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)

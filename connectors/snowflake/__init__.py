@@ -11,8 +11,23 @@ credits_used_cloud_services, ``labels`` = {"query_tag": query_tag} when set, and
 resuming_warehouse, blocked). Metering rows become ``MeteringHour``.
 """
 
-from connectors.snowflake.export import read_snowflake_export
-from connectors.snowflake.live import read_snowflake_live
-from connectors.warehouse_files import WarehouseInputError
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Imported on first use: declaring the source (``connectors.snowflake.source``) must not pull
+# in pyarrow, pandas or the vendor SDK for a Spark-only run.
+_LAZY = {
+    "read_snowflake_export": "connectors.snowflake.export",
+    "read_snowflake_live": "connectors.snowflake.live",
+    "WarehouseInputError": "connectors.warehouse_files",
+}
 
 __all__ = ["WarehouseInputError", "read_snowflake_export", "read_snowflake_live"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)

@@ -23,8 +23,8 @@ def find_logs(paths: Sequence[str]) -> tuple[list[LogSource], list[InputError]]:
     return sources, errors
 
 
-def _find(settings: Settings) -> tuple[list[LogSource], list[InputError]]:
-    return find_logs(tuple(settings["paths"]))  # type: ignore[call-overload]
+def _find(settings: Settings, _scratch: str) -> tuple[list[LogSource], list[InputError]]:
+    return find_logs(tuple(settings["paths"]))  # type: ignore[arg-type]
 
 
 def _check(settings: Settings) -> None:

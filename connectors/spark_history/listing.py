@@ -75,7 +75,7 @@ def list_history_applications(
     """
     if limit is not None and limit < 1:
         raise ValueError("limit must be at least 1")
-    min_date, since_ms = _since(since)
+    min_date, since_ms = parse_since(since)
     client = HistoryClient(url, options or HistoryOptions())
     ids = list(dict.fromkeys(app_ids))
     if not ids:
@@ -112,7 +112,7 @@ def _keep(app: HistoryApp, since_ms: int | None, status: str | None) -> bool:
     return since_ms is None or any((a.start_time_ms or 0) >= since_ms for a in app.attempts)
 
 
-def _since(since: Since | None) -> tuple[str | None, int | None]:
+def parse_since(since: Since | None) -> tuple[str | None, int | None]:
     """(``minDate`` as the History Server parses it, the same instant in epoch ms)."""
     if since is None:
         return None, None
