@@ -28,6 +28,7 @@ from typing import Any
 from analyzer import __version__
 from analyzer.api.audit_config import (
     FORMATS,
+    HISTORY_KEYS,
     SAFE_NAME,
     AuditConfig,
     AuditSource,
@@ -79,6 +80,7 @@ def run_audit(config: AuditConfig, week: str | None = None, *, output_dir: str |
     summary = summary_document(config, week, results, previous)
     write_atomically(str(folder / "summary.json"), json.dumps(summary, indent=2).encode() + b"\n")
     write_atomically(str(folder / "summary.md"), summary_markdown(summary).encode())
+    _write_fleet_dashboard(config, folder, say)
     _remove_stale(folder, earlier, results)
     return AuditResult(week=week, folder=folder, sources=tuple(results), summary=summary,
                        exit_code=summary["exit_code"])
@@ -111,12 +113,35 @@ def _run_source(config: AuditConfig, source: AuditSource, folder: Path, fail_on:
 def analyze_source(config: AuditConfig, source: AuditSource, *, debug: bool = False) -> Report:
     """One source's report, through the same API call as its own CLI command.
 
-    Live warehouse reads cover the last ``LIVE_DAYS`` days whatever the week.
+    Live warehouse reads cover the last ``LIVE_DAYS`` days whatever the week. With
+    ``[output] history`` the run is recorded there, as ``--history`` records it; a history
+    that cannot be used is this source's error.
     """
-    from analyzer.api.analyze import analyze_source as analyze
+    from analyzer.api.history import HistoryError, analyze_source_into_history
 
-    settings = {"days": LIVE_DAYS} | source.settings
-    return analyze(source.source, settings, catalog=config.catalog, rules_config=config.rules, debug=debug)
+    settings = {"days": LIVE_DAYS} | {k: v for k, v in source.settings.items() if k not in HISTORY_KEYS}
+    try:
+        return analyze_source_into_history(
+            config.history, source.source, settings, source_name=source.name,
+            owner_keys=source.get("owner_keys", ()), app_keys=source.get("app_keys", ()),
+            catalog=config.catalog, rules_config=config.rules, debug=debug)
+    except HistoryError as err:
+        return Report(generated_at=now(), applications=(), catalog=config.catalog, tool_version=__version__,
+                      errors=(InputError(source=str(config.history), message=str(err)),))
+
+
+def _write_fleet_dashboard(config: AuditConfig, folder: Path, say: Problem) -> None:
+    """``fleet.html`` beside the summary: the fleet dashboard over ``[output] history``, when set."""
+    if config.history is None:
+        return
+    from analyzer.api.history import HistoryError, fleet_report, render_fleet
+
+    try:
+        page = render_fleet(fleet_report(config.history), "html", plotlyjs=config.plotlyjs)
+    except HistoryError as err:
+        say(f"deanalyze: audit: {err}")
+        return
+    write_atomically(str(folder / "fleet.html"), page)
 
 
 def _remove_stale(folder: Path, earlier: Mapping[str, Any] | None, results: Sequence[SourceResult]) -> None:

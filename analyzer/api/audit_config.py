@@ -12,10 +12,14 @@ Format::
     prices = "generic"                 # price catalog name or TOML file (as --prices)
     rules_config = "deanalyze.toml"    # optional (as --config); default: built-in thresholds
     plotlyjs = "inline"                # HTML: inline or cdn
+    history = "fleet.duckdb"           # optional run history (as --history); fleet.html beside the summary
 
     [[spark]]                          # name, paths, jobs, spot, runs_per_month
     [[snowflake]]                      # name, query_history_file + metering_file | connection | live
     [[bigquery]]                       # name, jobs_file + table_storage_file | project + region, edition
+
+Every source table also takes ``owner_keys`` and ``app_keys`` (lists, as ``--owner-key`` and
+``--app-key``) for the run history.
 """
 
 from __future__ import annotations
@@ -57,6 +61,12 @@ _KEYS: dict[str, dict[str, type]] = {
 } | {table: _source_keys(source) for table, source in BY_AUDIT_TABLE.items()}
 
 
+HISTORY_KEYS = ("owner_keys", "app_keys")  # run-history settings of every source table (lists of strings)
+_KEYS["output"]["history"] = str
+for _table in BY_AUDIT_TABLE:
+    _KEYS[_table].update(dict.fromkeys(HISTORY_KEYS, list))
+
+
 class AuditConfigError(ValueError):
     """An unusable audit config or week; ``str()`` is one line naming the file and the key."""
 
@@ -92,6 +102,7 @@ class AuditConfig:
     sources: tuple[AuditSource, ...]
     catalog: PriceCatalog
     rules: EngineConfig
+    history: str | None = None  # the run history file (``[output] history``)
 
 
 def load_audit_config(path: str | os.PathLike[str]) -> AuditConfig:
@@ -137,6 +148,7 @@ def _parse(data: dict[str, Any], path: Path) -> AuditConfig:
         path=path, output_dir=Path(resolve_path(base, output.get("dir", "audit"))), formats=formats,
         prices=prices, rules_config=rules_path, plotlyjs=plotlyjs, sources=_sources(data, base),
         catalog=_catalog(prices), rules=_rules(rules_path),
+        history=None if output.get("history") is None else resolve_path(base, output["history"]),
     )
 
 
@@ -183,7 +195,23 @@ def _source(kind: str, table: dict[str, Any], where: str, base: Path) -> AuditSo
         source.check(settings)
     except SourceSettingsError as err:
         raise ValueError(f"{where}: {err}") from None
+    _check_history_keys(source, settings, where)
     return AuditSource(kind=kind, name=name, settings=settings, source=source)
+
+
+def _check_history_keys(source: Source, settings: dict[str, Any], where: str) -> None:
+    """``owner_keys`` valid for the source's kind (see ``analyzer.api.history.owners``); both as tuples."""
+    from analyzer.api.history.owners import DEFAULT_OWNER_KEYS, check_owner_keys
+
+    kind = "spark" if source.kind == "spark" else source.name
+    for key in HISTORY_KEYS:
+        if key in settings:
+            settings[key] = tuple(settings[key])
+    if settings.get("owner_keys") and kind in DEFAULT_OWNER_KEYS:
+        try:
+            check_owner_keys(kind, settings["owner_keys"])
+        except ValueError as err:
+            raise ValueError(f"{where} owner_keys: {err}") from None
 
 
 def _check_value(option: SourceOption, value: Any, where: str) -> None:
