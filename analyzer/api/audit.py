@@ -14,6 +14,10 @@ stays the same finding.
 
 Live warehouse reads cover the 7 days up to the run, whatever ``--week`` says; exports
 are read as given.
+
+For schedulers that run each source as a task of its own, ``sources=`` analyses only the
+named sources (their reports and a per-source result, no summary) and ``summary_only=``
+writes the summary from those results without reading any source (``audit_state``).
 """
 
 from __future__ import annotations
@@ -31,17 +35,20 @@ from analyzer.api.audit_config import (
     HISTORY_KEYS,
     SAFE_NAME,
     AuditConfig,
+    AuditConfigError,
     AuditSource,
     current_week,
     parse_week,
 )
+from analyzer.api.audit_state import entries_on_disk, prior_entry, refresh_states, select_sources, write_state
 from analyzer.api.audit_summary import (
     Problem,
     SourceResult,
     now,
     previous_summary,
     read_summary,
-    summary_document,
+    source_entry,
+    summary_from_entries,
     summary_markdown,
 )
 from analyzer.api.output import EXIT_INTERNAL, exit_code, render, write_atomically
@@ -53,37 +60,69 @@ LIVE_DAYS = 7  # live warehouse sources read the week up to the run
 
 @dataclass(frozen=True, slots=True)
 class AuditResult:
-    """A finished audit: its folder, per-source results, the summary document and the exit code."""
+    """A finished audit: its folder, per-source results, the summary document and the exit code.
+
+    ``sources`` is empty after ``summary_only`` (no source was read); ``summary`` is None
+    after a run of chosen ``sources`` (no summary written).
+    """
 
     week: str
     folder: Path
     sources: tuple[SourceResult, ...]
-    summary: dict[str, Any]
+    summary: dict[str, Any] | None
     exit_code: int
 
 
 def run_audit(config: AuditConfig, week: str | None = None, *, output_dir: str | Path | None = None,
-              fail_on: str = "never", debug: bool = False, on_problem: Problem | None = None) -> AuditResult:
+              fail_on: str = "never", debug: bool = False, on_problem: Problem | None = None,
+              sources: Sequence[str] = (), summary_only: bool = False) -> AuditResult:
     """Analyse every source of ``config`` for ``week`` (default: this ISO week, UTC) and write the folder.
 
     Re-running a week overwrites the same files atomically; files a previous run of that
-    week listed in its summary and this run no longer writes are removed.
+    week listed in its summary and this run no longer writes are removed. ``sources``
+    (names) runs only those sources and writes no summary; ``summary_only`` writes the
+    summary from the results earlier runs left on disk. Raises ``AuditConfigError`` (one
+    line, before any work) for an unknown source name or both modes at once.
     """
+    if sources and summary_only:
+        raise AuditConfigError("--source and --summary-only: give one or the other")
+    chosen = select_sources(config, sources) if sources else config.sources
     say = on_problem or (lambda _line: None)
     week = parse_week(week) if week else current_week()
     base = Path(output_dir) if output_dir is not None else config.output_dir
     folder = base / week
     folder.mkdir(parents=True, exist_ok=True)
     earlier = read_summary(folder / "summary.json")
-    results = [_run_source(config, source, folder, fail_on, debug, say) for source in config.sources]
-    previous = previous_summary(base, week, say)
-    summary = summary_document(config, week, results, previous)
+    if sources:
+        return _run_chosen(config, chosen, week, folder, earlier, fail_on, debug, say)
+    results: list[SourceResult] = []
+    if summary_only:
+        entries = entries_on_disk(config, folder, week, earlier, fail_on, say)
+    else:
+        results = [_run_source(config, source, folder, fail_on, debug, say) for source in chosen]
+        entries = [source_entry(r) for r in results]
+        refresh_states(folder, week, entries)
+    summary = summary_from_entries(config, week, entries, previous_summary(base, week, say))
     write_atomically(str(folder / "summary.json"), json.dumps(summary, indent=2).encode() + b"\n")
     write_atomically(str(folder / "summary.md"), summary_markdown(summary).encode())
     _write_fleet_dashboard(config, folder, say)
-    _remove_stale(folder, earlier, results)
+    _remove_stale(folder, _listed(earlier), {f for e in entries for f in e["files"]})
     return AuditResult(week=week, folder=folder, sources=tuple(results), summary=summary,
                        exit_code=summary["exit_code"])
+
+
+def _run_chosen(config: AuditConfig, chosen: Sequence[AuditSource], week: str, folder: Path,
+                earlier: Mapping[str, Any] | None, fail_on: str, debug: bool, say: Problem) -> AuditResult:
+    """Some sources only: their reports and per-source results; the summary is left as it is."""
+    results = []
+    for source in chosen:
+        before = prior_entry(folder, week, source, earlier)
+        result = _run_source(config, source, folder, fail_on, debug, say)
+        write_state(folder, week, source_entry(result))
+        _remove_stale(folder, set(before["files"]) if before else set(), set(result.files))
+        results.append(result)
+    return AuditResult(week=week, folder=folder, sources=tuple(results), summary=None,
+                       exit_code=max(r.exit_code for r in results))
 
 
 def _run_source(config: AuditConfig, source: AuditSource, folder: Path, fail_on: str, debug: bool,
@@ -144,12 +183,14 @@ def _write_fleet_dashboard(config: AuditConfig, folder: Path, say: Problem) -> N
     write_atomically(str(folder / "fleet.html"), page)
 
 
-def _remove_stale(folder: Path, earlier: Mapping[str, Any] | None, results: Sequence[SourceResult]) -> None:
+def _listed(summary: Mapping[str, Any] | None) -> set[str]:
+    """The report files a week's summary lists."""
+    sources = summary["sources"] if summary else []
+    return {str(f) for s in sources if isinstance(s, dict) for f in s.get("files", [])}
+
+
+def _remove_stale(folder: Path, listed: set[str], written: set[str]) -> None:
     """Reports an earlier run of this week wrote and this run did not (a source or format removed)."""
-    if not earlier:
-        return
-    written = {f for r in results for f in r.files}
-    listed = {str(f) for s in earlier["sources"] if isinstance(s, dict) for f in s.get("files", [])}
     for name in listed - written:
         stem, _, fmt = name.rpartition(".")
         if SAFE_NAME.match(stem) and fmt in FORMATS and (folder / name).is_file():

@@ -83,8 +83,15 @@ def read_summary(path: Path) -> dict[str, Any] | None:
 def summary_document(config: AuditConfig, week: str, results: Sequence[SourceResult],
                      previous: Mapping[str, Any] | None) -> dict[str, Any]:
     """The week's summary as JSON-ready data (the next week compares with its ``finding_keys``)."""
+    return summary_from_entries(config, week, [source_entry(r) for r in results], previous)
+
+
+def summary_from_entries(config: AuditConfig, week: str, entries: Sequence[Mapping[str, Any]],
+                         previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The summary of per-source entries (``source_entry``), fresh or kept on disk by ``--source`` runs."""
     before = {s.get("name"): s for s in previous["sources"] if isinstance(s, dict)} if previous else {}
-    sources = [_source_entry(r, before.get(r.source.name), previous) for r in results]
+    sources = [{**e, "comparison": _compare(e, before.get(e["name"]), previous["week"]) if previous else None}
+               for e in entries]
     monday, sunday = week_bounds(week)
     catalog = config.catalog
     return {
@@ -94,14 +101,14 @@ def summary_document(config: AuditConfig, week: str, results: Sequence[SourceRes
         "tool": {"name": "deanalyze", "version": __version__},
         "pricing": {"catalog": catalog.name, "as_of": catalog.as_of, "currency": catalog.currency},
         "previous_week": previous["week"] if previous else None,
-        "exit_code": max(r.exit_code for r in results),
+        "exit_code": max(e["exit_code"] for e in entries),
         "totals": _totals(sources),
         "sources": sources,
     }
 
 
-def _source_entry(result: SourceResult, before: Mapping[str, Any] | None,
-                  previous: Mapping[str, Any] | None) -> dict[str, Any]:
+def source_entry(result: SourceResult) -> dict[str, Any]:
+    """What the summary says of one source, short of the comparison with the previous week."""
     report = result.report
     cost, savings = source_totals(report)
     status = _status(report)
@@ -120,7 +127,6 @@ def _source_entry(result: SourceResult, before: Mapping[str, Any] | None,
         "finding_keys": sorted(findings),
         "findings": [{"key": k, **findings[k]} for k in sorted(findings)],
     }
-    entry["comparison"] = _compare(entry, before, previous["week"]) if previous else None
     return entry
 
 

@@ -117,8 +117,13 @@ main.add_command(dashboard)
               help="Write DIR/<week>/ here instead of the config's [output] dir.")
 @click.option("--fail-on", type=FAIL_ON, default="never", show_default=True,
               help="Exit 1 when a finding has at least this severity.")
+@click.option("--source", "sources", multiple=True, metavar="NAME",
+              help="Only this source (repeatable): its reports and its result for --summary-only.")
+@click.option("--summary-only", is_flag=True,
+              help="Write the week's summary from the results --source runs left; read no source.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-def audit(config_path: str, week: str | None, output_dir: str | None, fail_on: str, debug: bool) -> None:
+def audit(config_path: str, week: str | None, output_dir: str | None, fail_on: str, sources: tuple[str, ...],
+          summary_only: bool, debug: bool) -> None:
     """Weekly audit: every source of the config into DIR/<ISO week>/, with a week-over-week summary."""
     from analyzer.api.audit import run_audit
     from analyzer.api.audit_config import AuditConfigError, load_audit_config, parse_week
@@ -126,13 +131,16 @@ def audit(config_path: str, week: str | None, output_dir: str | None, fail_on: s
     try:
         config = load_audit_config(config_path)
         week = parse_week(week) if week is not None else None
+        result = run_audit(config, week, output_dir=output_dir, fail_on=fail_on, debug=debug,
+                           on_problem=lambda line: click.echo(line, err=True),
+                           sources=sources, summary_only=summary_only)
     except AuditConfigError as err:
         click.echo(f"deanalyze: {err}", err=True)
         sys.exit(EXIT_USAGE)
-    result = run_audit(config, week, output_dir=output_dir, fail_on=fail_on, debug=debug,
-                       on_problem=lambda line: click.echo(line, err=True))
-    click.echo(f"deanalyze: audit {result.week}: {len(result.sources)} source(s), "
-               f"summary in {result.folder / 'summary.md'}")
+    summary = result.summary
+    done = f"reports in {result.folder}" if summary is None else f"summary in {result.folder / 'summary.md'}"
+    click.echo(f"deanalyze: audit {result.week}: {len(summary['sources'] if summary else result.sources)} "
+               f"source(s), {done}")
     sys.exit(result.exit_code)
 
 
