@@ -155,10 +155,10 @@ class HistoryLogCache:
     def _blobs(self, keys: set[str]) -> dict[str, bytes]:
         if not keys:
             return {}
-        self.store.execute("CREATE OR REPLACE TEMP TABLE wanted_keys (k VARCHAR)")
-        self.store.db.executemany("INSERT INTO wanted_keys VALUES (?)", [[k] for k in keys])
         rows = self.store.execute("SELECT source_key, app_blob, rules_hash, findings_blob, app_id, "
-                                  "attempt_id FROM log_files JOIN wanted_keys ON source_key = k").fetchall()
+                                  "attempt_id FROM log_files "
+                                  "WHERE source_key IN (SELECT unnest(?::VARCHAR[]))",
+                                  [sorted(keys)]).fetchall()
         self._stored_findings.update({k: (h, None if f is None else bytes(f)) for k, _, h, f, _, _ in rows})
         moved = {m[3] for m in self._moved}
         self._moved_from.update({k: (a, t, bytes(b)) for k, b, _, _, a, t in rows if k in moved})

@@ -53,22 +53,30 @@ def run_key(kind: str, app: Application) -> str:
 def record_spark(store: HistoryStore, report: Report, *, source_name: str = "",
                  key_properties: Sequence[str] = (), owner_keys: Sequence[str] | None = None,
                  rules_config: object | None = None) -> int:
-    """Store every application of a Spark report; returns the number of runs recorded."""
+    """Store every application of a Spark report; returns the number of runs written.
+
+    A run already stored with the same log, key, owner, cost, deanalyze version and rules
+    config is left as it is: an unchanged rerun writes nothing.
+    """
     owner_keys = DEFAULT_OWNER_KEYS["spark"] if owner_keys is None else owner_keys
     now, rhash = dt.datetime.now(dt.UTC).replace(tzinfo=None), rules_hash(rules_config)
     costs = {(c.app_id, c.attempt_id): c for c in report.costs}
+    stored = _signatures(store, [run_key("spark", app) for app in report.applications])
     runs, stages, keys = [], [], {}
     for app in report.applications:
         key, cost = run_key("spark", app), costs.get((app.app_id, app.attempt_id))
-        keys[(app.app_id, app.attempt_id)] = (key, spark_app_key(app, key_properties))
-        owner, owner_key = spark_owner(app, owner_keys)
+        app_key, (owner, owner_key) = spark_app_key(app, key_properties), spark_owner(app, owner_keys)
         start = _ts(app.start_time_ms)
+        total, saved = (None, None) if cost is None else (cost.total_usd, cost.savings_usd)
+        if stored.get(key) == (source_name, app_key, app.source, owner, total, saved, __version__, rhash):
+            continue
+        keys[(app.app_id, app.attempt_id)] = (key, app_key, None if start is None else start.date())
         runs.append([
-            key, "spark", source_name, keys[(app.app_id, app.attempt_id)][1], app.app_id, app.attempt_id,
-            app.name, app.user, app.source, None, None if start is None else start.date(), start,
-            _ts(app.end_time_ms), app.duration_ms, None if cost is None else cost.total_usd,
+            key, "spark", source_name, app_key, app.app_id, app.attempt_id, app.name, app.user, app.source,
+            None, None if start is None else start.date(), start, _ts(app.end_time_ms), app.duration_ms,
+            total,
             None if cost is None else cost.executor_core_hours,
-            None if cost is None else json.dumps(cost.ledger_usd), None if cost is None else cost.savings_usd,
+            None if cost is None else json.dumps(cost.ledger_usd), saved,
             sum(s.metrics.input_bytes for s in app.stages),
             sum(s.metrics.shuffle_read_bytes for s in app.stages),
             sum(s.metrics.output_bytes for s in app.stages),
@@ -84,18 +92,27 @@ def record_spark(store: HistoryStore, report: Report, *, source_name: str = "",
     for f in report.findings:
         attempt = f.subject.get("attempt_id")
         found = keys.get((str(f.subject.get("app_id")), None if attempt is None else str(attempt)))
-        if found is None:
-            continue
-        row = next(r for r in runs if r[0] == found[0])
-        findings.append([found[0], "spark", source_name, found[1], row[10], now, f.rule_id, f.severity,
-                         finding_key(f), json.dumps(dict(f.subject), default=str), f.title,
-                         f.estimated_savings_usd])
-    _replace(store, "runs", "run_key", [r[0] for r in runs], runs)
-    _replace(store, "stages", "run_key", [r[0] for r in runs], stages)
-    _replace(store, "findings", "run_key", [r[0] for r in runs], findings)
-    store.execute("UPDATE runs SET fingerprint = l.fingerprint FROM log_files l "
-                  "WHERE runs.log_source = l.source_key AND runs.fingerprint IS NULL")
+        if found is not None:
+            findings.append([found[0], "spark", source_name, found[1], found[2], now, f.rule_id, f.severity,
+                             finding_key(f), json.dumps(dict(f.subject), default=str), f.title,
+                             f.estimated_savings_usd])
+    if runs:
+        _replace(store, "runs", "run_key", [r[0] for r in runs], runs)
+        _replace(store, "stages", "run_key", [r[0] for r in runs], stages)
+        _replace(store, "findings", "run_key", [r[0] for r in runs], findings)
+        store.execute("UPDATE runs SET fingerprint = l.fingerprint FROM log_files l "
+                      "WHERE runs.log_source = l.source_key AND runs.fingerprint IS NULL")
     return len(runs)
+
+
+def _signatures(store: HistoryStore, keys: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """What each stored run was recorded with, to leave unchanged runs alone."""
+    if not keys:
+        return {}
+    rows = store.execute("SELECT run_key, source_name, app_key, log_source, owner, cost_usd, savings_usd, "
+                         "tool_version, rules_hash FROM runs WHERE run_key IN (SELECT unnest(?::VARCHAR[]))",
+                         [list(keys)]).fetchall()
+    return {r[0]: tuple(r[1:]) for r in rows}
 
 
 def _replace(store: HistoryStore, table: str, column: str, keys: Sequence[Any],
