@@ -18,14 +18,13 @@ from analyzer.core import timeline as tl
 from analyzer.core.catalog import NodeType, PriceCatalog
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application
-from analyzer.core.units import GiB, parse_size
+from analyzer.core.units import MS_PER_HOUR, GiB, parse_size
 
 BUCKETS = ("useful", "failed_work", "driver_only", "skew_tail", "idle_cores", "driver")
 RULE_BUCKET = {
     "spark.skew": "skew_tail", "spark.oversized-cluster": "idle_cores",
     "spark.driver-bound": "driver_only", "spark.task-failures": "failed_work",
 }
-MS_PER_HOUR = 3_600_000
 DAYS_PER_MONTH = 30.44
 MIN_RUNS_FOR_FREQUENCY = 3
 

@@ -1,13 +1,25 @@
-"""Spark's size strings, parsed once for the cost model and the rules alike."""
+"""Units in one home: byte and time factors, and Spark's size strings parsed once.
+
+Every module that converts bytes or milliseconds imports its factors from here, so a
+figure in a report is converted the same way wherever it was computed.
+"""
 
 from __future__ import annotations
 
 import re
 
+KiB = 1024
 MiB = 1024**2
 GiB = 1024**3
+TiB = 1024**4
+PiB = 1024**5
+
+MS_PER_SECOND = 1_000
+MS_PER_MINUTE = 60_000
+MS_PER_HOUR = 3_600_000
+MS_PER_DAY = 86_400_000
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?\s*$", re.IGNORECASE)
-_FACTORS = {"": 1, "b": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024**4, "p": 1024**5}
+_FACTORS = {"": 1, "b": 1, "k": KiB, "m": MiB, "g": GiB, "t": TiB, "p": PiB}
 
 
 def parse_size(text: str | None, default_unit: str = "") -> int | None:

@@ -20,6 +20,7 @@ import pandas as pd
 from analyzer.core.catalog import PriceCatalog
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable, nan_to_zero
+from analyzer.core.units import MS_PER_DAY
 from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
 from analyzer.core.warehouse_patterns import QueryPattern, top_patterns
 from analyzer.core.warehouse_usage import (
@@ -32,7 +33,6 @@ from analyzer.core.warehouse_usage import (
     ran_on_warehouse,
 )
 
-MS_PER_DAY = 86_400_000
 CLOUD_SERVICES_FREE_SHARE = 0.10
 
 

@@ -28,11 +28,11 @@ import pandas as pd
 
 from analyzer.core.query_table import QueryTable, categorical_of, combination_codes, nan_to_zero, per_category
 from analyzer.core.sql_text import text_fingerprint
+from analyzer.core.units import MS_PER_HOUR
+from analyzer.core.units import MiB as MIB
+from analyzer.core.units import TiB as TIB
 from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
 
-MIB = 1024**2
-TIB = 1024**4
-MS_PER_HOUR = 3_600_000
 BQ_MIN_BYTES_PER_TABLE = 10 * MIB
 CLOUD_SERVICES_ONLY = "CLOUD_SERVICES_ONLY"
 #: Billing units of ``QueryUsage.unit`` (its values index this tuple).

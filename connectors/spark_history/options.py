@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-GIB = 1 << 30
+from analyzer.core.units import GiB as GIB
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,7 @@ import math
 
 from analyzer.core.model import Application, SqlExecution, Stage
 from analyzer.core.timeline import executor_cores  # noqa: F401  (re-exported for the rules)
-from analyzer.core.units import GiB, MiB, parse_size  # noqa: F401  (re-exported for the rules)
-
-MS_PER_HOUR = 3_600_000
-
+from analyzer.core.units import MS_PER_HOUR, GiB, MiB, parse_size  # noqa: F401  (re-exported for the rules)
 
 
 def subject(app: Application, stage: Stage | None = None,

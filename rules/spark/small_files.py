@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution
+from analyzer.core.units import KiB
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     BYTES_READ,
@@ -29,7 +30,6 @@ from rules.spark._plan_partitions import partition_columns
 from rules.spark._plan_stages import scan_task_ms, write_task_ms
 from rules.spark.common import MiB, core_hours, parse_size, subject
 
-KiB = 1024
 DEFAULT_OPEN_COST_BYTES = 4 * MiB  # spark.sql.files.openCostInBytes
 DEFAULT_MAX_PARTITION_BYTES = 128 * MiB  # spark.sql.files.maxPartitionBytes
 SMALL_PARTITION_BYTES = 3 * MiB  # below this even one file per partition is a small file (DataFlint)

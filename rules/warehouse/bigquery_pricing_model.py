@@ -10,12 +10,12 @@ import numpy as np
 
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable, per_category
+from analyzer.core.units import MS_PER_HOUR
 from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
 from analyzer.core.warehouse_usage import slot_hours, tib_billed
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import DAYS_PER_MONTH, in_order_sum, percentile, records, usage, window_days
 
-MS_PER_HOUR = 3_600_000
 AUTOSCALE_STEP = 50  # BigQuery autoscales slots in multiples of 50
 
 

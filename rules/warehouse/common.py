@@ -23,6 +23,7 @@ import pandas as pd
 
 from analyzer.core.query_table import QueryTable, nan_to_zero, per_category, text_or
 from analyzer.core.sql_text import same_table, sql_snippet
+from analyzer.core.units import MS_PER_DAY
 from analyzer.core.warehouse_model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
 from analyzer.core.warehouse_usage import (
     UNITS,
@@ -33,9 +34,6 @@ from analyzer.core.warehouse_usage import (
 )
 from rules.engine import Thresholds
 
-GiB = 1024**3
-TiB = 1024**4
-MS_PER_DAY = 86_400_000
 DAYS_PER_MONTH = 30.44
 # Leading comments, whitespace and parentheses, then SELECT or WITH.
 _READ_HEAD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/|\()*(?:select|with)\b", re.IGNORECASE | re.DOTALL)

@@ -12,6 +12,7 @@ import pandas as pd
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import combination_codes
 from analyzer.core.sql_text import is_nondeterministic
+from analyzer.core.units import MS_PER_HOUR
 from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
@@ -28,8 +29,6 @@ from rules.warehouse.common import (
     snippet,
     window_days,
 )
-
-MS_PER_HOUR = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
