@@ -12,6 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
+def span_ms(start_ms: int | None, end_ms: int | None) -> int | None:
+    """``end - start`` in ms, or None when either end is unknown: the one duration rule of the model."""
+    if start_ms is None or end_ms is None:
+        return None
+    return end_ms - start_ms
+
+
 @dataclass(frozen=True, slots=True)
 class Quantiles:
     """Five-number summary at the History Server's quantiles 0, 0.25, 0.5, 0.75, 1."""
@@ -97,9 +104,7 @@ class Stage:
     @property
     def duration_ms(self) -> int | None:
         """Wall-clock time from submission to completion, when both are known."""
-        if self.submission_time_ms is None or self.completion_time_ms is None:
-            return None
-        return self.completion_time_ms - self.submission_time_ms
+        return span_ms(self.submission_time_ms, self.completion_time_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +171,7 @@ class SqlExecution:
     @property
     def duration_ms(self) -> int | None:
         """Wall-clock time of the query, when it finished."""
-        if self.start_time_ms is None or self.end_time_ms is None:
-            return None
-        return self.end_time_ms - self.start_time_ms
+        return span_ms(self.start_time_ms, self.end_time_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +211,7 @@ class Application:
     @property
     def duration_ms(self) -> int | None:
         """Application wall-clock time; None while the application has no end."""
-        if self.start_time_ms is None or self.end_time_ms is None:
-            return None
-        return self.end_time_ms - self.start_time_ms
+        return span_ms(self.start_time_ms, self.end_time_ms)
 
 
 @dataclass(frozen=True, slots=True)
