@@ -28,6 +28,8 @@ from rules.engine import EngineConfig
 from rules.registry import run_rules
 
 ProgressCallback = Callable[[int, int], None]
+#: Reads logs in order, each an Application or an InputError (another strategy than read_logs).
+LogReader = Callable[[Sequence[LogSource]], list[Application | InputError]]
 
 
 class LogCache(Protocol):
@@ -121,13 +123,19 @@ def analyze_found_logs(sources: Sequence[LogSource], found_errors: Sequence[Inpu
                        on_sources: Callable[[int], None] | None = None,
                        rules_config: EngineConfig | None = None,
                        cost_settings: CostSettings | None = None,
-                       history: LogCache | None = None) -> Report:
-    """Analyse logs a source already found (``found_errors``: the inputs it could not list)."""
+                       history: LogCache | None = None,
+                       reader: LogReader | None = None) -> Report:
+    """Analyse logs a source already found (``found_errors``: the inputs it could not list).
+
+    ``reader`` replaces ``read_logs`` (``jobs`` and ``progress`` are then its business), e.g.
+    ``analyzer.api.spark_engine`` reads them on Spark executors; the rest is the same.
+    """
     errors = list(found_errors)
     if on_sources:
         on_sources(len(sources))
     apps: list[Application] = []
-    for result in _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress):
+    for result in _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress,
+                                   reader=reader):
         if isinstance(result, InputError):
             errors.append(result)
         else:
@@ -175,13 +183,18 @@ def _run_rules_on(app: Application, rules_config: EngineConfig | None,
 
 
 def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, jobs: int, debug: bool,
-                     progress: ProgressCallback | None) -> list[Application | InputError]:
+                     progress: ProgressCallback | None, reader: LogReader | None = None,
+                     ) -> list[Application | InputError]:
     """``read_logs`` for the logs ``history`` does not hold, in the order of ``sources``."""
+    def read(todo: Sequence[LogSource]) -> list[Application | InputError]:
+        if reader is not None:
+            return reader(todo)
+        return read_logs(todo, jobs=jobs, debug=debug, progress=progress)
+
     if history is None:
-        return read_logs(sources, jobs=jobs, debug=debug, progress=progress)
+        return read(sources)
     cached = history.lookup(sources)
-    fresh = iter(read_logs([s for s, c in zip(sources, cached, strict=True) if c is None], jobs=jobs,
-                           debug=debug, progress=progress))
+    fresh = iter(read([s for s, c in zip(sources, cached, strict=True) if c is None]))
     results: list[Application | InputError] = []
     for source, app in zip(sources, cached, strict=True):
         result = app if app is not None else next(fresh)
