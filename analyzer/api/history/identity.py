@@ -13,6 +13,7 @@ query pattern's fingerprint.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 
@@ -25,6 +26,11 @@ _DATABRICKS_JOB = re.compile(r"\bjob-(\d+)-run-\d+")
 AIRFLOW_KEYS = (("spark.airflow.dag_id", "spark.airflow.task_id"),)
 OPENLINEAGE_PARENT = "spark.openlineage.parentJobName"
 DBT_KEYS = ("dbt_model", "node_id", "dbt_node_id", "model")
+
+
+def log_key(display: str) -> str:
+    """A log's key in the store: local paths made absolute (the same file named relatively or not)."""
+    return display if "://" in display else os.path.abspath(display)
 
 
 def normalise_name(name: str) -> str:

@@ -25,6 +25,7 @@ import msgspec
 import zstandard
 
 from analyzer import __version__
+from analyzer.api.history.identity import log_key
 from analyzer.api.history.record import rules_hash
 from analyzer.api.history.store import HistoryStore
 from analyzer.core.findings import Finding
@@ -131,15 +132,16 @@ class HistoryLogCache:
         wanted: dict[int, str] = {}
         for i, source in enumerate(sources):
             stamp = source_stamp(source)
-            row = known.get(source.display)
+            key = log_key(source.display)
+            row = known.get(key)
             if row is not None and stamp is not None and row["stamp"] == stamp:
-                wanted[i] = source.display
+                wanted[i] = key
                 continue
             fingerprint = content_fingerprint(source)
-            self._fingerprints[source.display] = fingerprint
+            self._fingerprints[key] = fingerprint
             if fingerprint is not None and fingerprint in by_print:
                 wanted[i] = by_print[fingerprint]
-                self._moved.append((source.display, stamp, fingerprint, by_print[fingerprint]))
+                self._moved.append((key, stamp, fingerprint, by_print[fingerprint]))
         blobs = self._blobs(set(wanted.values()))
         out: list[Application | None] = []
         for i in range(len(sources)):
@@ -166,9 +168,9 @@ class HistoryLogCache:
 
     def remember(self, source: LogSource, app: Application) -> None:
         """Keep a freshly read application until ``flush``."""
-        fingerprint = self._fingerprints.get(source.display)
-        self._pending[source.display] = (source_stamp(source), fingerprint, app)
-        self._key_of[id(app)] = source.display
+        key = log_key(source.display)
+        self._pending[key] = (source_stamp(source), self._fingerprints.get(key), app)
+        self._key_of[id(app)] = key
 
     def findings(self, app: Application, rules_config: object | None) -> list[Finding] | None:
         """The stored findings of ``app`` when they were made under the same rules config."""

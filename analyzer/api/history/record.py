@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analyzer import __version__
-from analyzer.api.history.identity import spark_app_key
+from analyzer.api.history.identity import log_key, spark_app_key
 from analyzer.api.history.owners import DEFAULT_OWNER_KEYS, spark_owner
 from analyzer.api.history.store import HistoryStore
 from analyzer.core.findings import Finding
@@ -68,11 +68,12 @@ def record_spark(store: HistoryStore, report: Report, *, source_name: str = "",
         app_key, (owner, owner_key) = spark_app_key(app, key_properties), spark_owner(app, owner_keys)
         start = _ts(app.start_time_ms)
         total, saved = (None, None) if cost is None else (cost.total_usd, cost.savings_usd)
-        if stored.get(key) == (source_name, app_key, app.source, owner, total, saved, __version__, rhash):
+        log = log_key(app.source)
+        if stored.get(key) == (source_name, app_key, log, owner, total, saved, __version__, rhash):
             continue
         keys[(app.app_id, app.attempt_id)] = (key, app_key, None if start is None else start.date())
         runs.append([
-            key, "spark", source_name, app_key, app.app_id, app.attempt_id, app.name, app.user, app.source,
+            key, "spark", source_name, app_key, app.app_id, app.attempt_id, app.name, app.user, log,
             None, None if start is None else start.date(), start, _ts(app.end_time_ms), app.duration_ms,
             total,
             None if cost is None else cost.executor_core_hours,
