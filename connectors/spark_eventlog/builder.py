@@ -16,10 +16,21 @@ from connectors.spark_eventlog import events as ev
 from connectors.spark_eventlog.redaction import redact
 from connectors.spark_eventlog.sql_state import SqlState
 from connectors.spark_eventlog.stage_state import StageState
+from connectors.spark_eventlog.task_batch import Batch
+from connectors.spark_eventlog.task_index import TaskIndex
+
+_END = 1 << 62  # a line number past every batch: "apply the rest"
 
 
 class AppBuilder:
-    """Holds the replay state of one application attempt; ``handle`` takes one event."""
+    """Holds the replay state of one application attempt.
+
+    A log is replayed batch by batch (``task_batch.Batch``): ``begin_batch`` indexes the
+    batch's task events, ``handle_at`` applies its other events in line order, and
+    ``end_batch`` applies the task events left. A stage takes the task events of the
+    batch lazily (``StageState.advance``) whenever the replay looks at it, so every
+    decision sees exactly the task events that came before it in the log.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -35,8 +46,9 @@ class AppBuilder:
         self.sql = SqlState()
         self.events_read = 0
         self.task_ends = 0
+        self.index: TaskIndex | None = None
+        self.seq = 0
         self.handlers: dict[type, Callable[[Any], None]] = {
-            ev.TaskEnd: self.on_task_end, ev.TaskStart: self.on_task_start,
             ev.StageSubmitted: self.on_stage_submitted, ev.StageCompleted: self.on_stage_completed,
             ev.JobStart: self.on_job_start, ev.JobEnd: self.on_job_end,
             ev.ApplicationStart: self.on_app_start, ev.Timestamped: self.on_app_end,
@@ -44,56 +56,44 @@ class AppBuilder:
             ev.ExecutorAdded: self.on_executor_added, ev.ExecutorRemoved: self.on_executor_removed,
             ev.BlockManagerAdded: self.on_block_manager_added,
         }
+        for tagged in ev.TAGGED.values():  # the block decoder's subclasses, one per event name
+            base = tagged.__mro__[1]
+            self.handlers[tagged] = self.handlers.get(base) or self.sql.handle
 
-    def handle(self, event: Any) -> None:
-        """Apply one decoded event (any type from ``events.EVENT_TYPES``)."""
-        self.handler_for_type(type(event))(event)
+    # -- batches -------------------------------------------------------------------
+    def begin_batch(self, batch: Batch) -> None:
+        """Index the batch's task events; every live stage starts at its first line."""
+        self.task_ends += len(batch.ends) + batch.ends_without_info
+        self.index = TaskIndex(batch, self.live_tasks)
+        for stage in self.live_stages.values():
+            stage.done = 0
 
-    def handler_for_type(self, event_type: type) -> Any:
-        """The method that applies events of ``event_type``."""
-        return self.handlers.get(event_type) or self.sql.handle
+    def handle_at(self, seq: int, event: Any) -> None:
+        """Apply one decoded non-task event found at line ``seq`` of the batch."""
+        self.seq = seq
+        (self.handlers.get(type(event)) or self.sql.handle)(event)
 
-    def handler_for(self, decoder: Any) -> Any:
-        """The method that applies the events a per-type msgspec decoder produces."""
-        return self.handler_for_type(decoder.type)
+    def end_batch(self) -> None:
+        """Apply the batch's remaining task events to every live stage."""
+        self.seq = _END
+        for key in list(self.live_stages):
+            self._live(key)
+        self.index = None
 
-    # -- tasks ---------------------------------------------------------------------
-    def on_task_start(self, e: ev.TaskStart) -> None:
-        """Mark the task live and count it active on its stage, whose first launch time it may set."""
-        if e.info is None:
-            return
-        self.live_tasks.add(e.info.task_id)
-        stage = self.live_stages.get((e.stage_id, e.stage_attempt_id))
-        if stage is not None:
-            stage.active_tasks += 1
-            launch = e.info.launch_time
-            if stage.first_launch is None or launch < stage.first_launch:
-                stage.first_launch = launch
-
-    def on_task_end(self, e: ev.TaskEnd) -> None:
-        """Count the end on its stage; only tasks seen starting add metrics, as in the History Server."""
-        self.task_ends += 1
-        if e.info is None:
-            return
-        was_live = e.info.task_id in self.live_tasks
-        if was_live:
-            self.live_tasks.discard(e.info.task_id)
-        key = (e.stage_id, e.stage_attempt_id)
+    def _live(self, key: tuple[int, int]) -> StageState | None:
+        """The live stage attempt ``key``, brought up to the current line (None if it ended)."""
         stage = self.live_stages.get(key)
-        if stage is None:
-            return
-        if was_live:
-            stage.add_metrics(e)
-        stage.count_task_end(e)
-        if stage.status != "ACTIVE" and stage.active_tasks == 0:
+        if stage is not None and self.index is not None and stage.advance(self.index, self.seq):
             del self.live_stages[key]
+            return None
+        return stage
 
     # -- stages and jobs -----------------------------------------------------------
     def _stage(self, info: ev.StageInfo | ev.StageInfoLite, status: str) -> StageState:
         key = (info.stage_id, info.attempt_id)
-        stage = self.live_stages.get(key)
+        stage = self._live(key)
         if stage is None:
-            stage = StageState(info, status)
+            stage = StageState(info, status, self.seq)
             self.live_stages[key] = stage
             self.stages[key] = stage
         return stage
@@ -111,7 +111,7 @@ class AppBuilder:
         """Settle the stage's final status; it stays live until its last running task ends."""
         info = e.info
         self.sql.record_accumulables(info.stage_id, info.accumulables)
-        stage = self.live_stages.get((info.stage_id, info.attempt_id))
+        stage = self._live((info.stage_id, info.attempt_id))
         if stage is None:  # the History Server ignores completions of stages it no longer tracks
             return
         stage.update_info(info)
@@ -153,8 +153,9 @@ class AppBuilder:
         if not succeeded and e.result.exception:
             job["failure"] = str(e.result.exception.get("Message", ""))[:500] or None
         stage_ids = set(job["stage_ids"])
-        for key, stage in list(self.live_stages.items()):
-            if key[0] in stage_ids and stage.status == "PENDING":
+        for key in list(self.live_stages):
+            stage = self._live(key)
+            if stage is not None and key[0] in stage_ids and stage.status == "PENDING":
                 stage.status = "SKIPPED"
                 del self.live_stages[key]
 
@@ -229,10 +230,12 @@ class AppBuilder:
 
 
 def _to_int(value: Any) -> int | None:
+    """A SQL execution id from a job property; None unless it is a valid Spark id (0 to 2**63-1)."""
     try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
+        number = int(value) if value is not None else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is not None and 0 <= number < (1 << 63) else None
 
 
 def _stage_order(s: StageState) -> tuple[int, int]:

@@ -5,14 +5,30 @@ declare (accumulables, RDD infos, stack traces) without building Python objects 
 them; that is what makes reading faster than a plain ``json.loads`` loop. Field names
 are Spark's JsonProtocol names; defaults cover the older (1.x, 2.x) variants that lack
 a field.
+
+Numbers are range-checked here, in msgspec's C decoder, so that nothing downstream can
+overflow or render an impossible figure: a time outside what a report can print
+(``TIME``: epoch milliseconds from 1970 to the end of year 9999), a negative or
+beyond-int64 metric (``METRIC``), or an id that does not fit Spark's own Java types
+(``ID``, ``TASK_ID``) makes the whole line malformed: the reader counts it and skips it.
+Rejecting rather than clamping keeps every figure one the log really states; the
+integrity facts (``unparsed_lines``, ``first_error``) say that a line was dropped.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Annotated, Any, Union
 
 import msgspec
-from msgspec import Struct, field
+from msgspec import Meta, Struct, field
+
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant datetime can print
+TIME = Annotated[int, Meta(ge=0, le=MAX_TIME_MS)]
+METRIC = Annotated[int, Meta(ge=0, le=(1 << 63) - 1)]
+ID = Annotated[int, Meta(ge=0, le=(1 << 31) - 1)]  # Spark's stage ids and attempts are Java ints
+TASK_ID = Annotated[int, Meta(ge=0, le=(1 << 63) - 1)]  # task ids are Java longs
+JAVA_INT = Annotated[int, Meta(ge=-(1 << 31), le=(1 << 31) - 1)]
 
 
 class _Base(Struct, frozen=False, omit_defaults=True, gc=False):
@@ -20,37 +36,37 @@ class _Base(Struct, frozen=False, omit_defaults=True, gc=False):
 
 
 class ShuffleReadMetrics(_Base):
-    remote_bytes_read: int = field(default=0, name="Remote Bytes Read")
-    local_bytes_read: int = field(default=0, name="Local Bytes Read")
-    fetch_wait_time: int = field(default=0, name="Fetch Wait Time")
-    records_read: int = field(default=0, name="Total Records Read")
+    remote_bytes_read: METRIC = field(default=0, name="Remote Bytes Read")
+    local_bytes_read: METRIC = field(default=0, name="Local Bytes Read")
+    fetch_wait_time: METRIC = field(default=0, name="Fetch Wait Time")
+    records_read: METRIC = field(default=0, name="Total Records Read")
 
 
 class ShuffleWriteMetrics(_Base):
-    bytes_written: int = field(default=0, name="Shuffle Bytes Written")
-    write_time: int = field(default=0, name="Shuffle Write Time")
-    records_written: int = field(default=0, name="Shuffle Records Written")
+    bytes_written: METRIC = field(default=0, name="Shuffle Bytes Written")
+    write_time: METRIC = field(default=0, name="Shuffle Write Time")
+    records_written: METRIC = field(default=0, name="Shuffle Records Written")
 
 
 class InputMetrics(_Base):
-    bytes_read: int = field(default=0, name="Bytes Read")
-    records_read: int = field(default=0, name="Records Read")
+    bytes_read: METRIC = field(default=0, name="Bytes Read")
+    records_read: METRIC = field(default=0, name="Records Read")
 
 
 class OutputMetrics(_Base):
-    bytes_written: int = field(default=0, name="Bytes Written")
-    records_written: int = field(default=0, name="Records Written")
+    bytes_written: METRIC = field(default=0, name="Bytes Written")
+    records_written: METRIC = field(default=0, name="Records Written")
 
 
 class TaskMetrics(_Base):
-    executor_deserialize_time: int = field(default=0, name="Executor Deserialize Time")
-    executor_run_time: int = field(default=0, name="Executor Run Time")
-    executor_cpu_time: int = field(default=0, name="Executor CPU Time")
-    peak_execution_memory: int = field(default=0, name="Peak Execution Memory")
-    jvm_gc_time: int = field(default=0, name="JVM GC Time")
-    result_serialization_time: int = field(default=0, name="Result Serialization Time")
-    memory_bytes_spilled: int = field(default=0, name="Memory Bytes Spilled")
-    disk_bytes_spilled: int = field(default=0, name="Disk Bytes Spilled")
+    executor_deserialize_time: METRIC = field(default=0, name="Executor Deserialize Time")
+    executor_run_time: METRIC = field(default=0, name="Executor Run Time")
+    executor_cpu_time: METRIC = field(default=0, name="Executor CPU Time")
+    peak_execution_memory: METRIC = field(default=0, name="Peak Execution Memory")
+    jvm_gc_time: METRIC = field(default=0, name="JVM GC Time")
+    result_serialization_time: METRIC = field(default=0, name="Result Serialization Time")
+    memory_bytes_spilled: METRIC = field(default=0, name="Memory Bytes Spilled")
+    disk_bytes_spilled: METRIC = field(default=0, name="Disk Bytes Spilled")
     shuffle_read: ShuffleReadMetrics | None = field(default=None, name="Shuffle Read Metrics")
     shuffle_write: ShuffleWriteMetrics | None = field(default=None, name="Shuffle Write Metrics")
     input: InputMetrics | None = field(default=None, name="Input Metrics")
@@ -58,10 +74,9 @@ class TaskMetrics(_Base):
 
 
 class TaskInfo(_Base):
-    task_id: int = field(name="Task ID")
-    launch_time: int = field(default=0, name="Launch Time")
-    finish_time: int = field(default=0, name="Finish Time")
-    executor_id: str = field(default="", name="Executor ID")
+    task_id: TASK_ID = field(name="Task ID")
+    launch_time: TIME = field(default=0, name="Launch Time")
+    finish_time: TIME = field(default=0, name="Finish Time")
     speculative: bool = field(default=False, name="Speculative")
     failed: bool = field(default=False, name="Failed")
     killed: bool = field(default=False, name="Killed")
@@ -76,16 +91,16 @@ class TaskEndReason(_Base):
 
 
 class TaskEnd(_Base):
-    stage_id: int = field(name="Stage ID")
-    stage_attempt_id: int = field(default=0, name="Stage Attempt ID")
+    stage_id: ID = field(name="Stage ID")
+    stage_attempt_id: ID = field(default=0, name="Stage Attempt ID")
     reason: TaskEndReason = field(default_factory=TaskEndReason, name="Task End Reason")
     info: TaskInfo | None = field(default=None, name="Task Info")
     metrics: TaskMetrics | None = field(default=None, name="Task Metrics")
 
 
 class TaskStart(_Base):
-    stage_id: int = field(name="Stage ID")
-    stage_attempt_id: int = field(default=0, name="Stage Attempt ID")
+    stage_id: ID = field(name="Stage ID")
+    stage_attempt_id: ID = field(default=0, name="Stage Attempt ID")
     info: TaskInfo | None = field(default=None, name="Task Info")
 
 
@@ -95,13 +110,13 @@ class Accumulable(_Base):
 
 
 class StageInfo(_Base):
-    stage_id: int = field(name="Stage ID")
-    attempt_id: int = field(default=0, name="Stage Attempt ID")
+    stage_id: ID = field(name="Stage ID")
+    attempt_id: ID = field(default=0, name="Stage Attempt ID")
     name: str = field(default="", name="Stage Name")
-    num_tasks: int = field(default=0, name="Number of Tasks")
-    parent_ids: list[int] = field(default_factory=list, name="Parent IDs")
-    submission_time: int | None = field(default=None, name="Submission Time")
-    completion_time: int | None = field(default=None, name="Completion Time")
+    num_tasks: METRIC = field(default=0, name="Number of Tasks")
+    parent_ids: list[ID] = field(default_factory=list, name="Parent IDs")
+    submission_time: TIME | None = field(default=None, name="Submission Time")
+    completion_time: TIME | None = field(default=None, name="Completion Time")
     failure_reason: str | None = field(default=None, name="Failure Reason")
     accumulables: list[Accumulable] = field(default_factory=list, name="Accumulables")
 
@@ -118,18 +133,18 @@ class StageCompleted(_Base):
 class StageInfoLite(_Base):
     """A job's stage list entry: identity and size only (its RDD infos are skipped)."""
 
-    stage_id: int = field(name="Stage ID")
-    attempt_id: int = field(default=0, name="Stage Attempt ID")
+    stage_id: ID = field(name="Stage ID")
+    attempt_id: ID = field(default=0, name="Stage Attempt ID")
     name: str = field(default="", name="Stage Name")
-    num_tasks: int = field(default=0, name="Number of Tasks")
-    parent_ids: list[int] = field(default_factory=list, name="Parent IDs")
+    num_tasks: METRIC = field(default=0, name="Number of Tasks")
+    parent_ids: list[ID] = field(default_factory=list, name="Parent IDs")
 
 
 class JobStart(_Base):
-    job_id: int = field(name="Job ID")
-    submission_time: int | None = field(default=None, name="Submission Time")
+    job_id: ID = field(name="Job ID")
+    submission_time: TIME | None = field(default=None, name="Submission Time")
     stage_infos: list[StageInfoLite] = field(default_factory=list, name="Stage Infos")
-    stage_ids: list[int] = field(default_factory=list, name="Stage IDs")
+    stage_ids: list[ID] = field(default_factory=list, name="Stage IDs")
     properties: dict[str, Any] | None = field(default=None, name="Properties")
 
 
@@ -139,21 +154,21 @@ class JobResult(_Base):
 
 
 class JobEnd(_Base):
-    job_id: int = field(name="Job ID")
-    completion_time: int | None = field(default=None, name="Completion Time")
+    job_id: ID = field(name="Job ID")
+    completion_time: TIME | None = field(default=None, name="Completion Time")
     result: JobResult = field(default_factory=JobResult, name="Job Result")
 
 
 class ApplicationStart(_Base):
     app_name: str = field(default="", name="App Name")
     app_id: str | None = field(default=None, name="App ID")
-    timestamp: int | None = field(default=None, name="Timestamp")
+    timestamp: TIME | None = field(default=None, name="Timestamp")
     user: str | None = field(default=None, name="User")
     attempt_id: str | None = field(default=None, name="App Attempt ID")
 
 
 class Timestamped(_Base):
-    timestamp: int | None = field(default=None, name="Timestamp")
+    timestamp: TIME | None = field(default=None, name="Timestamp")
 
 
 class LogStart(_Base):
@@ -166,19 +181,19 @@ class EnvironmentUpdate(_Base):
 
 class ExecutorInfo(_Base):
     host: str | None = field(default=None, name="Host")
-    total_cores: int = field(default=0, name="Total Cores")
-    resource_profile_id: int | None = field(default=None, name="Resource Profile Id")
+    total_cores: METRIC = field(default=0, name="Total Cores")
+    resource_profile_id: JAVA_INT | None = field(default=None, name="Resource Profile Id")
 
 
 class ExecutorAdded(_Base):
     executor_id: str = field(name="Executor ID")
-    timestamp: int | None = field(default=None, name="Timestamp")
+    timestamp: TIME | None = field(default=None, name="Timestamp")
     info: ExecutorInfo = field(default_factory=ExecutorInfo, name="Executor Info")
 
 
 class ExecutorRemoved(_Base):
     executor_id: str = field(name="Executor ID")
-    timestamp: int | None = field(default=None, name="Timestamp")
+    timestamp: TIME | None = field(default=None, name="Timestamp")
     reason: str | None = field(default=None, name="Removed Reason")
 
 
@@ -189,27 +204,27 @@ class BlockManagerId(_Base):
 
 class BlockManagerAdded(_Base):
     block_manager: BlockManagerId = field(name="Block Manager ID")
-    maximum_memory: int | None = field(default=None, name="Maximum Memory")
-    timestamp: int | None = field(default=None, name="Timestamp")
+    maximum_memory: METRIC | None = field(default=None, name="Maximum Memory")
+    timestamp: TIME | None = field(default=None, name="Timestamp")
 
 
 class SqlExecutionStart(_Base):
-    execution_id: int = field(name="executionId")
+    execution_id: TASK_ID = field(name="executionId")
     description: str = ""
     physical_plan: str = field(default="", name="physicalPlanDescription")
     plan_info: Any = field(default=None, name="sparkPlanInfo")
-    time: int | None = None
+    time: TIME | None = None
     modified_configs: dict[str, Any] | None = field(default=None, name="modifiedConfigs")
 
 
 class SqlExecutionEnd(_Base):
-    execution_id: int = field(name="executionId")
-    time: int | None = None
+    execution_id: TASK_ID = field(name="executionId")
+    time: TIME | None = None
     error_message: str | None = field(default=None, name="errorMessage")
 
 
 class SqlAdaptiveUpdate(_Base):
-    execution_id: int = field(name="executionId")
+    execution_id: TASK_ID = field(name="executionId")
     physical_plan: str = field(default="", name="physicalPlanDescription")
     plan_info: Any = field(default=None, name="sparkPlanInfo")
 
@@ -220,12 +235,12 @@ class SqlMetricInfo(_Base):
 
 
 class SqlAdaptiveMetricUpdates(_Base):
-    execution_id: int = field(name="executionId")
+    execution_id: TASK_ID = field(name="executionId")
     metrics: list[SqlMetricInfo] = field(default_factory=list, name="sqlPlanMetrics")
 
 
 class DriverAccumUpdates(_Base):
-    execution_id: int = field(name="executionId")
+    execution_id: TASK_ID = field(name="executionId")
     updates: list[list[int]] = field(default_factory=list, name="accumUpdates")
 
 
@@ -256,3 +271,53 @@ EVENT_TYPES: dict[str, type[Struct]] = {
 DECODERS: dict[bytes, msgspec.json.Decoder[Any]] = {
     name.encode(): msgspec.json.Decoder(struct, strict=False) for name, struct in EVENT_TYPES.items()
 }
+
+# Event types Spark writes that deanalyze does not use: in the union below they decode to
+# an empty struct (skipped at C speed) instead of failing a whole block.
+IGNORED_EVENTS = tuple(
+    prefix + name
+    for prefix in ("", "org.apache.spark.scheduler.")
+    for name in (
+        "SparkListenerTaskGettingResult", "SparkListenerSpeculativeTaskSubmitted",
+        "SparkListenerStageExecutorMetrics", "SparkListenerExecutorMetricsUpdate",
+        "SparkListenerBlockManagerRemoved", "SparkListenerBlockUpdated", "SparkListenerUnpersistRDD",
+        "SparkListenerResourceProfileAdded", "SparkListenerMiscellaneousProcessAdded",
+        "SparkListenerExecutorBlacklisted", "SparkListenerExecutorUnblacklisted",
+        "SparkListenerNodeBlacklisted", "SparkListenerNodeUnblacklisted",
+        "SparkListenerExecutorBlacklistedForStage", "SparkListenerNodeBlacklistedForStage",
+        "SparkListenerExecutorExcluded", "SparkListenerExecutorUnexcluded",
+        "SparkListenerNodeExcluded", "SparkListenerNodeUnexcluded",
+        "SparkListenerExecutorExcludedForStage", "SparkListenerNodeExcludedForStage",
+        "SparkListenerUnschedulableTaskSetAdded", "SparkListenerUnschedulableTaskSetRemoved",
+    )
+) + (
+    _SQL + "SparkListenerQueryExecutionMetrics", _SQL + "SparkListenerEffectiveSQLConf",
+    "org.apache.spark.sql.streaming.StreamingQueryListener$QueryStartedEvent",
+    "org.apache.spark.sql.streaming.StreamingQueryListener$QueryProgressEvent",
+    "org.apache.spark.sql.streaming.StreamingQueryListener$QueryIdleEvent",
+    "org.apache.spark.sql.streaming.StreamingQueryListener$QueryTerminatedEvent",
+)
+
+
+class Ignored(_Base):
+    """An event type deanalyze does not use (see ``IGNORED_EVENTS``)."""
+
+
+def _tagged(name: str, base: type[Struct]) -> type[Struct]:
+    """``base`` tagged with its ``Event`` name; a module attribute, so that it pickles."""
+    cls = types.new_class(base.__name__ + "Line", (base,), {"tag": name, "tag_field": "Event"})
+    cls.__qualname__ = cls.__name__ = "Line_" + "".join(c if c.isalnum() else "_" for c in name)
+    cls.__module__ = __name__
+    globals()[cls.__name__] = cls
+    return cls
+
+
+# One decoder for a whole block of lines (``decode_lines``): each known event type tagged
+# by its ``Event`` name. A block with any other line (unknown type, malformed JSON, a
+# number out of range) fails as a whole and is decoded line by line instead, so the
+# result is always that of the line-by-line decoders above.
+_ALL_TYPES: dict[str, type[Struct]] = {**EVENT_TYPES, **dict.fromkeys(IGNORED_EVENTS, Ignored)}
+TAGGED: dict[str, type[Struct]] = {name: _tagged(name, struct) for name, struct in _ALL_TYPES.items()}
+BLOCK_DECODER: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    Union[tuple(TAGGED.values())], strict=False,  # type: ignore[valid-type]  # noqa: UP007
+)

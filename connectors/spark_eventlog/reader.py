@@ -1,46 +1,55 @@
 """Read one application's event log into the domain model, fast and forgivingly.
 
-Each line's event type is read from its first bytes (Spark always writes ``"Event"``
-first), so event types deanalyze does not need are skipped without being decoded, and
-the ones it needs are decoded by msgspec into structs that skip unneeded fields.
+The log is read in blocks of whole lines; each block becomes a columnar batch
+(``task_batch``: task lines decoded into int64 rows, other lines kept for the replay),
+which the builder replays in order. Event types deanalyze does not need are skipped
+without being decoded. A big plain file is read on two cores (``split``).
 
 Like the History Server, a cut-off last line is expected in a log that may still be
-written; unlike it, a malformed line elsewhere is counted and skipped instead of failing
-the whole log, and the integrity facts say so.
+written; unlike it, a malformed line elsewhere (bad JSON, a number out of range, a
+nesting too deep to decode) is counted and skipped instead of failing the whole log, and
+the integrity facts say so. A log in which no event at all could be decoded is an
+error, not an empty application.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterable, Iterator
-from typing import BinaryIO
-
-import msgspec
+import os
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from analyzer.core.model import Application
 from connectors.spark_eventlog.builder import AppBuilder
 from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.events import DECODERS
-from connectors.spark_eventlog.storage import storage_for
-
-_PREFIX = b'{"Event":"'
-_PREFIX_LEN = len(_PREFIX)
-_BUFFER = 1 << 20
+from connectors.spark_eventlog.split import BLOCK, SplitWorker, decode_range, split_point
+from connectors.spark_eventlog.storage import Storage, storage_for
+from connectors.spark_eventlog.task_batch import LINE_ERRORS, Batch, HeadCheck, decode_block, line_blocks
 
 
 class _ReplayStats:
     """Per-log counters that end up in ``LogIntegrity``."""
 
-    __slots__ = ("lines", "unparsed", "first_error", "truncated", "recognized")
+    __slots__ = ("lines", "unparsed", "first_error", "error_line", "truncated", "recognized", "decoded")
 
     def __init__(self) -> None:
         self.lines = 0
         self.unparsed = 0
         self.first_error: str | None = None
+        self.error_line = 0
         self.truncated = False
         self.recognized = 0
+        self.decoded = 0
+
+    def bad_line(self, line_number: int, message: str, path: str) -> None:
+        """Count a malformed line; keep the message of the first one in the log."""
+        self.unparsed += 1
+        if self.first_error is None or line_number < self.error_line:
+            self.error_line = line_number
+            self.first_error = f"{path}: line {line_number}: {message}"
 
 
 def read_application(source: LogSource) -> Application:
@@ -51,30 +60,36 @@ def read_application(source: LogSource) -> Application:
     storage = storage_for(source.files[0])
     with _no_cyclic_gc():
         for index, path in enumerate(source.files):
-            is_last = index == len(source.files) - 1
-            with storage.open(path) as raw:
-                stream = _decompressed(raw, path, source.legacy_codec)
-                _replay(stream, builder, stats, path, is_last_file=is_last)
-                if getattr(stream, "truncated", False):
-                    stats.truncated = True
+            _read_file(storage, path, source.legacy_codec, builder, stats,
+                       is_last_file=index == len(source.files) - 1)
     builder.events_read = stats.recognized
-    if stats.recognized == 0:
-        if stats.truncated:
-            what = "cut off before its first complete event (truncated compressed stream or line)"
-        elif stats.lines == 0:
-            what = "empty file"
-        else:
-            what = "not a Spark event log (no listener events found)"
-        raise EventLogError(what, source.display)
+    _check_usable(stats, source.display)
     return builder.build(
         complete_hint=source.complete_hint, truncated=stats.truncated,
         unparsed=stats.unparsed, first_error=stats.first_error, files_read=len(source.files),
     )
 
 
+def _check_usable(stats: _ReplayStats, display: str) -> None:
+    """Raise unless at least one event was decoded: an all-bad log is an error, not an empty app."""
+    if stats.decoded:
+        return
+    if stats.recognized == 0 or (stats.truncated and not stats.unparsed):
+        if stats.truncated:
+            what = "cut off before its first complete event (truncated compressed stream or line)"
+        elif stats.lines == 0:
+            what = "empty file"
+        else:
+            what = "not a Spark event log (no listener events found)"
+        raise EventLogError(what, display)
+    problem = f"first problem: {stats.first_error}" if stats.first_error else \
+        "it holds only event types deanalyze does not use"
+    raise EventLogError(f"no readable Spark event in {stats.lines} lines: {problem}", display)
+
+
 @contextlib.contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
-    """Replay builds millions of small acyclic objects; the cyclic collector only slows it down."""
+    """Replay builds many small acyclic objects; the cyclic collector only slows it down."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -84,66 +99,85 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _decompressed(raw: BinaryIO, path: str, legacy_codec: str | None) -> Iterable[bytes]:
-    from connectors.spark_eventlog.codecs import codec_from_filename, open_decompressed
+def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: AppBuilder,
+               stats: _ReplayStats, *, is_last_file: bool) -> None:
+    """Replay one file: in blocks from its stream, or in two halves on two cores if big."""
+    from connectors.spark_eventlog.codecs import codec_from_filename
 
     codec = legacy_codec or codec_from_filename(path.rsplit("/", 1)[-1])
-    return open_decompressed(raw, codec, path)  # plain files too: the line and size limits apply
-
-
-def _replay(lines: Iterable[bytes], builder: AppBuilder, stats: _ReplayStats, path: str,
-            *, is_last_file: bool) -> None:
-    """The hot loop: dispatch each line to its decoder, or skip it."""
-    get = {name: (d.decode, builder.handler_for(d)) for name, d in DECODERS.items()}.get
-    count = recognized = 0
-    for line in lines:
-        count += 1
-        if line.startswith(_PREFIX):
-            recognized += 1
-            entry = get(line[_PREFIX_LEN:line.find(b'"', _PREFIX_LEN)])
-            if entry is None:
-                continue
-            try:
-                event = entry[0](line)
-            except msgspec.MsgspecError as err:
-                _bad_line(line, err, stats, path, is_last_file, count)
-                continue
-            entry[1](event)
-        elif line.strip():
-            recognized += _odd_line(line, builder, stats, path, is_last_file, count)
-        if not recognized and count > 20:
-            raise EventLogError("not a Spark event log (no listener events in its first lines)", path)
-    stats.lines += count
-    stats.recognized += recognized
-
-
-def _odd_line(line: bytes, builder: AppBuilder, stats: _ReplayStats, path: str,
-              is_last_file: bool, line_number: int) -> int:
-    """A line that does not start with ``{"Event":"``: other key order, or junk. 1 if an event."""
-    try:
-        obj = msgspec.json.decode(line)
-    except msgspec.MsgspecError as err:
-        _bad_line(line, err, stats, path, is_last_file, line_number)
-        return 0
-    name = obj.get("Event") if isinstance(obj, dict) else None
-    if not isinstance(name, str):
-        _bad_line(line, ValueError("not a listener event"), stats, path, is_last_file, line_number)
-        return 0
-    decoder = DECODERS.get(name.encode())
-    if decoder is not None:
-        try:
-            builder.handle(decoder.decode(line))
-        except msgspec.MsgspecError as err:
-            _bad_line(line, err, stats, path, is_last_file, line_number)
-    return 1
-
-
-def _bad_line(line: bytes, err: Exception, stats: _ReplayStats, path: str, is_last_file: bool,
-              line_number: int) -> None:
-    """Count a line that could not be decoded; a cut-off final line means a truncated tail."""
-    if is_last_file and not line.endswith(b"\n"):
-        stats.truncated = True
+    middle = split_point(storage, path, codec)
+    if middle is not None:
+        _read_split(storage.normalize(path), path, middle, builder, stats, is_last_file)
         return
-    stats.unparsed += 1
-    if stats.first_error is None:
-        stats.first_error = f"{path}: line {stats.lines + line_number}: {str(err).splitlines()[0][:160]}"
+    with storage.open(path) as raw:
+        stream = _decompressed(raw, path, codec)
+        head = HeadCheck(path)
+        for block, start, stop, _, final in line_blocks(stream.read, BLOCK):
+            batch = decode_block(block, stats.lines + 1, final=final and is_last_file, head=head,
+                                 start=start, stop=stop)
+            _replay(batch, builder, stats, path, is_last_file, None)
+        if getattr(stream, "truncated", False):
+            stats.truncated = True
+
+
+def _read_split(local: str, path: str, middle: int, builder: AppBuilder, stats: _ReplayStats,
+                is_last_file: bool) -> None:
+    """Replay the first half while a worker decodes the second; then replay the worker's batches."""
+    worker = SplitWorker(local, middle)
+    try:
+        for batch in decode_range(local, 0, middle, first_line=stats.lines + 1, head=HeadCheck(path),
+                                  views=True):
+            _replay(batch, builder, stats, path, is_last_file, None)
+        batches: Any = worker.batches()
+        if batches is None:  # the worker died or failed: decode its half here
+            batches = decode_range(local, middle)
+        fd = os.open(local, os.O_RDONLY)
+        try:
+            base = stats.lines
+            for batch in batches:
+                _shift_lines(batch, base)
+                _replay(batch, builder, stats, path, is_last_file, fd)
+        finally:
+            os.close(fd)
+    finally:
+        worker.close()
+
+
+def _shift_lines(batch: Batch, base: int) -> None:
+    """Turn a worker's line numbers (from 1 at the split) into the log's."""
+    batch.errors = [(n + base, m) for n, m in batch.errors]
+    batch.others = [(seq, n + base, name, ref) for seq, n, name, ref in batch.others]
+
+
+def _replay(batch: Batch, builder: AppBuilder, stats: _ReplayStats, path: str, is_last_file: bool,
+            fd: int | None) -> None:
+    """Count the batch, then replay its other lines in order around its task events."""
+    stats.lines += batch.lines
+    stats.recognized += batch.recognized
+    stats.decoded += batch.decoded
+    stats.truncated = stats.truncated or batch.cut
+    for line_number, message in batch.errors:
+        stats.bad_line(line_number, message, path)
+    builder.begin_batch(batch)
+    for seq, line_number, name, ref in batch.others:
+        if name is None:
+            event = ref
+        else:
+            line = ref if fd is None else os.pread(fd, ref[1], ref[0])
+            try:
+                event = DECODERS[name].decode(line)
+            except LINE_ERRORS as err:
+                if is_last_file and line[-1:] != b"\n":
+                    stats.truncated = True
+                else:
+                    stats.bad_line(line_number, str(err).splitlines()[0][:160], path)
+                continue
+        stats.decoded += 1
+        builder.handle_at(seq, event)
+    builder.end_batch()
+
+
+def _decompressed(raw: BinaryIO, path: str, codec: str | None) -> Any:
+    from connectors.spark_eventlog.codecs import open_decompressed
+
+    return open_decompressed(raw, codec, path)  # plain files too: the line and size limits apply

@@ -14,6 +14,8 @@ from analyzer.core.model import PlanNode, SqlExecution
 from connectors.spark_eventlog import events as ev
 from connectors.spark_eventlog.redaction import redact
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
 
 class SqlState:
     """Replay state of every SQL execution of one application."""
@@ -110,15 +112,22 @@ def _flatten(info: dict[str, Any], out: list[PlanNode], values: dict[int, int],
 
 
 def _as_int(value: Any) -> int | None:
+    """An accumulator value as an int, or None when it is not a number a report can hold.
+
+    Values outside int64 (``2**70``, ``1e400`` decoded as infinity, NaN) are dropped: they
+    would overflow the JSON encoder, and no Spark metric reaches them.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        value = int(value)
+    elif isinstance(value, str):
         try:
-            return int(value)
+            value = int(value)
         except ValueError:
             return None
+    if isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX:
+        return value
     return None

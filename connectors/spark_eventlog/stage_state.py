@@ -3,41 +3,58 @@
 It follows the History Server's AppStatusListener: counts move on every task end of a
 live stage, metrics are added only for tasks whose start was seen, and failed attempts'
 metrics are summed too; distributions keep successful tasks only.
+
+Task events arrive as columnar batches (``task_batch``), grouped per stage attempt by
+``task_index``; ``advance`` applies a range of them with numpy, so the per-task work is
+array arithmetic, not Python. The one order-dependent rule, that a stage which is no
+longer ACTIVE stops being tracked when its last running task ends, is found with a
+cumulative sum of running tasks over the range.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
+
+import numpy as np
 
 from analyzer.core.model import Stage, StageMetrics, TaskDistributions
 from analyzer.core.stats import shs_quantiles
-from connectors.spark_eventlog.events import StageInfo, StageInfoLite, TaskEnd, TaskMetrics
+from connectors.spark_eventlog.events import StageInfo, StageInfoLite
+from connectors.spark_eventlog.task_batch import (
+    CODE,
+    FINISH,
+    HAS_METRICS,
+    LAUNCH,
+    METRICS,
+    OK,
+    RESUBMITTED,
+    SEQ,
+    SPEC,
+)
+from connectors.spark_eventlog.task_index import KeyEvents, TaskIndex
 
 # Order of the summed metrics in ``StageState.sums``; matches StageMetrics' fields.
 SUM_FIELDS = StageMetrics.__dataclass_fields__.keys()
-_BATCH = 2048
-_DIST_FIELDS = (
-    "executor_run_time_ms", "jvm_gc_time_ms", "input_bytes",
-    "shuffle_read_bytes", "shuffle_write_bytes", "memory_bytes_spilled", "disk_bytes_spilled",
-)
-# Position of each distribution's metric in a ``_metric_values`` row.
-_DIST_INDEX = (0, 3, 6, 10, 14, 17, 18)
+# Metric columns (after ``METRICS``) of the distributions, in TaskDistributions' order:
+# executor run time, GC time, input bytes, shuffle read and write bytes, spills.
+_DIST_COLUMNS = [METRICS + i for i in (0, 3, 6, 10, 14, 17, 18)]
+_INT64_LIMIT = 1 << 63
 
 
 class StageState:
     """Everything the reader learns about one stage attempt while replaying the log."""
 
     __slots__ = (
-        "stage_id", "attempt_id", "name", "num_tasks", "parent_ids", "status",
+        "stage_id", "attempt_id", "key", "name", "num_tasks", "parent_ids", "status",
         "submission_time", "completion_time", "failure_reason", "first_launch",
         "active_tasks", "complete", "failed", "killed", "speculative", "task_ends",
-        "job_ids", "sums", "dists", "durations", "failed_time", "causes", "ok_rows", "other_rows",
+        "job_ids", "sums", "durations", "dist_rows", "failed_time", "causes", "done",
     )
 
-    def __init__(self, info: StageInfo | StageInfoLite, status: str) -> None:
+    def __init__(self, info: StageInfo | StageInfoLite, status: str, seq: int) -> None:
         self.stage_id = info.stage_id
         self.attempt_id = info.attempt_id
+        self.key = info.stage_id << 32 | info.attempt_id
         self.status = status
         self.submission_time: int | None = None
         self.completion_time: int | None = None
@@ -47,12 +64,11 @@ class StageState:
         self.speculative = self.task_ends = 0
         self.job_ids: list[int] = []
         self.sums = [0] * len(SUM_FIELDS)
-        self.dists = tuple(array("q") for _ in _DIST_FIELDS)
-        self.durations = array("q")  # every ended attempt, failed ones included
+        self.durations: list[np.ndarray] = []  # every ended attempt, failed ones included
+        self.dist_rows: list[np.ndarray] = []  # distribution metrics of successful attempts
         self.failed_time = 0  # duration of attempts that did not succeed
-        self.ok_rows: list[tuple[int, ...]] = []  # metrics of successful attempts not yet folded
-        self.other_rows: list[tuple[int, ...]] = []  # metrics of failed/killed attempts not yet folded
         self.causes: Counter[str] = Counter()
+        self.done = seq  # task events of the current batch before this line are applied
         self.update_info(info)
 
     def update_info(self, info: StageInfo | StageInfoLite) -> None:
@@ -67,60 +83,77 @@ class StageState:
                 self.completion_time = info.completion_time
             self.failure_reason = info.failure_reason
 
-    def count_task_end(self, event: TaskEnd) -> None:
-        """Move the History Server's counters for one task end of this live stage."""
-        self.task_ends += 1
-        reason = event.reason.reason
-        if reason != "Resubmitted":  # a resubmitted task already ended once; it is not running
-            self.active_tasks -= 1
-        if reason == "Success":
-            self.complete += 1
-        elif reason in ("TaskKilled", "TaskCommitDenied"):
-            self.killed += 1
-        else:
-            self.failed += 1
-            self.causes[_cause(event)] += 1
-        if event.info is not None and event.info.speculative:
-            self.speculative += 1
+    def advance(self, index: TaskIndex, upto: int) -> bool:
+        """Apply this stage's task events of the batch up to line ``upto``; True if it ended.
 
-    def add_metrics(self, event: TaskEnd) -> None:
-        """Keep a started task's metrics; they are summed and distributed in batches."""
-        info = event.info
-        ok = event.reason.reason == "Success" and (info is None or not (info.failed or info.killed))
-        if info is not None:
-            duration = info.finish_time - info.launch_time
-            self.durations.append(duration)
-            if not ok:
-                self.failed_time += duration
-        m = event.metrics
-        if m is not None:
-            rows = self.ok_rows if ok else self.other_rows
-            rows.append(_metric_values(m))
-            if len(rows) >= _BATCH:
-                self._fold()
-
-    def _fold(self) -> None:
-        """Add the pending rows to the sums (all attempts) and distributions (successful ones).
-
-        Column-wise ``sum`` and ``array.extend`` run in C; batching keeps memory flat.
+        A stage that is not ACTIVE ends (stops being live) at the task end that leaves it
+        no running task: later events of the range are not its own.
         """
-        for rows in (self.ok_rows, self.other_rows):
-            if rows:
-                self.sums = [a + b for a, b in zip(self.sums, map(sum, zip(*rows, strict=True)), strict=True)]
-        if self.ok_rows:
-            columns = list(zip(*self.ok_rows, strict=True))
-            for dist, index in zip(self.dists, _DIST_INDEX, strict=True):
-                dist.extend(columns[index])
-        self.ok_rows = []
-        self.other_rows = []
+        events = index.get(self.key)
+        done, self.done = self.done, upto
+        if events is None:
+            return False
+        lo, hi = np.searchsorted(events.seq, (done, upto)).tolist()
+        if hi <= lo:
+            return False
+        ended = False
+        if self.status != "ACTIVE":
+            running = self.active_tasks + np.cumsum(events.delta[lo:hi])
+            hits = np.flatnonzero(events.is_end[lo:hi] & (running == 0))
+            if hits.size:
+                hi, ended = lo + int(hits[0]) + 1, True
+        self._apply(index, events, lo, hi)
+        return ended
+
+    def _apply(self, index: TaskIndex, events: KeyEvents, lo: int, hi: int) -> None:
+        """Move the counters for events ``lo:hi``; add the metrics of ends of live tasks."""
+        rows, is_end = events.rows[lo:hi], events.is_end[lo:hi]
+        self.active_tasks += int(events.delta[lo:hi].sum())
+        start_rows = rows[~is_end]
+        if start_rows.size:
+            launch = int(index.launch[start_rows].min())
+            if self.first_launch is None or launch < self.first_launch:
+                self.first_launch = launch
+        end_rows = rows[is_end]
+        if not end_rows.size:
+            return
+        ends = index.batch.ends[end_rows]
+        self.task_ends += len(end_rows)
+        success, killed, resubmitted, failed = np.bincount(ends[:, CODE], minlength=4).tolist()
+        self.complete += success
+        self.killed += killed
+        if resubmitted or failed:
+            self.failed += resubmitted + failed
+            causes = index.batch.causes
+            self.causes.update(causes[seq] for seq in ends[ends[:, CODE] >= RESUBMITTED, SEQ].tolist())
+        self.speculative += int(ends[:, SPEC].sum())
+        live = index.was_live[end_rows]
+        if live.any():
+            self._add_metrics(ends[live])
+
+    def _add_metrics(self, ends: np.ndarray) -> None:
+        """Durations of every live end, metric sums of all, distributions of successful ones."""
+        durations = ends[:, FINISH] - ends[:, LAUNCH]
+        self.durations.append(durations)
+        ok = ends[:, OK].astype(bool)
+        self.failed_time += _exact_sum(durations[~ok])
+        has = ends[:, HAS_METRICS].astype(bool)
+        if has.all():
+            metrics = ends[:, METRICS:]
+        else:
+            metrics, ok = ends[has, METRICS:], ok[has]
+        if len(metrics):
+            self.sums = [a + b for a, b in zip(self.sums, _exact_column_sums(metrics), strict=True)]
+            self.dist_rows.append(metrics[ok][:, [c - METRICS for c in _DIST_COLUMNS]])
 
     def freeze(self) -> Stage:
         """The immutable model of this stage attempt."""
-        self._fold()
-        successful = len(self.dists[0])
+        durations = np.concatenate(self.durations) if self.durations else np.empty(0, np.int64)
+        dists = np.concatenate(self.dist_rows) if self.dist_rows else np.empty((0, 7), np.int64)
+        successful = len(dists)
         dist = TaskDistributions(
-            successful, shs_quantiles(self.durations, successful),
-            *(shs_quantiles(a) for a in self.dists),
+            successful, shs_quantiles(np.sort(durations).tolist(), successful),
+            *(shs_quantiles(np.sort(dists[:, i]).tolist()) for i in range(dists.shape[1])),
         )
         return Stage(
             stage_id=self.stage_id, attempt_id=self.attempt_id, name=self.name,
@@ -132,34 +165,23 @@ class StageState:
             completion_time_ms=self.completion_time, failure_reason=self.failure_reason,
             parent_stage_ids=self.parent_ids, job_ids=tuple(self.job_ids),
             metrics=StageMetrics(*self.sums), tasks=dist,
-            task_durations_ms=tuple(self.durations),
+            task_durations_ms=tuple(durations.tolist()),
             failure_causes=tuple(sorted(self.causes.items())), task_end_events=self.task_ends,
             failed_task_time_ms=self.failed_time,
         )
 
 
-def _metric_values(m: TaskMetrics) -> tuple[int, ...]:
-    """One task's metrics in ``SUM_FIELDS`` order (missing sub-metrics count as 0)."""
-    sr, sw, inp, out = m.shuffle_read, m.shuffle_write, m.input, m.output
-    remote = sr.remote_bytes_read if sr else 0
-    return (
-        m.executor_run_time, m.executor_cpu_time, m.executor_deserialize_time,
-        m.jvm_gc_time, m.result_serialization_time, m.peak_execution_memory,
-        inp.bytes_read if inp else 0, inp.records_read if inp else 0,
-        out.bytes_written if out else 0, out.records_written if out else 0,
-        remote + sr.local_bytes_read if sr else 0, sr.records_read if sr else 0,
-        remote, sr.fetch_wait_time if sr else 0,
-        sw.bytes_written if sw else 0, sw.records_written if sw else 0,
-        sw.write_time if sw else 0,
-        m.memory_bytes_spilled, m.disk_bytes_spilled,
-    )
+def _exact_sum(values: np.ndarray) -> int:
+    """Sum as a Python int; int64 arithmetic only when it cannot overflow."""
+    if not len(values):
+        return 0
+    if int(np.abs(values).max()) * len(values) < _INT64_LIMIT:
+        return int(values.sum())
+    return sum(values.tolist())
 
 
-def _cause(event: TaskEnd) -> str:
-    """A short, groupable failure cause: the reason plus the exception class when known."""
-    r = event.reason
-    if r.class_name:
-        return f"{r.reason}: {r.class_name}"
-    if r.reason == "ExecutorLostFailure" and r.loss_reason:
-        return f"{r.reason}: {r.loss_reason.splitlines()[0][:120]}"
-    return r.reason
+def _exact_column_sums(rows: np.ndarray) -> list[int]:
+    """Column sums as Python ints (metrics are >= 0, so the max bounds every sum)."""
+    if int(rows.max()) * len(rows) < _INT64_LIMIT:
+        return rows.sum(axis=0).tolist()  # type: ignore[no-any-return]
+    return [sum(column) for column in rows.T.tolist()]

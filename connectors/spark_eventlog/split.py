@@ -1,0 +1,169 @@
+"""Read a big plain log on two cores: a forked worker decodes its second half meanwhile.
+
+Why: decoding is most of the time of reading a big log, and its task lines can be
+decoded anywhere; only the replay must follow the log's order. So the main process
+decodes and replays the first half while a worker decodes the second half into compact
+batches (``task_batch``: int64 task rows, and the byte ranges of the other lines, which
+the main process decodes itself when it replays them). The batches come back through a
+pipe; the replay then continues with them, so the figures are those of a one-process
+read by construction (a test compares the two).
+
+When it is used: an uncompressed local file (the only kind with random access) of at
+least ``SPLIT_MIN_BYTES``, where ``fork`` exists and at least two CPUs are usable.
+Below that, starting a process costs more than it saves (see ``benchmarks/README.md``).
+If the worker dies or fails, the main process decodes the second half itself: a lost
+worker costs time, never figures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import stat
+import sys
+from collections.abc import Iterator
+
+from connectors.limits import current_limits
+from connectors.spark_eventlog.storage import Storage
+from connectors.spark_eventlog.task_batch import Batch, HeadCheck, decode_block, line_blocks
+
+SPLIT_MIN_BYTES = 48 << 20
+# The main process also replays everything, so the worker takes more than half the bytes.
+WORKER_SHARE = 0.55
+BLOCK = 8 << 20
+_WINDOW = 1 << 20  # bytes searched for the line end nearest the middle
+
+
+def split_point(storage: Storage, path: str, codec: str | None) -> int | None:
+    """Where a second process should take over reading ``path``, or None to read it alone."""
+    if codec is not None or type(storage) is not Storage or not _can_fork():
+        return None
+    if _usable_cpus() < 2:
+        return None
+    local = storage.normalize(path)
+    try:
+        info = os.stat(local)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode) or size < SPLIT_MIN_BYTES or size > current_limits().max_log_bytes:
+            return None
+        with open(local, "rb") as fh:
+            middle = int(size * (1 - WORKER_SHARE))
+            fh.seek(middle)
+            window = fh.read(_WINDOW)
+    except OSError:
+        return None
+    newline = window.find(b"\n")
+    return None if newline < 0 else middle + newline + 1
+
+
+class SplitWorker:
+    """A forked process decoding bytes ``start:`` of a local file into batches."""
+
+    def __init__(self, path: str, start: int) -> None:
+        self.path = path
+        self.start = start
+        self.pid = 0
+        self.fd = -1
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            os.close(read_fd)
+            _worker_main(path, start, write_fd)
+        os.close(write_fd)
+        self.pid, self.fd = pid, read_fd
+
+    def batches(self) -> list[Batch] | None:
+        """The worker's batches, or None if it died or failed (then decode in-process)."""
+        chunks = []
+        try:
+            with os.fdopen(self.fd, "rb") as pipe:
+                self.fd = -1
+                while data := pipe.read(1 << 20):
+                    chunks.append(data)
+        finally:
+            status = self._reap()
+        if status != 0:
+            return None
+        try:
+            result = pickle.loads(b"".join(chunks))
+        except Exception:  # a cut or garbled answer: the worker failed
+            return None
+        return result if isinstance(result, list) else None
+
+    def close(self) -> None:
+        """Stop and reap the worker if its answer was never read (an error in the main process)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, 9)
+            self._reap()
+
+    def _reap(self) -> int:
+        pid, self.pid = self.pid, 0
+        if not pid:
+            return -1
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return -1
+        return os.waitstatus_to_exitcode(status)
+
+
+def decode_range(path: str, start: int, stop: int | None = None, *, first_line: int = 1,
+                 head: HeadCheck | None = None, views: bool = False) -> Iterator[Batch]:
+    """Batches of the lines of ``path`` from byte ``start`` (a line start) to ``stop`` or its end.
+
+    Other lines are kept as byte ranges of the file, so a batch stays compact, or, with
+    ``views`` (the main process's own half, replayed at once), as views of the block.
+    A line longer than the line limit is one malformed line, as the framing layer makes it
+    for a stream.
+    """
+    max_line = current_limits().max_line_bytes
+    with open(path, "rb", buffering=0) as fh:
+        fh.seek(start)
+        left = [(1 << 62) if stop is None else stop - start]
+
+        def read(size: int) -> bytes:
+            data = fh.read(min(size, left[0])) if left[0] > 0 else b""
+            left[0] -= len(data)
+            return data
+
+        line = first_line
+        for block, begin, end, offset, final in line_blocks(read, BLOCK, max_line):
+            if block:
+                batch = decode_block(block, line, final=final, head=head, max_line=max_line, start=begin,
+                                     stop=end, file_offset=None if views else start + offset)
+            else:  # a line longer than the limit, not held in memory
+                batch = decode_block(b"", line, final=False, head=None)
+                batch.errors.append((line, f"line longer than the limit of {max_line} bytes"))
+                batch.lines = 1
+            line += batch.lines
+            yield batch
+
+
+def _worker_main(path: str, start: int, fd: int) -> None:
+    """Decode, send the pickled batches, and leave without running the parent's exit handlers."""
+    code = 1
+    try:
+        batches = list(decode_range(path, start))
+        payload = pickle.dumps(batches, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(payload)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _can_fork() -> bool:
+    """``fork`` exists and is safe: not on macOS, where system libraries break in a forked child."""
+    return hasattr(os, "fork") and sys.platform != "darwin"
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
