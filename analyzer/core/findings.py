@@ -9,6 +9,33 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """The resource a finding's saving comes from, as the savings ledger counted it.
+
+    Why: two findings may claim the same core-hours, bytes or credits (a full scan that is
+    also what makes on-demand pricing expensive). The ledger (``analyzer.core.ledger``) counts
+    each unit once, in order, and records here how much of what the rule asked for was left
+    to count, at which price, and what the change itself costs, so that
+    ``estimated_savings_usd == max(0, counted * usd_per_unit - change_cost_usd)``.
+    """
+
+    resource: str  # who pays and in what: "project acme-analytics (TiB billed)"
+    unit: str  # "core_hours", "credits", "tib_billed" or "slot_hours"
+    asked: float  # units the rule says the change avoids
+    counted: float  # units left for it after earlier claims on the same resource and the caps
+    usd_per_unit: float
+    part: str = ""  # the slice of the resource claimed ("stage 3", "table t", "idle"); "" = all of it
+    change_cost_usd: float = 0.0  # what the recommended change itself costs (a reservation, ...)
+    overlaps_with: tuple[str, ...] = ()  # findings counted first on the same resource ("rule · subject")
+    note: str = ""  # why ``counted`` is below ``asked``, in words
+
+    @property
+    def standalone_usd(self) -> float:
+        """The saving had this been the only change: what was asked, net of the change's cost."""
+        return max(0.0, self.asked * self.usd_per_unit - self.change_cost_usd)
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A rule's verdict on one subject, with the numbers behind it and what to change."""
 
@@ -23,6 +50,7 @@ class Finding:
     estimated_savings_usd: float = 0.0
     savings_bucket: str | None = None
     avoidable_usage: Mapping[str, float] = field(default_factory=dict)
+    claim: Claim | None = None  # set by the cost model's savings ledger
 
     def subject_label(self) -> str:
         """Who pays for this finding, in words: the application, warehouse, reservation or project."""
