@@ -7,9 +7,12 @@ with its path and a one-line reason. Many logs are parsed in parallel processes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from analyzer import __version__
@@ -20,6 +23,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.model import Application, InputError
 from analyzer.core.report import Report
 from connectors.limits import ReadLimits, use_limits
+from connectors.spark_eventlog import split
 from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.reader import read_application
@@ -80,26 +84,104 @@ def _read_debug(source: LogSource) -> Application | InputError:
     return read_log(source, debug=True)
 
 
-def read_logs(sources: Sequence[LogSource], *, jobs: int = 1, debug: bool = False,
+def resolve_jobs(jobs: int | str, logs: int) -> int:
+    """Worker processes for ``logs`` logs: ``"auto"`` is one per usable CPU; never more than logs.
+
+    ``"auto"`` counts the CPUs this process may run on (its affinity, as a container or
+    ``taskset`` sets it), not the machine's.
+    """
+    if jobs == "auto":
+        count = _usable_cpus()
+    elif isinstance(jobs, int) and not isinstance(jobs, bool):
+        count = jobs  # 0 or less: read in this process, as before
+    else:
+        raise ValueError(f"jobs must be a positive number or 'auto', not {jobs!r}")
+    return max(1, min(count, logs))
+
+
+def read_logs(sources: Sequence[LogSource], *, jobs: int | str = 1, debug: bool = False,
               progress: ProgressCallback | None = None) -> list[Application | InputError]:
-    """Read ``sources`` in order, in ``jobs`` processes when there is more than one log."""
+    """Read ``sources``, in order, in ``jobs`` processes (``"auto"``: every usable CPU).
+
+    A worker process that dies (killed, out of memory) breaks its pool; only the logs that
+    were in flight are suspects. Each is read again alone in a fresh process, so the log
+    that kills its reader becomes one ``InputError`` and every other log is still read.
+    """
     worker = _read_debug if debug else read_log
-    results: list[Application | InputError] = []
-    if jobs <= 1 or len(sources) <= 1:
+    count = resolve_jobs(jobs, len(sources))
+    results: list[Application | InputError | None] = [None] * len(sources)
+    done = [0]
+
+    def finish(index: int, result: Application | InputError) -> None:
+        results[index] = result
+        done[0] += 1
+        if progress:
+            progress(done[0], len(sources))
+
+    if count <= 1:
         for i, source in enumerate(sources):
-            results.append(worker(source))
-            if progress:
-                progress(i + 1, len(sources))
-        return results
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for i, result in enumerate(pool.map(worker, sources, chunksize=1)):
-            results.append(result)
-            if progress:
-                progress(i + 1, len(sources))
-    return results
+            finish(i, worker(source))
+    else:
+        todo = list(range(len(sources)))
+        while todo:
+            todo, suspects = _pool_pass(worker, sources, todo, count, finish)
+            for i in suspects:
+                finish(i, _read_alone(worker, sources[i]))
+    return [r for r in results if r is not None]
 
 
-def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = False,
+def _pool_pass(worker: Callable[[LogSource], Application | InputError], sources: Sequence[LogSource],
+               todo: list[int], count: int, finish: Callable[[int, Application | InputError], None],
+               ) -> tuple[list[int], list[int]]:
+    """Read ``todo`` with ``count`` workers, at most ``count`` logs in flight.
+
+    Returns the logs not yet read and the suspects: the logs in flight when a worker died.
+    """
+    waiting = iter(todo)
+    with ProcessPoolExecutor(max_workers=count, initializer=_pool_worker_init) as pool:
+        flight = {pool.submit(worker, sources[i]): i for i in itertools.islice(waiting, count)}
+        while flight:
+            finished, _ = wait(flight, return_when=FIRST_COMPLETED)
+            broken = [f for f in finished if isinstance(f.exception(), BrokenProcessPool)]
+            if broken:
+                suspects = []
+                for future, index in flight.items():
+                    if future.done() and future.exception() is None:
+                        finish(index, future.result())
+                    else:
+                        suspects.append(index)
+                return list(waiting), suspects
+            for future in finished:
+                finish(flight.pop(future), future.result())
+                for i in itertools.islice(waiting, 1):
+                    flight[pool.submit(worker, sources[i])] = i
+    return [], []
+
+
+def _read_alone(worker: Callable[[LogSource], Application | InputError],
+                source: LogSource) -> Application | InputError:
+    """Read one suspect log in a process of its own; its death is that log's error only."""
+    with ProcessPoolExecutor(max_workers=1, initializer=_pool_worker_init) as pool:
+        try:
+            return pool.submit(worker, source).result()
+        except BrokenProcessPool:
+            return InputError(source=source.display,
+                              message="the process reading this log died (killed, or out of memory)")
+
+
+def _pool_worker_init() -> None:
+    """Pool workers already use every core: no second process per big log in them."""
+    split.SPLIT_MIN_BYTES = 1 << 62
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def analyze_spark_logs(paths: Iterable[str], *, jobs: int | str = 1, debug: bool = False,
                        progress: ProgressCallback | None = None,
                        on_sources: Callable[[int], None] | None = None,
                        rules_config: EngineConfig | None = None,
@@ -119,7 +201,7 @@ def analyze_spark_logs(paths: Iterable[str], *, jobs: int = 1, debug: bool = Fal
 
 
 def analyze_found_logs(sources: Sequence[LogSource], found_errors: Sequence[InputError] = (), *,
-                       jobs: int = 1, debug: bool = False, progress: ProgressCallback | None = None,
+                       jobs: int | str = 1, debug: bool = False, progress: ProgressCallback | None = None,
                        on_sources: Callable[[int], None] | None = None,
                        rules_config: EngineConfig | None = None,
                        cost_settings: CostSettings | None = None,
@@ -182,7 +264,7 @@ def _run_rules_on(app: Application, rules_config: EngineConfig | None,
     return run_rules([app], rules_config, note), bool(failed)
 
 
-def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, jobs: int, debug: bool,
+def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, jobs: int | str, debug: bool,
                      progress: ProgressCallback | None, reader: LogReader | None = None,
                      ) -> list[Application | InputError]:
     """``read_logs`` for the logs ``history`` does not hold, in the order of ``sources``."""
