@@ -12,10 +12,10 @@ import pandas as pd
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import per_category
 from analyzer.core.sql_text import filter_columns, tables_in
+from analyzer.core.units import GiB
 from analyzer.core.warehouse_model import QueryRecord, TableStorage, WarehouseHistory
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
-    GiB,
     exact_mean,
     find_table,
     grouped,

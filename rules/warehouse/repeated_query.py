@@ -12,11 +12,10 @@ import pandas as pd
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import combination_codes
 from analyzer.core.sql_text import is_nondeterministic
-from analyzer.core.units import MS_PER_HOUR
+from analyzer.core.units import MS_PER_HOUR, GiB
 from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
-    GiB,
     add_usage,
     fingerprints,
     paid_evidence,

@@ -11,10 +11,10 @@ import pandas as pd
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import per_category
 from analyzer.core.sql_text import star_tables
+from analyzer.core.units import GiB
 from analyzer.core.warehouse_model import QueryRecord, TableStorage, WarehouseHistory
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
-    GiB,
     add_usage,
     find_table,
     grouped,

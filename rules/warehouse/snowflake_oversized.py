@@ -10,11 +10,11 @@ import numpy as np
 
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable, nan_to_zero
+from analyzer.core.units import GiB
 from analyzer.core.warehouse_model import WarehouseHistory
 from analyzer.core.warehouse_usage import busy_ms, credits_per_hour, execution_intervals, resize, size_index
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
-    GiB,
     current_size,
     percentile,
     text_at,

@@ -10,10 +10,11 @@ import numpy as np
 
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable, nan_to_zero
+from analyzer.core.units import GiB
 from analyzer.core.warehouse_model import WarehouseHistory
 from analyzer.core.warehouse_usage import credits_per_hour, resize
 from rules.engine import Thresholds, WarehouseRule, option
-from rules.warehouse.common import GiB, current_size, percentile, warehouse_rows
+from rules.warehouse.common import current_size, percentile, warehouse_rows
 
 BIN_MS = 300_000  # WAREHOUSE_LOAD_HISTORY's 5-minute intervals
 
