@@ -236,4 +236,6 @@ def finding_document(f: Finding) -> dict[str, Any]:
         "avoidable_usage": dict(f.avoidable_usage),
         "estimated_savings_usd": f.estimated_savings_usd,
         "savings_bucket": f.savings_bucket,
+        "confidence": f.confidence,
+        "scale_note": f.scale_note,
     }

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Generic, TypeVar
 
-from analyzer.core.findings import SEVERITIES, Finding
+from analyzer.core.findings import GATED_SEVERITIES, Finding
 from analyzer.core.model import Application
 from analyzer.core.warehouse_model import WarehouseHistory
 
@@ -50,7 +50,7 @@ class Thresholds:
     def severity(self, value: float) -> str | None:
         """The highest level ``value`` reaches, or None when it reaches none."""
         reached = None
-        for name in SEVERITIES:
+        for name in GATED_SEVERITIES:
             bound = getattr(self, name)
             if (value >= bound) if self.ascending else (value <= bound):
                 reached = name
@@ -58,7 +58,7 @@ class Thresholds:
 
     def as_dict(self) -> dict[str, float]:
         """The four boundaries, for documentation and config round-trips."""
-        return {name: getattr(self, name) for name in SEVERITIES}
+        return {name: getattr(self, name) for name in GATED_SEVERITIES}
 
 
 class RuleBase:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from conftest import EVENTS, load_report
 
 from analyzer.cli import main
+from analyzer.core.report import SCHEMA_VERSION
 
 SAMPLE = EVENTS / "apache-spark/spark-events/local-1430917381534"
 
@@ -26,7 +27,7 @@ def test_json_output_follows_the_schema(report_schema: dict) -> None:
     assert code == 0
     doc = load_report(out)
     jsonschema.validate(doc, report_schema)
-    assert doc["schema_version"] == "1.1" and doc["errors"] == []
+    assert doc["schema_version"] == SCHEMA_VERSION and doc["errors"] == []
     app = next(a for a in doc["applications"] if a["app_id"] == "local-1430917381534")
     stage = next(s for s in app["stages"] if s["stage_id"] == 0)
     assert stage["num_tasks"] == 100 and stage["status"] == "COMPLETE"

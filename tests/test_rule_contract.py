@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 
+import jsonschema
+import orjson
 import pytest
 
 import rules.spark
 import rules.warehouse
+from analyzer.api.output import EXIT_FINDINGS, EXIT_OK, exit_code
+from analyzer.core.findings import GATED_SEVERITIES, SEVERITIES, Finding, severity_at_least
+from analyzer.core.report import SCHEMA_VERSION, Report
+from reports.json_report import JsonRenderer
 from rules.config import ConfigError, load_config, parse_config
 from rules.engine import DOC_SECTIONS, RuleBase, Thresholds, config_fields
 from rules.registry import rules_by_id
@@ -121,3 +128,47 @@ def test_a_rule_failing_on_one_input_loses_only_its_findings(monkeypatch) -> Non
         "rule spark.spill failed: ZeroDivisionError: boom (rerun with --debug)"]
     with pytest.raises(ZeroDivisionError):
         analyze_spark_logs([str(EVENTS / "apache-spark/spark-events/local-1430917381534")], debug=True)
+
+
+# -- severities, confidence and the --fail-on gate -----------------------------------------------
+
+def _finding(severity: str, confidence: str = "high") -> Finding:
+    return Finding(rule_id="spark.skew", severity=severity, subject={"app_id": "a"}, title="t", evidence={},
+                   recommendation="r", confidence=confidence)
+
+
+def test_info_is_below_every_gate_and_thresholds_never_grade_it() -> None:
+    assert SEVERITIES[1:] == GATED_SEVERITIES == ("low", "medium", "high", "critical")
+    assert SEVERITIES[0] == "info"
+    assert [_finding(s).severity_rank for s in SEVERITIES] == [-1, 0, 1, 2, 3]
+    t = Thresholds(low=2, medium=4, high=8, critical=16)
+    assert {t.severity(v) for v in (0.0, 1.0, 2.0, 5.0, 100.0)} == {None, "low", "medium", "critical"}
+    assert severity_at_least("low", "info") and not severity_at_least("info", "low")
+    with pytest.raises(ValueError, match="unknown severity"):
+        _finding("severe")
+    with pytest.raises(ValueError, match="unknown confidence"):
+        _finding("low", confidence="certain")
+
+
+@pytest.mark.parametrize(("severities", "fail_on", "code"), [
+    (("info",), "low", EXIT_OK),  # an early warning never fails a run
+    (("info", "info"), "low", EXIT_OK),
+    (("info", "low"), "low", EXIT_FINDINGS),
+    (("low",), "medium", EXIT_OK),
+    (("critical",), "never", EXIT_OK),
+    (("medium", "info"), "medium", EXIT_FINDINGS),
+])
+def test_fail_on_counts_gated_severities_only(severities: tuple[str, ...], fail_on: str, code: int) -> None:
+    report = Report(generated_at="2026-12-01T00:00:00+00:00", applications=(),
+                    findings=tuple(_finding(s) for s in severities))
+    assert exit_code(report, fail_on) == code
+
+
+def test_json_findings_carry_confidence_and_scale_note(report_schema: dict) -> None:  # type: ignore[type-arg]
+    early = dataclasses.replace(_finding("info", "medium"), scale_note="at 100x the data: 5 min")
+    doc = orjson.loads(JsonRenderer().render(Report(generated_at="2026-12-01T00:00:00+00:00",
+                                                    applications=(), findings=(early,))))
+    jsonschema.validate(doc, report_schema)
+    (f,) = doc["findings"]
+    assert (f["severity"], f["confidence"], f["scale_note"]) == ("info", "medium", "at 100x the data: 5 min")
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.2"

@@ -22,7 +22,7 @@ from typing import Any
 
 from analyzer.api.audit_config import AuditConfig, AuditConfigError, AuditSource
 from analyzer.api.output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, write_atomically
-from analyzer.core.findings import SEVERITIES
+from analyzer.core.findings import GATED_SEVERITIES
 
 STATE_DIR = ".sources"
 STATE_VERSION = 1
@@ -98,7 +98,7 @@ def missing_entry(source: AuditSource, path: Path) -> dict[str, Any]:
     return {
         "name": source.name, "kind": source.kind, "status": "failed", "exit_code": EXIT_UNREADABLE,
         "files": [], "total_usd": None, "estimated_savings_usd": 0.0,
-        "findings_by_severity": dict.fromkeys(reversed(SEVERITIES), 0),
+        "findings_by_severity": dict.fromkeys(reversed(GATED_SEVERITIES), 0),
         "errors": [{"source": source.name, "message": message}], "finding_keys": [], "findings": [],
     }
 
@@ -108,5 +108,6 @@ def rescore(entry: dict[str, Any], fail_on: str) -> dict[str, Any]:
     if entry["exit_code"] not in (EXIT_OK, EXIT_FINDINGS):
         return entry
     counts = entry.get("findings_by_severity", {})
-    severe = fail_on != "never" and any(counts.get(s, 0) for s in SEVERITIES[SEVERITIES.index(fail_on):])
+    gated = GATED_SEVERITIES[GATED_SEVERITIES.index(fail_on):] if fail_on != "never" else ()
+    severe = any(counts.get(s, 0) for s in gated)
     return {**entry, "exit_code": EXIT_FINDINGS if severe else EXIT_OK}

@@ -18,7 +18,7 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.api.audit_config import WEEK, AuditConfig, AuditSource, week_bounds
-from analyzer.core.findings import SEVERITIES, Finding
+from analyzer.core.findings import GATED_SEVERITIES, Finding
 from analyzer.core.report import Report
 
 SUMMARY_VERSION = 1
@@ -165,7 +165,7 @@ def _totals(sources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "total_usd": round(sum(s["total_usd"] or 0.0 for s in sources), 6),
         "estimated_savings_usd": round(sum(s["estimated_savings_usd"] for s in sources), 6),
         "findings_by_severity": {sev: sum(s["findings_by_severity"][sev] for s in sources)
-                                 for sev in reversed(SEVERITIES)},
+                                 for sev in reversed(GATED_SEVERITIES)},
         "compared_previous_total_usd": round(old, 6) if compared else None,
         "compared_cost_delta_usd": round(delta, 6) if compared else None,
         "compared_cost_delta_pct": round(100 * delta / old, 2) if compared and old else None,
@@ -187,14 +187,14 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
              "| resolved |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in summary["sources"]:
         c = s["comparison"] or {}
-        counts = " | ".join(str(s["findings_by_severity"][sev]) for sev in reversed(SEVERITIES))
+        counts = " | ".join(str(s["findings_by_severity"][sev]) for sev in reversed(GATED_SEVERITIES))
         lines.append(f"| {md_text(s['name'])} | {s['kind']} | {s['status']} | {fmt_usd(s['total_usd'])} | "
                      f"{_change(c.get('cost_delta_usd'), c.get('cost_delta_pct'))} | "
                      f"{fmt_usd(s['estimated_savings_usd'])} | {counts} | "
                      f"{len(c.get('new_findings', [])) if c else '-'} | "
                      f"{len(c.get('resolved_findings', [])) if c else '-'} |")
     t = summary["totals"]
-    counts = " | ".join(str(t["findings_by_severity"][sev]) for sev in reversed(SEVERITIES))
+    counts = " | ".join(str(t["findings_by_severity"][sev]) for sev in reversed(GATED_SEVERITIES))
     lines += [f"| **total** | | | {fmt_usd(t['total_usd'])} | "
               f"{_change(t['compared_cost_delta_usd'], t['compared_cost_delta_pct'])} | "
               f"{fmt_usd(t['estimated_savings_usd'])} | {counts} | | |", ""]
@@ -204,10 +204,11 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
 
 
 def _by_severity(severities: Iterable[str]) -> dict[str, int]:
-    """Counts per severity, most severe first, every level present."""
-    counts = dict.fromkeys(reversed(SEVERITIES), 0)
+    """Counts per severity, most severe first, every gated level present (early warnings not counted)."""
+    counts = dict.fromkeys(reversed(GATED_SEVERITIES), 0)
     for sev in severities:
-        counts[sev] += 1
+        if sev in counts:
+            counts[sev] += 1
     return counts
 
 

@@ -14,18 +14,22 @@ import os
 import sys
 import tempfile
 
-from analyzer.core.findings import SEVERITIES
+from analyzer.core.findings import GATED_SEVERITIES
 from analyzer.core.report import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 def exit_code(report: Report, fail_on: str) -> int:
-    """Unreadable inputs win over findings: a partial analysis must not look clean."""
+    """Unreadable inputs win over findings: a partial analysis must not look clean.
+
+    ``fail_on`` is one of ``GATED_SEVERITIES`` (low..critical) or ``never``: early warnings
+    (``info``) rank below every gate and never fail a run.
+    """
     if report.errors:
         return EXIT_UNREADABLE
     if fail_on != "never":
-        threshold = SEVERITIES.index(fail_on)
+        threshold = GATED_SEVERITIES.index(fail_on)
         if any(f.severity_rank >= threshold for f in report.findings):
             return EXIT_FINDINGS
     return EXIT_OK

@@ -1,11 +1,21 @@
-"""A rule's verdict on one subject, and the severity scale every rule, gate and report shares."""
+"""A rule's verdict on one subject, and the severity scale every rule, gate and report shares.
+
+``info`` is an early warning: a problem a rule detected in a run too small for it to matter
+yet (below the rule's damping). It sits below every gate: ``--fail-on`` never counts it, and
+it claims no money. ``low`` to ``critical`` are the four levels rule thresholds grade.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+#: The four levels a rule's ``Thresholds`` grade and ``--fail-on`` gates (``info`` is below them all).
+GATED_SEVERITIES = SEVERITIES[1:]
+#: How sure a finding is: ``high`` measured from the input, ``medium`` modelled (a simulation or an
+#: estimate), ``low`` resting on an assumption the data could not confirm (the evidence says which).
+CONFIDENCES = ("high", "medium", "low")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +47,11 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """A rule's verdict on one subject, with the numbers behind it and what to change."""
+    """A rule's verdict on one subject, with the numbers behind it and what to change.
+
+    ``scale_note`` is set on early warnings (``info``): what the problem becomes at
+    production scale, with the factor it scales by stated.
+    """
 
     rule_id: str
     severity: str
@@ -51,6 +65,14 @@ class Finding:
     savings_bucket: str | None = None
     avoidable_usage: Mapping[str, float] = field(default_factory=dict)
     claim: Claim | None = None  # set by the cost model's savings ledger
+    confidence: str = "high"
+    scale_note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}; expected one of {SEVERITIES}")
+        if self.confidence not in CONFIDENCES:
+            raise ValueError(f"unknown confidence {self.confidence!r}; expected one of {CONFIDENCES}")
 
     def subject_label(self) -> str:
         """Who pays for this finding, in words: the application, warehouse, reservation or project."""
@@ -62,5 +84,15 @@ class Finding:
 
     @property
     def severity_rank(self) -> int:
-        """0 for low up to 3 for critical."""
-        return SEVERITIES.index(self.severity)
+        """-1 for info (below every gate), 0 for low up to 3 for critical."""
+        return SEVERITIES.index(self.severity) - 1
+
+    @property
+    def is_early_warning(self) -> bool:
+        """True for ``info`` findings: seen, but too small in this run to gate or claim money."""
+        return self.severity == "info"
+
+
+def severity_at_least(severity: str, floor: str) -> bool:
+    """``severity`` is ``floor`` or graver (both from ``SEVERITIES``)."""
+    return SEVERITIES.index(severity) >= SEVERITIES.index(floor)
