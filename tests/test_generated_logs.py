@@ -71,7 +71,8 @@ def test_killed_lz4_log_is_cut_mid_block_and_still_read() -> None:
 def test_fresh_spark_run_in_every_codec(tmp_path: Path) -> None:
     """Run real Spark now (CI does): every variant it writes is read like the checked-in ones."""
     pytest.importorskip("pyspark")
-    proc = subprocess.run([sys.executable, str(TESTS / "generate_spark_logs.py"), str(tmp_path)],
+    script = TESTS / "scenarios" / "generate_spark_logs.py"
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path)],
                           capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-2000:]
     fresh = json.loads((tmp_path / "MANIFEST.json").read_text())["logs"]

@@ -22,7 +22,6 @@ without their JIT threads dominating the first tasks.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from spark_conf import base_conf, child_env, start_session
 
 APP_PREFIX = "deanalyze-cluster-"
 CHILD_TIMEOUT_SECONDS = 600
@@ -44,23 +45,13 @@ BALANCED_STAGES = 6
 
 def spark_conf(name: str, master: str, log_dir: Path, scratch: Path) -> dict[str, str]:
     """A small, quiet cluster whose single uncompressed event log lands in ``log_dir``."""
-    return {
-        "spark.app.name": APP_PREFIX + name,
-        "spark.master": master,
+    return base_conf(APP_PREFIX + name, master, log_dir, scratch) | {
         "spark.driver.memory": "512m",
         "spark.executor.memory": "512m",
         "spark.driver.extraJavaOptions": JAVA_OPTIONS,
         "spark.executor.extraJavaOptions": JAVA_OPTIONS,
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.adaptive.enabled": "false",
-        "spark.local.dir": str(scratch / "local"),
-        "spark.sql.warehouse.dir": str(scratch / "warehouse"),
-        "spark.eventLog.enabled": "true",
-        "spark.eventLog.dir": log_dir.resolve().as_uri(),
-        "spark.eventLog.compress": "false",
-        "spark.eventLog.rolling.enabled": "false",
     }
 
 
@@ -130,15 +121,9 @@ SCENARIOS: dict[str, tuple[str, Callable]] = {
 
 def child(name: str, log_dir: str) -> None:
     """Runs inside the subprocess: one SparkSession, one scenario, one event log."""
-    from pyspark.sql import SparkSession
-
     master, body = SCENARIOS[name]
     with tempfile.TemporaryDirectory(prefix="deanalyze-cluster-") as tmp:
-        builder = SparkSession.builder
-        for key, value in spark_conf(name, master, Path(log_dir), Path(tmp)).items():
-            builder = builder.config(key, value)
-        spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
+        spark = start_session(spark_conf(name, master, Path(log_dir), Path(tmp)))
         body(spark)
         spark.stop()
 
@@ -160,12 +145,9 @@ def scratch_spark_home(scratch: Path) -> Path:
     return home
 
 
-def child_env(scratch: Path) -> dict[str, str]:
+def cluster_env(scratch: Path) -> dict[str, str]:
     """The child's environment: scratch SPARK_HOME, this interpreter for driver and workers."""
-    return dict(
-        os.environ, SPARK_HOME=str(scratch_spark_home(scratch)),
-        PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
-    )
+    return child_env(SPARK_HOME=str(scratch_spark_home(scratch)))
 
 
 def run_scenario(name: str, dest: Path) -> None:
@@ -174,7 +156,7 @@ def run_scenario(name: str, dest: Path) -> None:
     dest.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="deanalyze-worker-") as scratch:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, str(dest)]
-        proc = subprocess.run(cmd, env=child_env(Path(scratch)), capture_output=True,
+        proc = subprocess.run(cmd, env=cluster_env(Path(scratch)), capture_output=True,
                               timeout=CHILD_TIMEOUT_SECONDS)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr.decode(errors="replace")[-4000:])

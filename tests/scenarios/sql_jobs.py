@@ -24,7 +24,6 @@ Scenarios and what the plan rules should say about them:
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -33,6 +32,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from spark_conf import base_conf, child_env, start_session
 
 APP_PREFIX = "deanalyze-sql-"
 CHILD_TIMEOUT_SECONDS = 600
@@ -47,20 +48,10 @@ SCENARIO_CONF = {
 
 def spark_conf(name: str, log_dir: Path, scratch: Path) -> dict[str, str]:
     """Small, quiet local Spark writing one plain event log; tables live in ``scratch``."""
-    return {
-        "spark.app.name": APP_PREFIX + name,
-        "spark.master": "local[2]",
+    return base_conf(APP_PREFIX + name, "local[2]", log_dir, scratch) | {
         "spark.driver.memory": "3g",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": "4",
         "spark.default.parallelism": "4",
-        "spark.local.dir": str(scratch / "local"),
-        "spark.sql.warehouse.dir": str(scratch / "warehouse"),
-        "spark.eventLog.enabled": "true",
-        "spark.eventLog.dir": log_dir.resolve().as_uri(),
-        "spark.eventLog.compress": "false",
-        "spark.eventLog.rolling.enabled": "false",
         **SCENARIO_CONF.get(name, {}),
     }
 
@@ -188,15 +179,9 @@ SCENARIOS: dict[str, Callable[[Any, Path], None]] = {
 
 def child(name: str, log_dir: str) -> None:
     """Runs inside the subprocess: one SparkSession, one event log."""
-    from pyspark.sql import SparkSession
-
     with tempfile.TemporaryDirectory(prefix="deanalyze-sql-") as tmp:
         scratch = Path(tmp)
-        builder = SparkSession.builder
-        for key, value in spark_conf(name, Path(log_dir), scratch).items():
-            builder = builder.config(key, value)
-        spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
+        spark = start_session(spark_conf(name, Path(log_dir), scratch))
         SCENARIOS[name](spark, scratch)
         spark.stop()
 
@@ -205,7 +190,7 @@ def run_scenario(name: str, dest: Path) -> None:
     """Run one scenario in a child process and leave its event log (only) in ``dest``."""
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+    env = child_env()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, str(dest)]
     result = subprocess.run(cmd, env=env, capture_output=True, timeout=CHILD_TIMEOUT_SECONDS)
     if result.returncode != 0:

@@ -14,7 +14,6 @@ README written beside the logs.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -24,18 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spark_conf import base_conf, child_env, start_session
+
 APP_PREFIX = "deanalyze-stage-"
 CHILD_TIMEOUT_SECONDS = 240
 DEFAULT_OUTDIR = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "stage"
 
 # Settings every scenario shares: quiet local Spark, one plain event-log file, no broadcast
 # joins (so joins shuffle), and task-end events without the redundant accumulator copies.
-BASE_CONF = {
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.eventLog.enabled": "true",
-    "spark.eventLog.compress": "false",
-    "spark.eventLog.rolling.enabled": "false",
+BASE_CONF = {  # beyond spark_conf.base_conf
     "spark.eventLog.includeTaskMetricsAccumulators": "false",
     "spark.driver.memory": "1g",
     "spark.sql.shuffle.partitions": "8",
@@ -202,29 +198,14 @@ SCENARIOS = [
 
 def spark_conf(scenario: Scenario, log_dir: Path, scratch: Path) -> dict[str, str]:
     """The scenario's full Spark configuration."""
-    conf = dict(BASE_CONF)
-    conf.update(scenario.conf)
-    conf.update({
-        "spark.app.name": scenario.app_name,
-        "spark.master": scenario.master,
-        "spark.local.dir": str(scratch / "local"),
-        "spark.sql.warehouse.dir": str(scratch / "warehouse"),
-        "spark.eventLog.dir": log_dir.resolve().as_uri(),
-    })
-    return conf
+    return BASE_CONF | scenario.conf | base_conf(scenario.app_name, scenario.master, log_dir, scratch)
 
 
 def child(name: str, log_dir: str) -> None:
     """Runs inside the subprocess: one SparkSession, one job, one event log."""
-    from pyspark.sql import SparkSession
-
     scenario = next(s for s in SCENARIOS if s.name == name)
     with tempfile.TemporaryDirectory(prefix="deanalyze-stage-") as tmp:
-        builder = SparkSession.builder
-        for key, value in spark_conf(scenario, Path(log_dir), Path(tmp)).items():
-            builder = builder.config(key, value)
-        spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
+        spark = start_session(spark_conf(scenario, Path(log_dir), Path(tmp)))
         scenario.job(spark)
         spark.stop()
 
@@ -235,7 +216,7 @@ def run_scenario(scenario: Scenario, outdir: Path) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+    env = child_env()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", scenario.name, str(dest)]
     started = time.monotonic()
     done = subprocess.run(cmd, env=env, capture_output=True, timeout=CHILD_TIMEOUT_SECONDS)

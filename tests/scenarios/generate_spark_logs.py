@@ -1,6 +1,6 @@
 """Generate real Spark event logs, in every codec Spark writes, as test fixtures.
 
-Usage: ``python tests/generate_spark_logs.py [OUTDIR]`` (default ``tests/data/generated``).
+Usage: ``python tests/scenarios/generate_spark_logs.py [OUTDIR]`` (default ``tests/data/generated``).
 
 Each variant runs in its own Python process (a fresh SparkContext, so its own event-log
 settings and app id) with pyspark in ``local[2]`` mode. The "killed" variants are SIGKILLed
@@ -21,6 +21,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from spark_conf import base_conf, child_env, start_session
 
 APP_PREFIX = "deanalyze-gen-"
 KILL_AFTER_SECONDS = 4.0  # after the long stage starts: lets its start events reach the disk
@@ -58,26 +60,14 @@ VARIANTS = [
 
 def spark_conf(variant: Variant, log_dir: Path, scratch: Path) -> dict[str, str]:
     """Small, quiet local Spark whose event log follows the variant."""
-    conf = {
-        "spark.app.name": variant.app_name,
-        "spark.master": "local[2]",
+    return base_conf(variant.app_name, "local[2]", log_dir, scratch, codec=variant.codec,
+                     rolling=variant.rolling) | {
         "spark.driver.memory": "512m",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": "4",
         "spark.default.parallelism": "4",
         "spark.sql.autoBroadcastJoinThreshold": "-1",  # force a shuffle (sort-merge) join
-        "spark.local.dir": str(scratch / "local"),
-        "spark.sql.warehouse.dir": str(scratch / "warehouse"),
-        "spark.eventLog.enabled": "true",
-        "spark.eventLog.dir": log_dir.resolve().as_uri(),
-        "spark.eventLog.compress": "true" if variant.codec else "false",
-        "spark.eventLog.rolling.enabled": "true" if variant.rolling else "false",
         "spark.eventLog.rolling.maxFileSize": "10m",  # Spark's minimum
     }
-    if variant.codec:
-        conf["spark.eventLog.compression.codec"] = variant.codec
-    return conf
 
 
 def run_job(spark, scratch: Path) -> None:
@@ -114,16 +104,10 @@ def run_long_stage(spark) -> None:
 
 def child(variant_name: str, log_dir: str) -> None:
     """Runs inside the subprocess: one SparkSession, one event log."""
-    from pyspark.sql import SparkSession
-
     variant = next(v for v in VARIANTS if v.name == variant_name)
     with tempfile.TemporaryDirectory(prefix="deanalyze-gen-") as tmp:
         scratch = Path(tmp)
-        builder = SparkSession.builder
-        for key, value in spark_conf(variant, Path(log_dir), scratch).items():
-            builder = builder.config(key, value)
-        spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
+        spark = start_session(spark_conf(variant, Path(log_dir), scratch))
         run_job(spark, scratch)
         if variant.killed:
             print("LONG_STAGE", flush=True)
@@ -134,7 +118,7 @@ def child(variant_name: str, log_dir: str) -> None:
 def run_variant(variant: Variant, dest: Path) -> None:
     """Start the child; for killed variants SIGKILL its process group once the long stage runs."""
     dest.mkdir(parents=True)
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+    env = child_env()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", variant.name, str(dest)]
     with open(dest.parent / f".{variant.name}.stderr", "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
@@ -187,10 +171,10 @@ README = """# Generated Spark event logs
 Real event logs written by Apache Spark {spark} (pyspark {spark}, `local[2]`, Java {java}) for the
 codec/connector tests. Regenerate with:
 
-    python tests/generate_spark_logs.py tests/data/generated
+    python tests/scenarios/generate_spark_logs.py tests/data/generated
 
 Each folder is one run (`spark.app.name` = `deanalyze-gen-<folder>`) of the same small job
-(`run_job` in `tests/generate_spark_logs.py`: a groupBy + sort-merge join with shuffles, a
+(`run_job` in `tests/scenarios/generate_spark_logs.py`: a groupBy + sort-merge join with shuffles, a
 partitioned parquet write and one SQL query over it):
 
 - `plain`, `zstd`, `lz4`, `snappy`, `lzf`: single-file logs (`spark.eventLog.compress` and
