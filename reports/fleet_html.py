@@ -67,7 +67,7 @@ def _body(fleet: FleetReport) -> str:
         section("movers", "Biggest movers", _movers(fleet.applications)),
         section("regressions", "Regressions", _regressions(fleet.regressions)),
         section("findings", "Findings over time",
-                _charts([found] if found else []) + _findings(fleet.findings)),
+                _charts([found] if found else []) + _by_rule(fleet.findings) + _findings(fleet.findings)),
         section("savings", "Realised savings", _savings(fleet.findings)),
         section("methodology", "Methodology", "<ul class='notes'>"
                 + "".join(f"<li>{esc(m)}</li>" for m in fleet.methodology) + "</ul>"),
@@ -178,6 +178,24 @@ def _regressions(regressions: Sequence[Regression]) -> str:
     return table([("application", "text"), ("run", "text"), ("started", "text"), ("metric", "text"),
                   ("baseline", "num"), ("value", "num"), ("change", "num"), ("input", "num"),
                   ("moved most", "text"), ("configuration changed", "text")], rows, sortable=True)
+
+
+def _by_rule(tracks: Sequence[FindingTrack]) -> str:
+    """Per rule: findings open now (new or persisting), resolved, and the open ones' predicted saving."""
+    rules: dict[str, list[float]] = {}
+    for t in tracks:
+        row = rules.setdefault(t.rule_id, [0, 0, 0.0])
+        if t.status == "resolved":
+            row[1] += 1
+        else:
+            row[0] += 1
+            row[2] += t.predicted_saving_usd
+    rows = [f"<tr>{_td(esc(rule))}{_td(str(int(o)), o, True)}{_td(str(int(r)), r, True)}"
+            f"{_td(fmt_usd(s), s, True)}</tr>" for rule, (o, r, s) in sorted(rules.items())]
+    if not rows:
+        return ""
+    return "<h3>By rule</h3>" + table([("rule", "text"), ("open", "num"), ("resolved", "num"),
+                                        ("open saving / run", "num")], rows, sortable=True)
 
 
 def _findings(tracks: Sequence[FindingTrack]) -> str:

@@ -114,10 +114,10 @@ def test_findings_are_followed_across_runs_with_realised_savings(tmp_path: Path)
         "spark.gc-pressure": "new",
     }
     skew = tracks["spark.skew"]
-    costs = [r.cost_usd for r in fleet.applications[0].runs]
+    costs = [r.cost_usd or 0.0 for r in fleet.applications[0].runs]
     assert skew.runs_seen == 3 and skew.predicted_saving_usd == pytest.approx(0.0001)
     assert skew.realised_saving_usd == pytest.approx(sorted(costs[:3])[1] - sorted(costs[3:])[1])
-    assert skew.realised_saving_usd > 0
+    assert skew.realised_saving_usd is not None and skew.realised_saving_usd > 0
     owners = dict(fleet.cost_by_owner())
     assert set(owners) == {"spark.yarn.queue=etl", UNATTRIBUTED}
     with open_store(history, read_only=True) as store:

@@ -38,6 +38,19 @@ def test_a_new_history_is_created_at_the_latest_schema(tmp_path: Path) -> None:
         assert store.schema_version() == SCHEMA_VERSION
 
 
+def test_an_older_history_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(MIGRATIONS[0][1])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT INTO log_files (source_key, stamp, tool_version) VALUES ('/logs/a', '1:2', '0.1.0')")
+    con.close()
+    with open_store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.rows("SELECT source_key, stamp, rules_hash, findings_blob FROM log_files") == [
+            {"source_key": "/logs/a", "stamp": "1:2", "rules_hash": None, "findings_blob": None}]
+
+
 def test_a_history_from_a_newer_deanalyze_is_refused_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "h.duckdb"
     with open_store(path) as store:

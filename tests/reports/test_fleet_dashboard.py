@@ -77,12 +77,20 @@ class Visit:
         self.network: list[str] = []
         self.dialogs: list[str] = []
         self.page = browser.new_page(viewport={"width": width, "height": 900})
-        self.page.on("console", lambda m: m.type == "error" and self.console.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("dialog", self._dialog)
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri(), wait_until="load")
         self.page.wait_for_function(ALL_PLOTTED, timeout=30_000)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.console.append(message.text)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def _route(self, route: Any) -> None:
         if route.request.url.startswith("file:"):
