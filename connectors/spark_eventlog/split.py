@@ -9,7 +9,9 @@ pipe; the replay then continues with them, so the figures are those of a one-pro
 read by construction (a test compares the two).
 
 When it is used: an uncompressed local file (the only kind with random access) of at
-least ``SPLIT_MIN_BYTES``, where ``fork`` exists and at least two CPUs are usable.
+least ``SPLIT_MIN_BYTES``, where ``fork`` exists, at least two CPUs are usable and the
+1-minute load average is below their number (on a saturated machine the worker would
+only queue behind other processes).
 Below that, starting a process costs more than it saves (see ``benchmarks/README.md``).
 If the worker dies or fails, the main process decodes the second half itself: a lost
 worker costs time, never figures.
@@ -29,6 +31,7 @@ from connectors.spark_eventlog.storage import Storage
 from connectors.spark_eventlog.task_batch import Batch, HeadCheck, decode_block, line_blocks
 
 SPLIT_MIN_BYTES = 48 << 20
+SPLIT_ENV = "DEANALYZE_SPLIT_MIN_BYTES"  # overrides SPLIT_MIN_BYTES; a huge value turns splitting off
 # The main process also replays everything, so the worker takes more than half the bytes.
 WORKER_SHARE = 0.55
 BLOCK = 8 << 20
@@ -39,13 +42,13 @@ def split_point(storage: Storage, path: str, codec: str | None) -> int | None:
     """Where a second process should take over reading ``path``, or None to read it alone."""
     if codec is not None or type(storage) is not Storage or not _can_fork():
         return None
-    if _usable_cpus() < 2:
+    if _usable_cpus() < 2 or _busy():
         return None
     local = storage.normalize(path)
     try:
         info = os.stat(local)
         size = info.st_size
-        if not stat.S_ISREG(info.st_mode) or size < SPLIT_MIN_BYTES or size > current_limits().max_log_bytes:
+        if not stat.S_ISREG(info.st_mode) or size < _min_bytes() or size > current_limits().max_log_bytes:
             return None
         with open(local, "rb") as fh:
             middle = int(size * (1 - WORKER_SHARE))
@@ -155,6 +158,22 @@ def _worker_main(path: str, start: int, fd: int) -> None:
         code = 0
     finally:
         os._exit(code)
+
+
+def _busy() -> bool:
+    """Every usable CPU already has a runnable process (load average): a second process would
+    only queue behind them and add its start-up and hand-over costs."""
+    try:
+        return os.getloadavg()[0] >= _usable_cpus()
+    except OSError:  # no load average on this platform
+        return False
+
+
+def _min_bytes() -> int:
+    try:
+        return int(os.environ.get(SPLIT_ENV, SPLIT_MIN_BYTES))
+    except ValueError:
+        return SPLIT_MIN_BYTES
 
 
 def _can_fork() -> bool:

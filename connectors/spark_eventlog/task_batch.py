@@ -262,7 +262,10 @@ def _line_by_line(batch: Batch, starts: list[int], ends: list[int], block: bytes
 
 
 def _add_end(e: TaskEnd, seq: int, ends: list[int], causes: dict[int, str], batch: Batch) -> None:
-    """Append one task end's row (one ``extend`` of a whole row: a bad value adds nothing)."""
+    """Append one task end's row: ``TaskInfo`` and the metric structs taken whole (``astuple``).
+
+    Every value was range-checked by the decoder, so the row is always complete.
+    """
     info = e.info
     if info is None:
         batch.ends_without_info += 1
@@ -275,16 +278,22 @@ def _add_end(e: TaskEnd, seq: int, ends: list[int], causes: dict[int, str], batc
     else:
         code = RESUBMITTED if reason == "Resubmitted" else FAILED
         causes[seq] = _cause(e)
-    head = (seq, e.stage_id << 32 | e.stage_attempt_id, code,
-            code == SUCCESS and not (info.failed or info.killed)) + astuple(info)
+    extend = ends.extend
+    extend((seq, e.stage_id << 32 | e.stage_attempt_id, code,
+            code == SUCCESS and not (info.failed or info.killed)))
+    extend(astuple(info))
     m = e.metrics
     if m is None:
-        ends.extend(head + _NO_METRICS)
+        extend(_NO_METRICS)
         return
-    sr, sw, inp, out = m.shuffle_read, m.shuffle_write, m.input, m.output
-    ends.extend(head + (1,) + astuple(m)[:8] + (astuple(sr) if sr else _ZEROS[4])
-                + (astuple(sw) if sw else _ZEROS[3]) + (astuple(inp) if inp else _ZEROS[2])
-                + (astuple(out) if out else _ZEROS[2]))
+    metrics = astuple(m)
+    ends.append(1)
+    extend(metrics[:8])
+    read, write, inp, out = metrics[8:]
+    extend(astuple(read) if read else _ZEROS[4])
+    extend(astuple(write) if write else _ZEROS[3])
+    extend(astuple(inp) if inp else _ZEROS[2])
+    extend(astuple(out) if out else _ZEROS[2])
 
 
 def _in_sum_order(ends: np.ndarray, batch: Batch, first_line: int) -> np.ndarray:

@@ -33,7 +33,21 @@ def _source(path: Path) -> LogSource:
 
 def _read(path: Path, monkeypatch: pytest.MonkeyPatch, *, split_at: int) -> Application:
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", split_at)
+    monkeypatch.setattr(split, "_busy", lambda: False)  # split even on a loaded test machine
     return read_application(_source(path))
+
+
+def test_a_forced_split_really_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    forks: list[int] = []
+    real = split.SplitWorker.__init__
+
+    def counting(self: split.SplitWorker, path: str, start: int) -> None:
+        forks.append(start)
+        real(self, path, start)
+
+    monkeypatch.setattr(split.SplitWorker, "__init__", counting)
+    _read(PLAIN[0], monkeypatch, split_at=1)
+    assert len(forks) == 1 and 0 < forks[0] < PLAIN[0].stat().st_size
 
 
 @pytest.mark.parametrize("path", PLAIN, ids=lambda p: p.name)
@@ -67,12 +81,16 @@ def test_a_dead_split_worker_costs_time_not_figures(monkeypatch: pytest.MonkeyPa
     assert _read(PLAIN[1], monkeypatch, split_at=1) == alone
 
 
-def test_small_and_compressed_logs_are_read_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_compressed_or_busy_logs_are_read_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(split, "_busy", lambda: False)
     storage = split.Storage()
     assert split.split_point(storage, str(PLAIN[0]), None) is None  # below SPLIT_MIN_BYTES
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
     assert split.split_point(storage, str(PLAIN[0]), "zstd") is None
     assert split.split_point(storage, str(PLAIN[0]), None) is not None
+    monkeypatch.setattr(split, "_busy", lambda: True)
+    assert split.split_point(storage, str(PLAIN[0]), None) is None
+    monkeypatch.setattr(split, "_busy", lambda: False)
     monkeypatch.setattr(split, "_can_fork", lambda: False)
     assert split.split_point(storage, str(PLAIN[0]), None) is None
 
