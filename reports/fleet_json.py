@@ -5,7 +5,8 @@ and ``runs[]`` (``app_id``, ``attempt_id``, ``start_time``, ``duration_ms``, ``c
 ``input_bytes``); ``regressions[]`` with ``key``, ``app_id``, ``metric`` (``duration_ms`` or
 ``cost_usd``), ``baseline``, ``value``, ``change`` (ratio) and ``stages`` (the ids or query
 patterns that moved most, most first); ``findings[]`` followed across runs; ``owners[]`` and
-``daily_costs[]``. Times are ISO-8601 UTC like the run report's.
+``daily_costs[]``. Times are ISO-8601 UTC like the run report's. The JSON Schema is
+``schema/fleet.schema.json``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fleet_history import HOSTILE, build_history
@@ -22,8 +23,14 @@ def test_every_format_has_a_renderer() -> None:
     assert all(issubclass(FLEET_RENDERERS[f], FleetRenderer) for f in FLEET_RENDERERS)
 
 
+SCHEMA = Path(__file__).resolve().parents[2] / "reports" / "schema" / "fleet.schema.json"
+
+
 def test_json_contract(fleet: FleetReport) -> None:
+    import jsonschema
+
     doc = json.loads(FLEET_RENDERERS["json"]().render(fleet))
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()), format_checker=jsonschema.FormatChecker())
     assert doc["fleet_schema_version"] == "1.0"
     app = next(a for a in doc["applications"] if a["name"] == HOSTILE)
     assert app["key"] == "spark:" + HOSTILE.replace("1", "<n>")  # digits normalised
