@@ -92,8 +92,11 @@ def decode_app(blob: bytes) -> Application:
 def encode_findings(findings: list[Finding]) -> bytes | None:
     """Findings as compressed MessagePack, or None when they would not come back equal (e.g. a tuple
     in their evidence, which MessagePack turns into a list): then they are not stored."""
-    data = msgspec.msgpack.encode(findings)
-    if msgspec.msgpack.decode(data, type=list[Finding]) != findings:
+    try:
+        data = msgspec.msgpack.encode(findings)
+        if msgspec.msgpack.decode(data, type=list[Finding]) != findings:
+            return None
+    except (TypeError, ValueError, msgspec.MsgspecError):  # a value MessagePack cannot carry: not cached
         return None
     return zstandard.ZstdCompressor(level=3).compress(data)
 
