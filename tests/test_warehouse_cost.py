@@ -205,8 +205,12 @@ def test_savings_price_each_billing_unit() -> None:
     tib, slots, net = assign_warehouse_savings([
         finding({"tib_billed": 0.8}, {"project": "p"}), finding({"slot_hours": 40}, {"project": "p"}),
         finding({"tib_billed": 10, "slot_hours": -500}, {"project": "p"})], bq)
-    assert tib.estimated_savings_usd == 5.0 and slots.estimated_savings_usd == 1.6
-    assert net.estimated_savings_usd == 42.5  # 10 TiB × 6.25 − 500 slot-hours × 0.04
+    # Ledger: both TiB claims are on the whole project (100 TiB). The larger standalone saving
+    # (10 TiB × $6.25 − 500 slot-hours × $0.04 = $42.50) is counted first; the 0.8 TiB claim is
+    # 0.8 % of what is left: 0.008 × 90 TiB = 0.72 TiB × $6.25 = $4.50. Slot-hours are another resource.
+    assert net.estimated_savings_usd == 42.5
+    assert tib.estimated_savings_usd == 4.5 and slots.estimated_savings_usd == 1.6
+    assert tib.claim.overlaps_with == ("x · p",) and net.claim.change_cost_usd == 20.0
 
 
 def test_savings_on_one_warehouse_never_exceed_its_bill() -> None:
@@ -215,8 +219,12 @@ def test_savings_on_one_warehouse_never_exceed_its_bill() -> None:
     out = assign_warehouse_savings([
         finding({"credits": 8.0}, {"warehouse": "WH"}), finding({"credits": 8.0}, {"warehouse": "WH"}),
         finding({"credits": 6.0}, {"warehouse": "WH"}, bucket="idle")], cost)
-    # idle: $18 capped at the $12 idle cost; then $24 + $24 + $12 scaled to the $30 bill
-    assert [f.estimated_savings_usd for f in out] == [12.0, 12.0, 6.0]
-    assert sum(f.estimated_savings_usd for f in out) == 30.0
+    # Bill 10 credits ($30); idle part 4 credits. The idle claim (6 credits) is a part claim,
+    # counted first and capped at the 4 idle credits ($12). 6 credits are left: the two whole
+    # claims of 8 credits (80 % of the bill each) take 80 % of what is left in turn:
+    # 0.8 × 6 = 4.8 credits ($14.40), then 0.8 × 1.2 = 0.96 credits ($2.88).
+    assert [f.estimated_savings_usd for f in out] == [14.4, 2.88, 12.0]
+    assert sum(f.estimated_savings_usd for f in out) <= 30.0
+    assert "capped" in out[2].claim.note and out[1].claim.overlaps_with
     lone = assign_warehouse_savings([finding({"credits": 6.0}, {"warehouse": "WH"}, bucket="idle")], cost)
     assert lone[0].estimated_savings_usd == 12.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -29,6 +30,8 @@ def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: Pric
             logs, errors = source.find(settings, scratch)
             cost = CostSettings(catalog=catalog, spot=bool(settings.get("spot")),
                                 runs_per_month=settings.get("runs_per_month"))
+            if cost.spot_warning:  # the report's cost notes say it too
+                print(f"deanalyze: {cost.spot_warning}", file=sys.stderr)
             jobs = int(settings.get("jobs") or 1)
             return analyze_found_logs(logs, errors, jobs=jobs, debug=debug,  # type: ignore[arg-type]
                                       progress=progress, on_sources=on_sources, rules_config=rules_config,

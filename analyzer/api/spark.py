@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from analyzer import __version__
 from analyzer.api.errors import rule_error_collector
 from analyzer.core.catalog import load_catalog
+from analyzer.api.whatif import with_what_if
 from analyzer.core.cost import CostSettings, price_report
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, InputError
@@ -227,6 +228,7 @@ def analyze_found_logs(sources: Sequence[LogSource], found_errors: Sequence[Inpu
     settings = cost_settings or CostSettings(catalog=load_catalog())
     on_error = rule_error_collector(errors, debug)
     costs, findings = price_report(apps, _rule_findings(apps, rules_config, on_error, history), settings)
+    costs = [with_what_if(app, cost) for app, cost in zip(apps, costs, strict=True)]
     findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

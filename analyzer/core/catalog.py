@@ -50,6 +50,7 @@ class PriceCatalog:
     vcpu_hour: float
     gib_hour: float
     spot_discount: float = 0.0
+    spot_source: str = ""  # where the spot discount comes from, and when (``spot_as_of``)
     usd_per_dbu: float = 0.0
     node_types: Mapping[str, NodeType] = field(default_factory=dict)
     warehouse: Mapping[str, Any] = field(default_factory=dict)
@@ -115,9 +116,15 @@ def parse_catalog(data: dict[str, Any], origin: str) -> PriceCatalog:
     return PriceCatalog(
         name=str(data["name"]), description=str(data.get("description", "")), as_of=str(data["as_of"]),
         source=str(data["source"]), currency=str(data.get("currency", "USD")), vcpu_hour=float(vcpu),
-        gib_hour=float(gib), spot_discount=discount, usd_per_dbu=usd_per_dbu, node_types=nodes,
-        warehouse=warehouse,
+        gib_hour=float(gib), spot_discount=discount, spot_source=_spot_source(data), usd_per_dbu=usd_per_dbu,
+        node_types=nodes, warehouse=warehouse,
     )
+
+
+def _spot_source(data: Mapping[str, Any]) -> str:
+    """``source (as of date)`` of the spot discount, "" when the catalog gives none."""
+    source, as_of = str(data.get("spot_source", "")), str(data.get("spot_as_of", ""))
+    return f"{source} (as of {as_of})" if source and as_of else source
 
 
 _PRICE_KEYS = ("vcpu_hour", "gib_hour", "usd_per_dbu", "spot_discount")

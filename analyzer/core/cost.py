@@ -37,6 +37,57 @@ class CostSettings:
     spot: bool = False
     runs_per_month: float | None = None
 
+    @property
+    def spot_warning(self) -> str | None:
+        """One line when ``--spot`` was asked of a catalog that gives no spot discount, else None.
+
+        Why here and not a print: the cost model has no stderr; the API writes this line and
+        every report carries it in the application's cost notes.
+        """
+        if self.spot and not self.catalog.spot_discount:
+            return (f"--spot: price catalog '{self.catalog.name}' gives no spot_discount; executors are "
+                    "priced at on-demand rates")
+        return None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the pricing assumed about spot capacity, for the report."""
+        warning = self.spot_warning
+        if warning:
+            return (warning,)
+        if self.spot:
+            return (f"--spot: executors priced {self.catalog.spot_discount:.0%} below on demand "
+                    f"(catalog '{self.catalog.name}', {self.catalog.spot_source or 'no source given'}); "
+                    "the driver at on-demand rates",)
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfRow:
+    """One cluster size of the Sparklens-style what-if: predicted wall time and cost of a run."""
+
+    executors: int  # executors (local mode: cores of local[N])
+    predicted_ms: int
+    usd: float
+    observed: bool = False  # the size the application really ran with
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """Predicted run time and cost per executor count, and the critical path (infinite executors).
+
+    ``unit`` is "executors" or, in local mode, "local cores". Rows assume a static cluster of
+    that size held for the whole run; ``critical_path_ms`` is the run with as many executors as
+    tasks (driver-only time plus each job group's longest chain of stages, each as long as its
+    longest task), a floor no cluster size goes below.
+    """
+
+    unit: str
+    cores_per_executor: int
+    model_error: float  # |real − simulated| / real job time at the observed size
+    rows: tuple[WhatIfRow, ...]
+    critical_path_ms: int
+
 
 @dataclass(frozen=True, slots=True)
 class AppCost:
@@ -54,6 +105,9 @@ class AppCost:
     ledger_core_hours: dict[str, float]
     savings_usd: float = 0.0
     runs_per_month: float | None = None
+    notes: tuple[str, ...] = ()  # pricing assumptions the report states (spot capacity)
+    run_hours: float = 0.0  # the priced stretch of the run (the driver is billed for all of it)
+    what_if: WhatIf | None = None  # set by the API (analyzer.api.whatif), which may run the simulator
 
     @property
     def monthly_usd(self) -> float | None:
@@ -130,7 +184,8 @@ def price_application(app: Application, settings: CostSettings, skew_core_hours:
         app_id=app.app_id, attempt_id=app.attempt_id, app_name=app.name,
         total_usd=executor_usd + driver_usd, executor_usd=executor_usd, driver_usd=driver_usd,
         executor_core_hours=core_h, usd_per_core_hour=usd_core_h, ledger_usd=ledger,
-        ledger_core_hours=core_ledger, runs_per_month=settings.runs_per_month,
+        ledger_core_hours=core_ledger, runs_per_month=settings.runs_per_month, notes=settings.notes,
+        run_hours=hours,
     )
 
 
@@ -183,7 +238,8 @@ def infer_runs_per_month(apps: Sequence[Application]) -> dict[str, float]:
 
 def price_report(apps: Sequence[Application], findings: Sequence[Finding],
                  settings: CostSettings) -> tuple[list[AppCost], list[Finding]]:
-    """Price every application and give every finding its bucket-capped dollar saving."""
+    """Price every application and count every finding's claim once in its application's ledger."""
+    from analyzer.core.spark_savings import assign_savings  # it imports this module
     by_app: dict[tuple[str, str | None], list[Finding]] = defaultdict(list)
     for f in findings:
         attempt = f.subject.get("attempt_id")
@@ -195,22 +251,8 @@ def price_report(apps: Sequence[Application], findings: Sequence[Finding],
         skew = sum(f.avoidable_core_hours for f in own if f.rule_id == "spark.skew")
         runs = settings.runs_per_month if settings.runs_per_month is not None else inferred.get(app.name)
         cost = price_application(app, replace(settings, runs_per_month=runs), skew)
-        saved = _assign_savings(own, cost)
+        saved = assign_savings(own, cost, app)
         costs.append(replace(cost, savings_usd=sum(f.estimated_savings_usd for f in saved)))
         priced += saved
     priced += [f for rest in by_app.values() for f in rest]  # findings of apps not analysed here
     return costs, priced
-
-
-def _assign_savings(findings: Sequence[Finding], cost: AppCost) -> list[Finding]:
-    """Price each finding's avoidable core-hours, scaled down so no bucket is over-spent."""
-    wanted: dict[str, float] = defaultdict(float)
-    for f in findings:
-        wanted[RULE_BUCKET.get(f.rule_id, "useful")] += f.avoidable_core_hours * cost.usd_per_core_hour
-    out = []
-    for f in findings:
-        bucket = RULE_BUCKET.get(f.rule_id, "useful")
-        raw = f.avoidable_core_hours * cost.usd_per_core_hour
-        scale = min(1.0, cost.ledger_usd[bucket] / wanted[bucket]) if wanted[bucket] else 0.0
-        out.append(replace(f, estimated_savings_usd=round(raw * scale, 4), savings_bucket=bucket))
-    return out

@@ -293,52 +293,11 @@ def _price_bigquery(history: WarehouseHistory, per_tib: float, per_slot: float) 
                 total_credits=0.0, total_usd=float(usd[~usage.script].sum()), notes=tuple(notes))
 
 
-# --- Savings ---------------------------------------------------------------------------
-
-POOL_KEYS = ("warehouse", "reservation", "project")
-
-
-def usage_usd(usage: Mapping[str, float], cost: WarehouseCost) -> float:
-    """Money of an ``avoidable_usage`` mapping: credits, tib_billed and slot_hours at catalog prices."""
-    return (usage.get("credits", 0.0) * cost.usd_per_credit + usage.get("tib_billed", 0.0) * cost.usd_per_tib
-            + usage.get("slot_hours", 0.0) * cost.slot_hour_usd)
-
-
-def finding_pool(finding: Finding) -> str | None:
-    """The warehouse, reservation or project a finding's subject names (who pays)."""
-    return next((str(finding.subject[k]) for k in POOL_KEYS if finding.subject.get(k)), None)
+# --- Savings: see warehouse_savings (the ledger of claims) ------------------------------
 
 
 def assign_warehouse_savings(findings: Iterable[Finding], cost: WarehouseCost) -> list[Finding]:
-    """Price each finding's avoidable usage; findings on one pool never save more than its bill.
+    """Each finding's claim counted once in the ledger and priced (``warehouse_savings``)."""
+    from analyzer.core.warehouse_savings import assign_savings  # it imports this module
 
-    Findings overlap (a full scan may also be a repeated SELECT *), so when the savings on a
-    pool add up to more than the pool's bill (or, for ``savings_bucket="idle"``, its idle
-    cost) they are scaled down proportionally. Usage a rule reports as negative (the other
-    pricing model's slot-hours) is a cost of the change and nets against the saving.
-    ``paid_*`` evidence in billing units (what the subject cost) is priced as ``paid_usd``.
-    """
-    items = list(findings)
-    raw = [max(0.0, usage_usd(f.avoidable_usage, cost)) for f in items]
-    for bucket in ("idle", None):
-        groups: dict[str | None, list[int]] = defaultdict(list)
-        for i, f in enumerate(items):
-            if bucket is None or f.savings_bucket == bucket:
-                groups[finding_pool(f)].append(i)
-        for pool, idx in groups.items():
-            total = cost.warehouses.get(pool or "")
-            cap = cost.total_usd if total is None else (total.idle_usd if bucket == "idle" else total.usd)
-            spent = sum(raw[i] for i in idx)
-            if spent > cap:
-                for i in idx:
-                    raw[i] *= cap / spent if spent else 0.0
-    out = []
-    for f, usd in zip(items, raw, strict=True):
-        evidence = dict(f.evidence)
-        paid = {k[5:]: float(v) for k, v in f.evidence.items()
-                if k in ("paid_credits", "paid_tib_billed", "paid_slot_hours") and isinstance(v, int | float)}
-        if paid:
-            evidence["paid_usd"] = round(usage_usd(paid, cost), 2)
-        out.append(replace(f, estimated_savings_usd=round(usd, 2), evidence=evidence,
-                           savings_bucket=f.savings_bucket or "compute"))
-    return out
+    return assign_savings(findings, cost)
