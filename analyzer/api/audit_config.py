@@ -46,7 +46,8 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 _TOML_TYPES: dict[str, type] = {
-    "str": str, "path": str, "paths": list, "int": int, "float": float, "bool": bool, "choice": str,
+    "str": str, "strs": list, "path": str, "paths": list, "int": int, "float": float, "bool": bool,
+    "choice": str,
 }
 
 
@@ -56,9 +57,12 @@ def _source_keys(source: Source) -> dict[str, type]:
 
 
 # Allowed keys per table and their TOML types ("paths" is a list of strings).
-_KEYS: dict[str, dict[str, type]] = {
-    "output": {"dir": str, "formats": list, "prices": str, "rules_config": str, "plotlyjs": str},
-} | {table: _source_keys(source) for table, source in BY_AUDIT_TABLE.items()}
+_OUTPUT_KEYS: dict[str, type] = {
+    "dir": str, "formats": list, "prices": str, "rules_config": str, "plotlyjs": str,
+}
+_KEYS: dict[str, dict[str, type]] = {"output": _OUTPUT_KEYS} | {
+    table: _source_keys(source) for table, source in BY_AUDIT_TABLE.items()
+}
 
 
 HISTORY_KEYS = ("owner_keys", "app_keys")  # run-history settings of every source table (lists of strings)
