@@ -24,7 +24,6 @@ from analyzer.api.history.identity import log_key, spark_app_key
 from analyzer.api.history.owners import DEFAULT_OWNER_KEYS, spark_owner
 from analyzer.api.history.store import HistoryStore
 from analyzer.core.findings import Finding
-from analyzer.core.model import Application
 from analyzer.core.report import Report
 
 RUN_IDS = ("app_id", "attempt_id", "app_name")
@@ -45,9 +44,10 @@ def _ts(ms: float | None) -> dt.datetime | None:
     return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, dt.UTC).replace(tzinfo=None)
 
 
-def run_key(kind: str, app: Application) -> str:
-    """The primary key of a Spark run in ``runs``."""
-    return f"{kind}:{app.app_id}/{app.attempt_id or ''}"
+def run_key(app_id: str, attempt_id: str | None, start_time_ms: int | None) -> str:
+    """The primary key of a Spark run in ``runs``: the start time tells apart application ids a
+    cluster reuses (``local-...`` on two laptops, a YARN id after a ResourceManager reset)."""
+    return f"spark:{app_id}/{attempt_id or ''}@{start_time_ms if start_time_ms is not None else ''}"
 
 
 def record_spark(store: HistoryStore, report: Report, *, source_name: str = "",
@@ -61,10 +61,12 @@ def record_spark(store: HistoryStore, report: Report, *, source_name: str = "",
     owner_keys = DEFAULT_OWNER_KEYS["spark"] if owner_keys is None else owner_keys
     now, rhash = dt.datetime.now(dt.UTC).replace(tzinfo=None), rules_hash(rules_config)
     costs = {(c.app_id, c.attempt_id): c for c in report.costs}
-    stored = _signatures(store, [run_key("spark", app) for app in report.applications])
+    apps = report.applications
+    stored = _signatures(store, [run_key(a.app_id, a.attempt_id, a.start_time_ms) for a in apps])
     runs, stages, keys = [], [], {}
     for app in report.applications:
-        key, cost = run_key("spark", app), costs.get((app.app_id, app.attempt_id))
+        key = run_key(app.app_id, app.attempt_id, app.start_time_ms)
+        cost = costs.get((app.app_id, app.attempt_id))
         app_key, (owner, owner_key) = spark_app_key(app, key_properties), spark_owner(app, owner_keys)
         start = _ts(app.start_time_ms)
         total, saved = (None, None) if cost is None else (cost.total_usd, cost.savings_usd)

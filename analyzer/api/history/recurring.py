@@ -74,6 +74,7 @@ def recurring_apps(store: HistoryStore, *, since: dt.date | None = None,
                                 start_time_ms=_epoch_ms(r["start_time"]), duration_ms=r["duration_ms"],
                                 cost_usd=r["cost_usd"], input_bytes=r["input_bytes"], source=r["source_name"],
                                 owner=r["owner"]) for r in rows)
+        stage_cache.keys.update({id(run): r["run_key"] for run, r in zip(runs, rows, strict=True)})
         apps.append(_app(key, name, "spark", runs, per_month=_spark_per_month(runs)))
         regressions += find_regressions(key, name, runs, stage_cache.stages, stage_cache.properties)
     wh_groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
@@ -136,16 +137,17 @@ class _StageCache:
 
     def __init__(self, store: HistoryStore) -> None:
         self.store = store
+        self.keys: dict[int, str] = {}  # id(RunSummary) -> its run_key (the summaries live as long as this)
 
     def stages(self, run: RunSummary) -> StageTimes:
         rows = self.store.execute(
             "SELECT stage_id, any_value(name), sum(coalesce(duration_ms, 0)) FROM stages WHERE run_key = ? "
-            "GROUP BY stage_id", [f"spark:{run.app_id}/{run.attempt_id or ''}"]).fetchall()
+            "GROUP BY stage_id", [self.keys[id(run)]]).fetchall()
         return {str(sid): (str(name), float(ms)) for sid, name, ms in rows}
 
     def properties(self, run: RunSummary) -> Mapping[str, str]:
         row = self.store.one("SELECT properties FROM runs WHERE run_key = ?",
-                             [f"spark:{run.app_id}/{run.attempt_id or ''}"])
+                             [self.keys[id(run)]])
         return json.loads(row[0]) if row and row[0] else {}
 
 
