@@ -88,7 +88,8 @@ def _cards(fleet: FleetReport) -> str:
     owners = dict(fleet.cost_by_owner())
     total = fleet.total_usd
     share = owners.get(UNATTRIBUTED, 0.0) / total if total else 0.0
-    realised = sum(t.realised_saving_usd or 0.0 for t in fleet.findings if t.status == "resolved")
+    resolved = [t.realised_saving_usd or 0.0 for t in fleet.findings if t.status == "resolved"]
+    realised = round(sum(resolved), 6) + 0.0  # + 0.0: no "-0.00"
     days = len({d.day for d in fleet.daily_costs})
     cards = [("Recorded cost", fmt_usd(total), f"over {days} days"),
              ("Recurring applications", str(len(fleet.applications)),
