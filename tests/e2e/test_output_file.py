@@ -1,0 +1,40 @@
+"""The report file is replaced atomically: a reader holding the old file never sees half a report.
+
+Why: dashboards and CI steps read the report while a scheduled run rewrites it. Writing
+in place would truncate the file under them; the new report must arrive by rename, so a
+second link to the old file (or an open handle) still holds the complete old report.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from analyzer.api.output import write_atomically, write_report
+
+
+def test_an_existing_report_is_replaced_by_rename_not_rewritten(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_bytes(b"old report")
+    keep = tmp_path / "kept-link"
+    os.link(target, keep)  # same inode as the old report
+    write_atomically(str(target), b"new report")
+    assert target.read_bytes() == b"new report"
+    assert keep.read_bytes() == b"old report"  # written in place, the link would show the new bytes
+    assert os.stat(target).st_ino != os.stat(keep).st_ino
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept-link", "report.json"]
+
+
+def test_a_new_report_is_readable_by_others_under_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_atomically(str(tmp_path / "r.md"), b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "r.md").st_mode) == 0o644
+
+
+def test_write_report_without_a_path_goes_to_stdout(capsysbinary) -> None:  # type: ignore[no-untyped-def]
+    write_report(b"# report\n", None)
+    assert capsysbinary.readouterr().out == b"# report\n"
