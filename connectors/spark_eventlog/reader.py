@@ -123,14 +123,14 @@ def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: A
 def _read_split(local: str, path: str, middle: int, builder: AppBuilder, stats: _ReplayStats,
                 is_last_file: bool) -> None:
     """Replay the first half while a worker decodes the second; then replay the worker's batches."""
-    worker = SplitWorker(local, middle)
+    worker = SplitWorker(local, middle, is_last_file)
     try:
         for batch in decode_range(local, 0, middle, first_line=stats.lines + 1, head=HeadCheck(path),
                                   views=True):
             _replay(batch, builder, stats, path, is_last_file, None)
         batches: Any = worker.batches()
         if batches is None:  # the worker died or failed: decode its half here
-            batches = decode_range(local, middle)
+            batches = decode_range(local, middle, last_file=is_last_file)
         fd = os.open(local, os.O_RDONLY)
         try:
             base = stats.lines

@@ -63,7 +63,7 @@ def split_point(storage: Storage, path: str, codec: str | None) -> int | None:
 class SplitWorker:
     """A forked process decoding bytes ``start:`` of a local file into batches."""
 
-    def __init__(self, path: str, start: int) -> None:
+    def __init__(self, path: str, start: int, last_file: bool = True) -> None:
         self.path = path
         self.start = start
         self.pid = 0
@@ -72,7 +72,7 @@ class SplitWorker:
         pid = os.fork()
         if pid == 0:  # the worker: never returns
             os.close(read_fd)
-            _worker_main(path, start, write_fd)
+            _worker_main(path, start, write_fd, last_file)
         os.close(write_fd)
         self.pid, self.fd = pid, read_fd
 
@@ -116,13 +116,14 @@ class SplitWorker:
 
 
 def decode_range(path: str, start: int, stop: int | None = None, *, first_line: int = 1,
-                 head: HeadCheck | None = None, views: bool = False) -> Iterator[Batch]:
+                 head: HeadCheck | None = None, views: bool = False,
+                 last_file: bool = True) -> Iterator[Batch]:
     """Batches of the lines of ``path`` from byte ``start`` (a line start) to ``stop`` or its end.
 
     Other lines are kept as byte ranges of the file, so a batch stays compact, or, with
     ``views`` (the main process's own half, replayed at once), as views of the block.
     A line longer than the line limit is one malformed line, as the framing layer makes it
-    for a stream.
+    for a stream. An unfinished last line means a truncated log only in the ``last_file``.
     """
     max_line = current_limits().max_line_bytes
     with open(path, "rb", buffering=0) as fh:
@@ -137,8 +138,8 @@ def decode_range(path: str, start: int, stop: int | None = None, *, first_line: 
         line = first_line
         for block, begin, end, offset, final in line_blocks(read, BLOCK, max_line):
             if block:
-                batch = decode_block(block, line, final=final, head=head, max_line=max_line, start=begin,
-                                     stop=end, file_offset=None if views else start + offset)
+                batch = decode_block(block, line, final=final and last_file, head=head, max_line=max_line,
+                                     start=begin, stop=end, file_offset=None if views else start + offset)
             else:  # a line longer than the limit, not held in memory
                 batch = decode_block(b"", line, final=False, head=None)
                 batch.errors.append((line, f"line longer than the limit of {max_line} bytes"))
@@ -147,11 +148,11 @@ def decode_range(path: str, start: int, stop: int | None = None, *, first_line: 
             yield batch
 
 
-def _worker_main(path: str, start: int, fd: int) -> None:
+def _worker_main(path: str, start: int, fd: int, last_file: bool = True) -> None:
     """Decode, send the pickled batches, and leave without running the parent's exit handlers."""
     code = 1
     try:
-        batches = list(decode_range(path, start))
+        batches = list(decode_range(path, start, last_file=last_file))
         payload = pickle.dumps(batches, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(fd, "wb") as pipe:
             pipe.write(payload)

@@ -41,9 +41,9 @@ def test_a_forced_split_really_forks(monkeypatch: pytest.MonkeyPatch) -> None:
     forks: list[int] = []
     real = split.SplitWorker.__init__
 
-    def counting(self: split.SplitWorker, path: str, start: int) -> None:
+    def counting(self: split.SplitWorker, path: str, start: int, last_file: bool = True) -> None:
         forks.append(start)
-        real(self, path, start)
+        real(self, path, start, last_file)
 
     monkeypatch.setattr(split.SplitWorker, "__init__", counting)
     _read(PLAIN[0], monkeypatch, split_at=1)
@@ -74,7 +74,7 @@ def test_the_split_point_does_not_change_figures_or_line_numbers(
 def test_a_dead_split_worker_costs_time_not_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     alone = _read(PLAIN[1], monkeypatch, split_at=1 << 62)
 
-    def die(path: str, start: int, fd: int) -> None:
+    def die(path: str, start: int, fd: int, last_file: bool = True) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     monkeypatch.setattr(split, "_worker_main", die)
