@@ -72,7 +72,8 @@ def _track(app_key: str, key: str, runs: Sequence[dict[str, Any]],
         before = [r["cost_usd"] for r in runs[: last + 1] if r["cost_usd"] is not None][-COMPARED_RUNS:]
         after = [r["cost_usd"] for r in runs[last + 1:] if r["cost_usd"] is not None]
         if before and after:
-            realised = round(float(statistics.median(before) - statistics.median(after)), 12) + 0.0  # float noise is no saving
+            change = float(statistics.median(before) - statistics.median(after))
+            realised = round(change, 12) + 0.0  # float noise is no saving (and no "-0.00")
     subject = json.loads(latest["subject"]) if latest["subject"] else {}
     label = next((str(subject[k]) for k in ("stage_name", "app_name", "warehouse", "reservation", "project",
                                             "table") if subject.get(k)), app_key)
