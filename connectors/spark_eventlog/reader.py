@@ -112,7 +112,7 @@ def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: A
     with storage.open(path) as raw:
         stream = _decompressed(raw, path, codec)
         head = HeadCheck(path)
-        for block, start, stop, _, final in line_blocks(stream.read, BLOCK):
+        for block, start, stop, _, final in line_blocks(stream.readinto, BLOCK):
             batch = decode_block(block, stats.lines + 1, final=final and is_last_file, head=head,
                                  start=start, stop=stop)
             _replay(batch, builder, stats, path, is_last_file, None)

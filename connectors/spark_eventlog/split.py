@@ -130,13 +130,13 @@ def decode_range(path: str, start: int, stop: int | None = None, *, first_line: 
         fh.seek(start)
         left = [(1 << 62) if stop is None else stop - start]
 
-        def read(size: int) -> bytes:
-            data = fh.read(min(size, left[0])) if left[0] > 0 else b""
-            left[0] -= len(data)
-            return data
+        def readinto(buffer: memoryview) -> int:
+            n = fh.readinto(buffer[:left[0]]) or 0 if left[0] > 0 else 0
+            left[0] -= n
+            return n
 
         line = first_line
-        for block, begin, end, offset, final in line_blocks(read, BLOCK, max_line):
+        for block, begin, end, offset, final in line_blocks(readinto, BLOCK, max_line):
             if block:
                 batch = decode_block(block, line, final=final and last_file, head=head, max_line=max_line,
                                      start=begin, stop=end, file_offset=None if views else start + offset)

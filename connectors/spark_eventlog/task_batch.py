@@ -101,46 +101,49 @@ class HeadCheck:
             raise EventLogError("not a Spark event log (no listener events in its first lines)", self.path)
 
 
-def line_blocks(read: Callable[[int], bytes], size: int, max_line: int | None = None,
-                ) -> Iterator[tuple[bytes, int, int, int, bool]]:
-    """``(block, start, stop, offset, final)``: whole lines ``block[start:stop]`` from ``read``.
+def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_line: int | None = None,
+                ) -> Iterator[tuple[bytes | bytearray, int, int, int, bool]]:
+    """``(block, start, stop, offset, final)``: whole lines ``block[start:stop]`` from ``readinto``.
 
-    Blocks are handed over without copying them: the line that straddles two reads is
-    handed over alone. ``offset`` is the stream offset of ``block[0]``; ``final`` marks
-    the last, unfinished line of the stream (no newline). With ``max_line``, a longer
-    line is not held in memory: it comes as an empty ``block`` (a malformed line).
+    One buffer is read into again and again (no new memory, no page faults per block), so
+    a block is valid only until the next one is asked for. The line that straddles two
+    reads is handed over alone, as bytes. ``offset`` is the stream offset of ``block[0]``;
+    ``final`` marks the last, unfinished line of the stream (no newline). With
+    ``max_line``, a longer line is not held in memory: it comes as an empty ``block``.
     """
+    buffer = bytearray(size)
+    view = memoryview(buffer)
     parts: list[bytes] = []
-    pending = offset = 0  # bytes in ``parts``; stream offset of ``data[0]``
+    pending = offset = 0  # bytes in ``parts``; stream offset of ``buffer[0]``
     limit = (1 << 62) if max_line is None else max_line
-    while data := read(size):
+    while n := readinto(view) or 0:
         first = 0
         if parts or pending:
-            newline = data.find(b"\n")
+            newline = buffer.find(b"\n", 0, n)
             if newline < 0:
-                pending, offset = pending + len(data), offset + len(data)
+                pending, offset = pending + n, offset + n
                 if pending > limit:
                     parts = []  # keep counting, drop the bytes
                 else:
-                    parts.append(data)
+                    parts.append(bytes(view[:n]))
                 continue
-            line = b"".join(parts) + data[:newline + 1] if parts else b""
+            line = b"".join(parts) + bytes(view[:newline + 1]) if parts else b""
             yield line, 0, len(line), offset - pending, False
             parts, pending, first = [], 0, newline + 1
-        cut = data.rfind(b"\n") + 1
+        cut = buffer.rfind(b"\n", 0, n) + 1
         if cut > first:
-            yield data, first, cut, offset, False
+            yield buffer, first, cut, offset, False
         rest = max(cut, first)
-        if rest < len(data):
-            parts.append(data[rest:])
-            pending += len(data) - rest
-        offset += len(data)
+        if rest < n:
+            parts.append(bytes(view[rest:n]))
+            pending += n - rest
+        offset += n
     if parts or pending:
         line = b"".join(parts)
         yield line, 0, len(line), offset - pending, True
 
 
-def decode_block(block: bytes, first_line: int, *, final: bool, head: HeadCheck | None,
+def decode_block(block: bytes | bytearray, first_line: int, *, final: bool, head: HeadCheck | None,
                  file_offset: int | None = None, max_line: int | None = None,
                  start: int = 0, stop: int | None = None) -> Batch:
     """Decode the lines of ``block[start:stop]`` (whole lines; the last may lack its newline if ``final``).
@@ -199,7 +202,7 @@ def _whole_block(events: list[Any], batch: Batch, starts: list[int], ends: list[
     batch.decoded = len(events) - ignored
 
 
-def _line_starts(block: bytes, start: int, stop: int) -> list[int]:
+def _line_starts(block: bytes | bytearray, start: int, stop: int) -> list[int]:
     """Where each line of ``block[start:stop]`` starts: a ``find`` (memchr) per line beats
     ``bytes.count`` threefold, and gives the offsets too."""
     find, starts, pos = block.find, [], start
@@ -216,7 +219,7 @@ def _finish(batch: Batch, starts: list[int], ends: list[int], first_line: int) -
     return batch
 
 
-def _line_by_line(batch: Batch, starts: list[int], ends: list[int], block: bytes, first_line: int,
+def _line_by_line(batch: Batch, starts: list[int], ends: list[int], block: bytes | bytearray, first_line: int,
                   final: bool, head: HeadCheck | None, file_offset: int | None, max_line: int | None,
                   start: int, size: int) -> None:
     """Decode each line on its own: malformed lines are counted, unknown types skipped undecoded."""
@@ -247,7 +250,7 @@ def _line_by_line(batch: Batch, starts: list[int], ends: list[int], block: bytes
                 _bad(batch, first_line + seq, _message(err), final and nl < 0)
         elif startswith(PREFIX, pos):
             recognized += 1
-            name = block[pos + 10:find(b'"', pos + 10, end)]
+            name = bytes(block[pos + 10:find(b'"', pos + 10, end)])
             if name in DECODERS:
                 ref = view[pos:end] if file_offset is None else (file_offset + pos, end - pos)
                 others.append((seq, first_line + seq, name, ref))
