@@ -73,7 +73,8 @@ def test_bad_since(tmp_path: Path) -> None:
     assert code == 2 and "--since" in err
 
 
-def test_a_busy_history_fails_in_one_line(tmp_path: Path) -> None:
+def test_a_busy_history_fails_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEANALYZE_HISTORY_WAIT", "0.5")
     history = tmp_path / "h.duckdb"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, duckdb
@@ -90,8 +91,8 @@ def test_a_busy_history_fails_in_one_line(tmp_path: Path) -> None:
         holder.stdin.close()
         holder.wait(timeout=30)
     assert code == 2
-    assert err.strip() == f"deanalyze: {history}: another deanalyze process is writing this history; " \
-                          "try again when it has finished"
+    assert err.strip() == (f"deanalyze: {history}: another deanalyze process is writing this history "
+                           "(waited 0.5 s); try again when it has finished")
 
 
 def test_two_weekly_audits_write_one_history(tmp_path: Path) -> None:

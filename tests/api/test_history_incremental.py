@@ -102,8 +102,23 @@ def test_stored_applications_round_trip(tmp_path: Path) -> None:
     report = analyze_spark_logs([str(EXAMPLES)])
     for app in report.applications:
         assert decode_app(encode_app(app)) == app
+    cache = HistoryLogCache(tmp_path / "h.duckdb")
+    assert cache.lookup([]) == []
     with open_store(tmp_path / "h.duckdb") as store:
-        cache = HistoryLogCache(store)
-        assert cache.lookup([]) == []
-        assert cache.flush() == 0
+        assert cache.flush(store) == 0
     assert replace(report.applications[0]) == report.applications[0]
+
+
+def test_the_history_is_not_held_while_logs_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    history = tmp_path / "h.duckdb"
+    real = spark_api.read_application
+    opened: list[str] = []
+
+    def read_and_write_elsewhere(source):  # type: ignore[no-untyped-def]
+        with open_store(history, wait_s=0):  # another writer gets in at once
+            opened.append(source.display)
+        return real(source)
+
+    monkeypatch.setattr(spark_api, "read_application", read_and_write_elsewhere)
+    report = analyze_spark_with_history(history, [str(EXAMPLES / "local-1430917381534")])
+    assert len(report.applications) == 1 and len(opened) == 1

@@ -100,6 +100,24 @@ def test_a_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
         pass
 
 
+def test_a_writer_waits_its_turn(tmp_path: Path) -> None:
+    path = tmp_path / "h.duckdb"
+    opened(path)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time, duckdb
+        con = duckdb.connect({str(path)!r})
+        print("locked", flush=True)
+        time.sleep(1.5)
+        con.close()
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with open_store(path, wait_s=30) as store:  # retried until the other writer closed the file
+            assert store.schema_version() == SCHEMA_VERSION
+    finally:
+        holder.wait(timeout=30)
+
+
 def test_export_is_a_parquet_dataset_partitioned_by_day(tmp_path: Path) -> None:
     history = tmp_path / "h.duckdb"
     analyze_spark_with_history(history, [str(EXAMPLES)])

@@ -18,7 +18,7 @@ from analyzer.api.history.owners import DEFAULT_OWNER_KEYS, check_owner_keys
 from analyzer.api.history.record import record_spark, record_warehouse
 from analyzer.api.history.recurring import recurring_apps
 from analyzer.api.history.regressions import METHOD
-from analyzer.api.history.store import HistoryError, HistoryStore, open_store
+from analyzer.api.history.store import HistoryError, HistoryStore, open_store, wait_seconds
 from analyzer.api.history.tracking import finding_tracks
 from analyzer.core.fleet import UNATTRIBUTED, DailyCost, FleetReport
 from analyzer.core.report import Report
@@ -49,13 +49,18 @@ def analyze_into_history(history: str | os.PathLike[str], analyze: Callable[[Log
 
     ``analyze`` is any analysis entry point given the cache (``analyze_spark_logs(...,
     history=cache)``, a source registry's call); warehouse analyses ignore it. The history is
-    opened first, so a busy history fails before a long read.
+    opened (created, migrated) first, so an unusable one fails before a long read, but it is
+    not held during the analysis: writers only wait for each other's short writes
+    (``store.wait_seconds``).
     """
-    with open_store(history) as store:
-        cache = HistoryLogCache(store)
-        report = analyze(cache)
+    wait_s = wait_seconds()
+    with open_store(history, wait_s=wait_s):
+        pass
+    cache = HistoryLogCache(history, wait_s=wait_s)
+    report = analyze(cache)
+    with open_store(history, wait_s=wait_s) as store:
         store.execute("BEGIN TRANSACTION")
-        cache.flush()
+        cache.flush(store)
         _record(store, report, source_name, key_properties, owner_keys, rules_config)
         store.execute("COMMIT")
     return report
@@ -119,7 +124,7 @@ def record_report(history: str | os.PathLike[str], report: Report, *, source_nam
                   key_properties: Sequence[str] = (), owner_keys: Mapping[str, Sequence[str]] | None = None,
                   rules_config: object | None = None) -> None:
     """Record an already-made report (Spark applications and warehouse histories alike)."""
-    with open_store(history) as store:
+    with open_store(history, wait_s=wait_seconds()) as store:
         store.execute("BEGIN TRANSACTION")
         _record(store, report, source_name, key_properties, owner_keys, rules_config)
         store.execute("COMMIT")

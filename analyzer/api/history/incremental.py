@@ -27,7 +27,7 @@ import zstandard
 from analyzer import __version__
 from analyzer.api.history.identity import log_key
 from analyzer.api.history.record import rules_hash
-from analyzer.api.history.store import HistoryStore
+from analyzer.api.history.store import HistoryStore, open_store, wait_seconds
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application
 from connectors.spark_eventlog.archives import SEPARATOR
@@ -107,14 +107,19 @@ def decode_findings(blob: bytes) -> list[Finding]:
 
 
 class HistoryLogCache:
-    """The ``LogCache`` of ``analyze_spark_logs`` backed by a history store.
+    """The ``LogCache`` of ``analyze_spark_logs`` backed by the history file at ``history``.
 
-    Fresh reads are buffered and written by ``flush`` in one statement (thousands of small
-    inserts would cost more than the reads). ``hits`` and ``misses`` say what happened.
+    ``lookup`` opens the file twice, briefly (known logs, then the stored applications it
+    wants), never while hashing or reading logs, so other writers are not held up. Fresh
+    reads are buffered and written by ``flush`` into a store the caller opened, in one
+    statement (thousands of small inserts would cost more than the reads). ``hits`` and
+    ``misses`` say what happened.
     """
 
-    def __init__(self, store: HistoryStore, tool_version: str = __version__) -> None:
-        self.store = store
+    def __init__(self, history: str | os.PathLike[str], tool_version: str = __version__,
+                 wait_s: float | None = None) -> None:
+        self.history = history
+        self.wait_s = wait_seconds() if wait_s is None else wait_s
         self.tool_version = tool_version
         self.hits = 0
         self.misses = 0
@@ -128,9 +133,10 @@ class HistoryLogCache:
 
     def lookup(self, sources: Sequence[LogSource]) -> list[Application | None]:
         """Per source, the stored application when the log is unchanged, or None to read it."""
-        known = {r["source_key"]: r for r in self.store.rows(
-            "SELECT source_key, stamp, fingerprint FROM log_files WHERE tool_version = ?",
-            [self.tool_version])}
+        with open_store(self.history, wait_s=self.wait_s) as store:
+            known = {r["source_key"]: r for r in store.rows(
+                "SELECT source_key, stamp, fingerprint FROM log_files WHERE tool_version = ?",
+                [self.tool_version])}
         by_print = {r["fingerprint"]: r["source_key"] for r in known.values() if r["fingerprint"]}
         wanted: dict[int, str] = {}
         for i, source in enumerate(sources):
@@ -160,10 +166,11 @@ class HistoryLogCache:
     def _blobs(self, keys: set[str]) -> dict[str, bytes]:
         if not keys:
             return {}
-        rows = self.store.execute("SELECT source_key, app_blob, rules_hash, findings_blob, app_id, "
-                                  "attempt_id FROM log_files "
-                                  "WHERE source_key IN (SELECT unnest(?::VARCHAR[]))",
-                                  [sorted(keys)]).fetchall()
+        with open_store(self.history, wait_s=self.wait_s) as store:
+            rows = store.execute("SELECT source_key, app_blob, rules_hash, findings_blob, app_id, "
+                                 "attempt_id FROM log_files "
+                                 "WHERE source_key IN (SELECT unnest(?::VARCHAR[]))",
+                                 [sorted(keys)]).fetchall()
         self._stored_findings.update({k: (h, None if f is None else bytes(f)) for k, _, h, f, _, _ in rows})
         moved = {m[3] for m in self._moved}
         self._moved_from.update({k: (a, t, bytes(b)) for k, b, _, _, a, t in rows if k in moved})
@@ -190,7 +197,7 @@ class HistoryLogCache:
         if key is not None and blob is not None:
             self._new_findings[key] = (rules_hash(rules_config), blob)
 
-    def flush(self) -> int:
+    def flush(self, store: HistoryStore) -> int:
         """Write every remembered application and findings (and logs found under a new name); returns the
         number of log rows written."""
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -204,28 +211,30 @@ class HistoryLogCache:
             rules, found = self._new_findings.get(matched) or self._stored_findings.get(matched, (None, None))
             rows.append((key, stamp, fp, self.tool_version, app_id, attempt_id, blob, now, rules, found))
         if rows:
-            self._register("new_logs", _LOG_COLUMNS, rows)
-            self.store.execute(f"INSERT OR REPLACE INTO log_files ({', '.join(_LOG_COLUMNS)}) "
-                               "SELECT * FROM new_logs")
-            self.store.db.unregister("new_logs")
+            _register(store, "new_logs", _LOG_COLUMNS, rows)
+            store.execute(f"INSERT OR REPLACE INTO log_files ({', '.join(_LOG_COLUMNS)}) "
+                          "SELECT * FROM new_logs")
+            store.db.unregister("new_logs")
         if self._new_findings:
             updates = [(k, h, b) for k, (h, b) in self._new_findings.items()]
-            self._register("new_findings", ("k", "h", "b"), updates)
-            self.store.execute("UPDATE log_files SET rules_hash = n.h, findings_blob = n.b "
-                               "FROM new_findings n WHERE source_key = n.k")
-            self.store.db.unregister("new_findings")
+            _register(store, "new_findings", ("k", "h", "b"), updates)
+            store.execute("UPDATE log_files SET rules_hash = n.h, findings_blob = n.b "
+                          "FROM new_findings n WHERE source_key = n.k")
+            store.db.unregister("new_findings")
         self._pending.clear()
         self._moved.clear()
         self._new_findings.clear()
         return len(rows)
 
-    def _register(self, name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        """``rows`` as a DuckDB view ``name`` (one Arrow table: one statement instead of one per row)."""
-        import pyarrow as pa
 
-        arrays = [pa.array([r[i] for r in rows], type=pa.binary() if column in _BINARY else None)
-                  for i, column in enumerate(columns)]
-        self.store.db.register(name, pa.Table.from_arrays(arrays, names=list(columns)))
+def _register(store: HistoryStore, name: str, columns: Sequence[str],
+              rows: Sequence[tuple[Any, ...]]) -> None:
+    """``rows`` as a DuckDB view ``name`` (one Arrow table: one statement instead of one per row)."""
+    import pyarrow as pa
+
+    arrays = [pa.array([r[i] for r in rows], type=pa.binary() if column in _BINARY else None)
+              for i, column in enumerate(columns)]
+    store.db.register(name, pa.Table.from_arrays(arrays, names=list(columns)))
 
 
 _BINARY = frozenset({"app_blob", "findings_blob", "b"})

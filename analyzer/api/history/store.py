@@ -6,19 +6,24 @@ all three. Why migrations: a history outlives the deanalyze version that created
 schema change is one more entry in ``MIGRATIONS``, applied in order and recorded in
 ``meta.schema_version``, never an edit of an earlier one.
 
-Concurrency: DuckDB lets one process open a file for writing. A second writer (two cron
-jobs overlapping) gets ``HistoryBusy``, one line naming the file, instead of DuckDB's
-lock error; readers open the file read-only and wait for no one.
+Concurrency: DuckDB lets one process open a file for writing. Writers hold it only briefly
+(to look up known logs, then to write a finished analysis, never during the analysis), and
+a writer that finds it taken retries for ``wait_s`` seconds (``DEANALYZE_HISTORY_WAIT``,
+default 30): audit sources run as parallel jobs take turns. After that it gets
+``HistoryBusy``, one line naming the file, instead of DuckDB's lock error.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 SCHEMA_VERSION = 2
+DEFAULT_WAIT_S = 30.0
+_RETRY_S = 0.2
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, """
@@ -127,10 +132,42 @@ class HistoryStore:
             self.execute("COMMIT")
 
 
-@contextmanager
-def open_store(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[HistoryStore]:
-    """Open (creating and migrating when writable) the history at ``path``; closed on exit."""
+def wait_seconds() -> float:
+    """How long a writer waits for another one: ``DEANALYZE_HISTORY_WAIT`` seconds, default 30."""
+    try:
+        return max(0.0, float(os.environ.get("DEANALYZE_HISTORY_WAIT", DEFAULT_WAIT_S)))
+    except ValueError:
+        return DEFAULT_WAIT_S
+
+
+def _connect(path: str, read_only: bool, wait_s: float) -> Any:
+    """DuckDB's connection, retried while another process holds the file (up to ``wait_s``)."""
     duckdb = _duckdb()
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as err:
+            text = str(err)
+            if "lock" not in text.lower():
+                raise HistoryError(f"{path}: cannot open the history: {text.splitlines()[0]}") from None
+            if time.monotonic() >= deadline:
+                waited = f" (waited {wait_s:g} s)" if wait_s else ""
+                raise HistoryBusy(f"{path}: another deanalyze process is writing this history{waited}; "
+                                  "try again when it has finished") from None
+            time.sleep(_RETRY_S)
+        except duckdb.Error as err:
+            first = str(err).splitlines()[0]
+            raise HistoryError(f"{path}: not a deanalyze history (DuckDB file): {first}") from None
+
+
+@contextmanager
+def open_store(path: str | os.PathLike[str], *, read_only: bool = False,
+               wait_s: float = 0.0) -> Iterator[HistoryStore]:
+    """Open (creating and migrating when writable) the history at ``path``; closed on exit.
+
+    ``wait_s``: how long to retry while another process has the file open for writing.
+    """
     path = os.fspath(path)
     if read_only and not os.path.exists(path):
         raise HistoryError(f"{path}: no such history file (record runs with --history first)")
@@ -138,17 +175,7 @@ def open_store(path: str | os.PathLike[str], *, read_only: bool = False) -> Iter
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             raise HistoryError(f"{path}: folder {folder} does not exist")
-    try:
-        connection = duckdb.connect(path, read_only=read_only)
-    except duckdb.IOException as err:
-        text = str(err)
-        if "lock" in text.lower():
-            raise HistoryBusy(f"{path}: another deanalyze process is writing this history; "
-                              "try again when it has finished") from None
-        raise HistoryError(f"{path}: cannot open the history: {text.splitlines()[0]}") from None
-    except duckdb.Error as err:
-        first = str(err).splitlines()[0]
-        raise HistoryError(f"{path}: not a deanalyze history (DuckDB file): {first}") from None
+    connection = _connect(path, read_only, wait_s)
     store = HistoryStore(path, connection, read_only)
     try:
         if read_only:
