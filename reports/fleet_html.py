@@ -23,6 +23,7 @@ from reports.html_sections import section, table
 MAX_APPS = 25
 MAX_MOVERS = 10
 MAX_FINDINGS = 100
+MAX_REGRESSIONS = 100
 # The run dashboard's grid wants 480 px per column; on a phone everything becomes one column.
 NARROW_CSS = ("<style>@media (max-width:640px){header,nav{padding-left:1rem;padding-right:1rem}"
               "main{padding:1rem .5rem 2rem}section{padding:.8rem}.grid2{grid-template-columns:1fr}"
@@ -160,7 +161,7 @@ def _movers(apps: Sequence[RecurringApp]) -> str:
 
 def _regressions(regressions: Sequence[Regression]) -> str:
     rows = []
-    for r in regressions:
+    for r in regressions[:MAX_REGRESSIONS]:
         show = fmt_duration_ms if r.metric == "duration_ms" else fmt_usd
         moved = "<br>".join(("stage " + esc(s.stage) + " " if s.stage.isdigit() else "") + esc(s.name)
                             + f": {esc(fmt_duration_ms(s.baseline_ms))} &rarr; "

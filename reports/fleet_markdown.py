@@ -16,6 +16,7 @@ from reports.markdown_report import md_text
 MAX_APPS = 50
 MAX_RUNS = 10
 MAX_FINDINGS = 50
+MAX_REGRESSIONS = 50
 
 
 class FleetMarkdownRenderer(FleetRenderer):
@@ -77,7 +78,7 @@ def _regressions(regressions: tuple[Regression, ...]) -> list[str]:
     lines = ["## Regressions", ""]
     if not regressions:
         return lines + ["No run is far above its application's own baseline.", ""]
-    for r in regressions:
+    for r in regressions[:MAX_REGRESSIONS]:
         stages = ", ".join(f"{md_text(s.stage)} ({md_text(s.name)}: {fmt_duration_ms(s.baseline_ms)} -> "
                            f"{fmt_duration_ms(s.value_ms)})" for s in r.stages) or "-"
         changes = ", ".join(f"`{md_text(c.key)}`: {md_text(c.before or 'unset')} -> "
@@ -88,6 +89,8 @@ def _regressions(regressions: tuple[Regression, ...]) -> list[str]:
                   f"baseline of {metric_value(r.metric, r.baseline)} over {r.baseline_runs} runs "
                   f"(**{ratio(r.change)}**; input {ratio(r.input_change)}). Moved most: {stages}. "
                   f"Configuration changed since the previous run: {changes}."]
+    if len(regressions) > MAX_REGRESSIONS:
+        lines.append(f"- ... and {len(regressions) - MAX_REGRESSIONS} earlier ones (JSON lists every one).")
     return lines + [""]
 
 
