@@ -79,8 +79,9 @@ def _regressions(regressions: tuple[Regression, ...]) -> list[str]:
     if not regressions:
         return lines + ["No run is far above its application's own baseline.", ""]
     for r in regressions[:MAX_REGRESSIONS]:
-        stages = ", ".join(f"{md_text(s.stage)} ({md_text(s.name)}: {fmt_duration_ms(s.baseline_ms)} -> "
-                           f"{fmt_duration_ms(s.value_ms)})" for s in r.stages) or "-"
+        stages = ", ".join(f"{'stage ' + s.stage if s.stage.isdigit() else 'pattern'} ({md_text(s.name)}: "
+                           f"{fmt_duration_ms(s.baseline_ms)} -> {fmt_duration_ms(s.value_ms)})"
+                           for s in r.stages) or "-"
         changes = ", ".join(f"`{md_text(c.key)}`: {md_text(c.before or 'unset')} -> "
                             f"{md_text(c.after or 'unset')}" for c in r.config_changes) or "none"
         what = "duration" if r.metric == "duration_ms" else "cost"

@@ -58,6 +58,6 @@ def test_markdown_names_the_regression_and_escapes_names(fleet: FleetReport) -> 
         "## Methodology",
     ):
         assert heading in text
-    assert "local-1900000000006" in text and "Moved most: 0 (" in text
+    assert "local-1900000000006" in text and "Moved most: stage 0 (" in text
     assert "<script>" not in text and "&lt;/script&gt;" in text
     assert "(unattributed)" in text and "fct_orders" in text
