@@ -13,6 +13,7 @@ from typing import Any
 
 from analyzer.core.model import Application, Executor, Job, LogIntegrity
 from connectors.spark_eventlog import events as ev
+from connectors.spark_eventlog.block_decoder import TAGGED
 from connectors.spark_eventlog.redaction import redact
 from connectors.spark_eventlog.sql_state import SqlState
 from connectors.spark_eventlog.stage_state import StageState
@@ -56,7 +57,7 @@ class AppBuilder:
             ev.ExecutorAdded: self.on_executor_added, ev.ExecutorRemoved: self.on_executor_removed,
             ev.BlockManagerAdded: self.on_block_manager_added,
         }
-        for tagged in ev.TAGGED.values():  # the block decoder's subclasses, one per event name
+        for tagged in TAGGED.values():  # the block decoder's subclasses, one per event name
             base = tagged.__mro__[1]
             self.handlers[tagged] = self.handlers.get(base) or self.sql.handle
 

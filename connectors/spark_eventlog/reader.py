@@ -21,13 +21,14 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from analyzer.core.model import Application
+from connectors.spark_eventlog.blocks import HeadCheck, line_blocks
 from connectors.spark_eventlog.builder import AppBuilder
 from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.events import DECODERS
 from connectors.spark_eventlog.split import BLOCK, SplitWorker, decode_range, split_point
 from connectors.spark_eventlog.storage import Storage, storage_for
-from connectors.spark_eventlog.task_batch import LINE_ERRORS, Batch, HeadCheck, decode_block, line_blocks
+from connectors.spark_eventlog.task_batch import LINE_ERRORS, Batch, decode_block
 
 
 class _ReplayStats:

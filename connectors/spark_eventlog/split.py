@@ -27,8 +27,9 @@ import sys
 from collections.abc import Iterator
 
 from connectors.limits import current_limits
+from connectors.spark_eventlog.blocks import HeadCheck, line_blocks
 from connectors.spark_eventlog.storage import Storage
-from connectors.spark_eventlog.task_batch import Batch, HeadCheck, decode_block, line_blocks
+from connectors.spark_eventlog.task_batch import Batch, decode_block
 
 SPLIT_MIN_BYTES = 48 << 20
 SPLIT_ENV = "DEANALYZE_SPLIT_MIN_BYTES"  # overrides SPLIT_MIN_BYTES; a huge value turns splitting off

@@ -3,21 +3,19 @@
 Why columns: task start and task end lines are nearly all of a big log (a 280 MB log
 of 52,000 tasks is 98 % task ends), and building one Python object per task to replay
 the History Server's bookkeeping event by event cost more than decoding. Here each task
-line is decoded by msgspec (selective structs, range-checked numbers) and its few needed
-numbers are appended to a flat int64 array; ``task_index`` and ``stage_state`` then do
-the per-stage bookkeeping with numpy over whole batches.
+line's few needed numbers (range-checked by the decoder) are appended to a flat list,
+made one int64 array per block; ``task_index`` and ``stage_state`` then do the
+per-stage bookkeeping with numpy over whole batches.
 
-Every other line is left for the replay, in order: it keeps a reference to the line
-(``memoryview`` into the block, or a byte range of the file for a split read) and is
-decoded only when replayed, so a batch stays small whatever the log holds.
-
-The lines are found with ``bytes.find`` on the block (no bytes object per line), and a
-line is classified by its first bytes: Spark always writes ``"Event"`` first.
+A block is decoded in one msgspec call (``block_decoder``); a block that call refuses is
+decoded line by line, where a malformed line is counted and skipped, an unknown event
+type skipped undecoded, and a line is classified by its first bytes (Spark always writes
+``"Event"`` first). The few other events stay in the batch, in order, for the replay: a
+split-read worker keeps only their byte ranges, so what it sends back stays small.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +23,9 @@ import msgspec
 import numpy as np
 from msgspec.structs import astuple
 
-from connectors.spark_eventlog.errors import EventLogError
-from connectors.spark_eventlog.events import BLOCK_DECODER, DECODERS, TAGGED, Ignored, TaskEnd, TaskStart
+from connectors.spark_eventlog.block_decoder import BLOCK_DECODER, TAGGED, Ignored
+from connectors.spark_eventlog.blocks import HeadCheck
+from connectors.spark_eventlog.events import DECODERS, TaskEnd, TaskStart
 
 PREFIX = b'{"Event":"'
 _TASK_END = PREFIX + b'SparkListenerTaskEnd"'
@@ -81,66 +80,6 @@ class Batch:
     recognized: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     cut: bool = False
-
-
-class HeadCheck:
-    """Fails fast on a file that is not an event log: no listener event in its first 20 lines."""
-
-    __slots__ = ("lines", "found", "path")
-
-    def __init__(self, path: str) -> None:
-        self.lines = 0
-        self.found = False
-        self.path = path
-
-    def see(self, lines: int, recognized: int) -> None:
-        """Called per line until an event is found; raises past line 20."""
-        self.found = recognized > 0
-        self.lines = lines
-        if not self.found and lines > 20:
-            raise EventLogError("not a Spark event log (no listener events in its first lines)", self.path)
-
-
-def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_line: int | None = None,
-                ) -> Iterator[tuple[bytes | bytearray, int, int, int, bool]]:
-    """``(block, start, stop, offset, final)``: whole lines ``block[start:stop]`` from ``readinto``.
-
-    One buffer is read into again and again (no new memory, no page faults per block), so
-    a block is valid only until the next one is asked for. The line that straddles two
-    reads is handed over alone, as bytes. ``offset`` is the stream offset of ``block[0]``;
-    ``final`` marks the last, unfinished line of the stream (no newline). With
-    ``max_line``, a longer line is not held in memory: it comes as an empty ``block``.
-    """
-    buffer = bytearray(size)
-    view = memoryview(buffer)
-    parts: list[bytes] = []
-    pending = offset = 0  # bytes in ``parts``; stream offset of ``buffer[0]``
-    limit = (1 << 62) if max_line is None else max_line
-    while n := readinto(view) or 0:
-        first = 0
-        if parts or pending:
-            newline = buffer.find(b"\n", 0, n)
-            if newline < 0:
-                pending, offset = pending + n, offset + n
-                if pending > limit:
-                    parts = []  # keep counting, drop the bytes
-                else:
-                    parts.append(bytes(view[:n]))
-                continue
-            line = b"".join(parts) + bytes(view[:newline + 1]) if parts else b""
-            yield line, 0, len(line), offset - pending, False
-            parts, pending, first = [], 0, newline + 1
-        cut = buffer.rfind(b"\n", 0, n) + 1
-        if cut > first:
-            yield buffer, first, cut, offset, False
-        rest = max(cut, first)
-        if rest < n:
-            parts.append(bytes(view[rest:n]))
-            pending += n - rest
-        offset += n
-    if parts or pending:
-        line = b"".join(parts)
-        yield line, 0, len(line), offset - pending, True
 
 
 def decode_block(block: bytes | bytearray, first_line: int, *, final: bool, head: HeadCheck | None,

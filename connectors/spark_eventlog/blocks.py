@@ -1,0 +1,73 @@
+"""Blocks of whole lines from a byte stream, and the check that a file is an event log at all.
+
+Why blocks: a reader that hands out one bytes object per line pays for an allocation and
+a copy per line before decoding anything (0.16-0.27 s for 280 MB here). Reading 8 MiB at a
+time into one reused buffer and finding line ends with ``bytes.find`` (memchr) costs a
+fraction of that, and lets a whole block be decoded in one msgspec call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from connectors.spark_eventlog.errors import EventLogError
+
+
+class HeadCheck:
+    """Fails fast on a file that is not an event log: no listener event in its first 20 lines."""
+
+    __slots__ = ("lines", "found", "path")
+
+    def __init__(self, path: str) -> None:
+        self.lines = 0
+        self.found = False
+        self.path = path
+
+    def see(self, lines: int, recognized: int) -> None:
+        """Called per line until an event is found; raises past line 20."""
+        self.found = recognized > 0
+        self.lines = lines
+        if not self.found and lines > 20:
+            raise EventLogError("not a Spark event log (no listener events in its first lines)", self.path)
+
+
+def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_line: int | None = None,
+                ) -> Iterator[tuple[bytes | bytearray, int, int, int, bool]]:
+    """``(block, start, stop, offset, final)``: whole lines ``block[start:stop]`` from ``readinto``.
+
+    One buffer is read into again and again (no new memory, no page faults per block), so
+    a block is valid only until the next one is asked for. The line that straddles two
+    reads is handed over alone, as bytes. ``offset`` is the stream offset of ``block[0]``;
+    ``final`` marks the last, unfinished line of the stream (no newline). With
+    ``max_line``, a longer line is not held in memory: it comes as an empty ``block``.
+    """
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    parts: list[bytes] = []
+    pending = offset = 0  # bytes in ``parts``; stream offset of ``buffer[0]``
+    limit = (1 << 62) if max_line is None else max_line
+    while n := readinto(view) or 0:
+        first = 0
+        if parts or pending:
+            newline = buffer.find(b"\n", 0, n)
+            if newline < 0:
+                pending, offset = pending + n, offset + n
+                if pending > limit:
+                    parts = []  # keep counting, drop the bytes
+                else:
+                    parts.append(bytes(view[:n]))
+                continue
+            line = b"".join(parts) + bytes(view[:newline + 1]) if parts else b""
+            yield line, 0, len(line), offset - pending, False
+            parts, pending, first = [], 0, newline + 1
+        cut = buffer.rfind(b"\n", 0, n) + 1
+        if cut > first:
+            yield buffer, first, cut, offset, False
+        rest = max(cut, first)
+        if rest < n:
+            parts.append(bytes(view[rest:n]))
+            pending += n - rest
+        offset += n
+    if parts or pending:
+        line = b"".join(parts)
+        yield line, 0, len(line), offset - pending, True
