@@ -288,3 +288,23 @@ def test_plain_read_still_streams_lines(tmp_path: Path) -> None:
     with use_limits(ReadLimits(max_line_bytes=100, max_log_bytes=1 << 30)):
         framed = b"".join(open_decompressed(io.BytesIO(b"a" * 250 + b"\nok\n"), None, "x"))
     assert framed == b"a" * 100 + b"\nok\n"
+
+
+def test_url_log_names_in_reports_carry_no_credentials() -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    with fs.open("/user:hunter2@bucket/app-1", "wb") as out:  # memory:// keeps user-info in the path
+        out.write(EXAMPLE.read_bytes())
+    try:
+        report = analyze_spark_logs(["memory://user:hunter2@bucket/"])
+    finally:
+        fs.rm("/user:hunter2@bucket", recursive=True)
+    assert [app.source for app in report.applications] == ["memory://***@bucket/app-1"]
+
+
+def test_zip_given_twice_and_its_member_count_once(tmp_path: Path) -> None:
+    archive = tmp_path / "logs.zip"
+    _zip_with(archive, "app-1", EXAMPLE.read_bytes())
+    report = analyze_spark_logs([str(archive), str(tmp_path), f"{archive}"])
+    assert len(report.applications) == 1 and not report.errors
