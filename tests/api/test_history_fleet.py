@@ -3,6 +3,7 @@ findings followed across runs with their realised savings."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,6 +61,23 @@ def test_warehouse_days_group_by_dbt_model_and_pattern_and_attribute_owners(tmp_
     )
     assert fleet_report(history).total_usd == pytest.approx(fleet.total_usd)
     assert fleet_report(history, app="fct_*").applications[0].key == "snowflake:dbt=fct_orders@prod"
+
+
+def test_an_overlapping_window_counts_every_query_once(tmp_path: Path) -> None:
+    full = snowflake()
+    history = tmp_path / "h.duckdb"
+    analyze_warehouse_with_history(history, lambda: full, "qh.csv", source_name="prod")
+    with open_store(history, read_only=True) as store:
+        recorded = store.one("SELECT sum(runs) FROM warehouse_usage")
+    starts = sorted(q.start_time_ms for q in full.queries if q.start_time_ms is not None)
+    cut = starts[len(starts) // 2] // 3_600_000 * 3_600_000  # an hour boundary inside the data
+    later = replace(full, queries=[q for q in full.queries if (q.start_time_ms or 0) >= cut],
+                    window_start_ms=cut, window_end_ms=starts[-1] + 1)
+    analyze_warehouse_with_history(history, lambda: later, "qh.csv", source_name="prod")
+    with open_store(history, read_only=True) as store:
+        assert store.one("SELECT sum(runs) FROM warehouse_usage") == recorded
+        before = dt.datetime.fromtimestamp(cut / 1000, dt.UTC).replace(tzinfo=None)
+        assert (store.one("SELECT count(*) FROM warehouse_usage WHERE hour < ?", [before]) or (0,))[0] > 0
 
 
 def _finding(report: Report, rule: str, saving: float) -> Finding:

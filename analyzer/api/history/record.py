@@ -146,7 +146,12 @@ def _insert(store: HistoryStore, table: str, rows: list[list[Any]]) -> None:
 def record_warehouse(store: HistoryStore, report: Report, *, source_name: str = "",
                      owner_keys: Mapping[str, Sequence[str]] | None = None,
                      rules_config: object | None = None) -> int:
-    """Store a warehouse report's histories as day x pattern x warehouse x owner rows; returns the rows."""
+    """Store a warehouse report's histories as hour x pattern x warehouse x owner rows; returns the rows.
+
+    The rows of the hours the history's window touches are replaced: a window that overlaps an
+    earlier one (weekly live reads, a re-recorded export) counts every query once. Only an
+    edge hour the new window covers in part loses the earlier window's part of that hour.
+    """
     from analyzer.api.history.warehouse_rows import usage_rows
 
     now, rhash = dt.datetime.now(dt.UTC).replace(tzinfo=None), rules_hash(rules_config)
@@ -155,16 +160,16 @@ def record_warehouse(store: HistoryStore, report: Report, *, source_name: str = 
         keys = (owner_keys or {}).get(history.vendor) or DEFAULT_OWNER_KEYS[history.vendor]
         rows = usage_rows(history, cost, keys)
         name = source_name or history.source
-        days = sorted({r["day"] for r in rows})
-        if days:
-            store.execute("DELETE FROM warehouse_usage WHERE source_name = ? AND kind = ? AND day IN "
-                          f"({', '.join('?' * len(days))})", [name, history.vendor, *days])
+        window = _window_hours(history.window_start_ms, history.window_end_ms, [r["hour"] for r in rows])
+        if window is not None:
+            store.execute("DELETE FROM warehouse_usage WHERE source_name = ? AND kind = ? "
+                          "AND hour BETWEEN ? AND ?", [name, history.vendor, *window])
         _insert(store, "warehouse_usage", [[history.vendor, name, r["day"], r["app_key"], r["pattern"],
                                             r["warehouse"], r["owner"], r["owner_key"], r["runs"],
                                             r["bytes_scanned"], r["credits"], r["slot_hours"],
                                             r["execution_ms"], r["cost_usd"], r["example_sql"], __version__,
-                                            rhash, now] for r in rows])
-        end = max(days) if days else now.date()
+                                            rhash, now, r["hour"]] for r in rows])
+        end = max(r["day"] for r in rows) if rows else now.date()
         key = f"{history.vendor}:{name}:{end}"
         found = [[key, history.vendor, name, f"{history.vendor}:{name}", end, now, f.rule_id, f.severity,
                   finding_key(f), json.dumps(dict(f.subject), default=str), f.title, f.estimated_savings_usd]
@@ -174,6 +179,18 @@ def record_warehouse(store: HistoryStore, report: Report, *, source_name: str = 
         _replace(store, "recordings", "run_key", [key], [recording])
         total += len(rows)
     return total
+
+
+def _window_hours(start_ms: float | None, end_ms: float | None,
+                  hours: Sequence[dt.datetime]) -> tuple[dt.datetime, dt.datetime] | None:
+    """The first and last hour a history's window touches (its queries' hours when it names none)."""
+    def hour(ms: float | None, fallback: dt.datetime | None) -> dt.datetime | None:
+        stamp = _ts(ms)
+        return fallback if stamp is None else stamp.replace(minute=0, second=0, microsecond=0)
+
+    first = hour(start_ms, min(hours) if hours else None)
+    last = hour(end_ms, max(hours) if hours else None)
+    return None if first is None or last is None else (first, last)
 
 
 def _belongs(finding: Finding, vendor: str) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_WAIT_S = 30.0
 _RETRY_S = 0.2
 
@@ -68,6 +68,10 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     -- the rules' findings of each stored application, valid for one rules config (its hash)
     ALTER TABLE log_files ADD COLUMN rules_hash VARCHAR;
     ALTER TABLE log_files ADD COLUMN findings_blob BLOB;
+    """),
+    (3, """
+    -- warehouse usage per hour (a new window replaces exactly the hours it covers)
+    ALTER TABLE warehouse_usage ADD COLUMN hour TIMESTAMP;
     """),
 )
 

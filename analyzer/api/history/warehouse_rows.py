@@ -1,10 +1,12 @@
-"""A priced warehouse history summed per day x pattern (or dbt model) x warehouse x owner.
+"""A priced warehouse history summed per hour x pattern (or dbt model) x warehouse x owner.
 
 Why columns: a history can hold a million queries, so the keys are computed once per
 distinct label dictionary (connectors share one dict per distinct tag) and per distinct
 pattern, and the sums are one pandas ``groupby``. The owner of a query comes from
 ``owners.warehouse_owner``; its recurring key is the dbt model its tags name, else its
-query pattern (the fingerprint ``warehouse_patterns`` ranks by cost).
+query pattern (the fingerprint ``warehouse_patterns`` ranks by cost). Rows are per hour
+(reports sum them per day) so that a new window replaces exactly the hours it covers: weekly
+live reads overlap at their edges, and a day-level replacement would lose part of a day.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def _per_labels(labels: np.ndarray, fn: Any) -> list[Any]:
 
 def usage_rows(history: WarehouseHistory, cost: WarehouseCost,
                owner_keys: Sequence[str]) -> list[dict[str, Any]]:
-    """One dict per (day, app_key, warehouse, owner) with runs, bytes, credits, slot-hours, cost."""
+    """One dict per (hour, app_key, pattern, warehouse, owner) with runs, bytes, credits, slot-hours, cost."""
     import pandas as pd
 
     table = history.queries
@@ -56,10 +58,10 @@ def usage_rows(history: WarehouseHistory, cost: WarehouseCost,
     owners = [warehouse_owner(o, {"user": u, "warehouse": w, "project": p}, owner_keys)
               for o, u, w, p in zip(opened, users, pools, projects, strict=True)]
     start = frame["start_time_ms"].to_numpy()
-    day = pd.to_datetime(np.where(np.isnan(start), 0, start), unit="ms").normalize()
+    hour = pd.to_datetime(np.where(np.isnan(start), 0, start), unit="ms").floor("h")
     pattern = np.asarray(prints, dtype=object)[codes]
     data = pd.DataFrame({
-        "day": day, "pattern": pattern,
+        "hour": hour, "pattern": pattern,
         "app_key": [f"{history.vendor}:dbt={m}" if m else f"{history.vendor}:pattern={p}"
                     for m, p in zip(models, pattern, strict=True)],
         "warehouse": [w or "(on-demand)" for w in pools], "owner": [o[0] for o in owners],
@@ -71,19 +73,25 @@ def usage_rows(history: WarehouseHistory, cost: WarehouseCost,
         "cost_usd": np.where(present, cost.queries.usd, 0.0),
         "row": np.arange(len(frame)),
     })[present & ~np.isnan(start)]
-    keys = ["day", "app_key", "pattern", "warehouse", "owner", "owner_key"]
+    keys = ["hour", "app_key", "pattern", "warehouse", "owner", "owner_key"]
     sums = data.groupby(keys, dropna=False, sort=True).agg(
         runs=("runs", "sum"), bytes_scanned=("bytes_scanned", "sum"), credits=("credits", "sum"),
         slot_hours=("slot_hours", "sum"), execution_ms=("execution_ms", "sum"), cost_usd=("cost_usd", "sum"),
         row=("row", "first")).reset_index()
     texts = frame["query_text"]
     vendor_bq = history.vendor == "bigquery"
+    examples: dict[str, str] = {}  # one masked example per pattern: snippets cost more than sums
     out = []
     for rec in sums.to_dict("records"):
-        text = texts.iloc[int(rec.pop("row"))]
-        rec["example_sql"] = sql_snippet(str(text) if isinstance(text, str) else "",
-                                         double_quoted_strings=vendor_bq)
-        rec["day"] = rec["day"].date() if isinstance(rec["day"], pd.Timestamp) else dt.date(1970, 1, 1)
+        row = int(rec.pop("row"))
+        if rec["pattern"] not in examples:
+            text = texts.iloc[row]
+            examples[rec["pattern"]] = sql_snippet(str(text) if isinstance(text, str) else "",
+                                                   double_quoted_strings=vendor_bq)
+        rec["example_sql"] = examples[rec["pattern"]]
+        stamp = rec.pop("hour")
+        rec["hour"] = stamp.to_pydatetime() if isinstance(stamp, pd.Timestamp) else dt.datetime(1970, 1, 1)
+        rec["day"] = rec["hour"].date()
         rec["owner"] = rec["owner"] if isinstance(rec["owner"], str) else None
         rec["owner_key"] = rec["owner_key"] if isinstance(rec["owner_key"], str) else None
         rec["runs"], rec["bytes_scanned"] = int(rec["runs"]), int(rec["bytes_scanned"])
