@@ -73,11 +73,12 @@ def discover(paths: Iterable[str]) -> Iterator[LogSource | EventLogError]:
 
 
 def _searched_before(storage: Storage, path: str, seen: set[str]) -> bool:
-    """Whether ``path`` is a folder already searched (given twice, or inside one given before)."""
-    try:
-        return storage.isdir(path) and storage.real_path(path) in seen
-    except EventLogError:
-        return False  # reported when the path is searched
+    """Whether ``path`` is a folder already searched (given twice, or inside one given before).
+
+    ``seen`` holds only folders, so a canonical-path lookup answers without asking the
+    storage whether ``path`` is a folder (a network call, with retries, on a URL).
+    """
+    return storage.real_path(path) in seen
 
 
 def _identity(storage: Storage, source: LogSource) -> tuple[str, ...]:
