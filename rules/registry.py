@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application
 from analyzer.core.warehouse_model import WarehouseHistory
+from rules.damping import one_early_warning_per_rule
 from rules.engine import EngineConfig, RuleBase, SparkRule, WarehouseRule
 from rules.spark import SPARK_RULES
 
@@ -65,7 +66,11 @@ def run_warehouse_rules(
 def _run(subjects: Iterable[Subject], rules: Sequence[type[SparkRule[Any]] | type[WarehouseRule[Any]]],
          config: EngineConfig | None, name_of: Callable[[Subject], str],
          on_error: RuleErrorHandler) -> list[Finding]:
-    """Every rule on every subject; a rule failing on one subject loses only its findings."""
+    """Every rule on every subject; a rule failing on one subject loses only its findings.
+
+    Of one rule's early warnings (``info``) on one subject only the largest is kept
+    (``rules.damping.one_early_warning_per_rule``).
+    """
     config = config or EngineConfig()
     findings: list[Finding] = []
     for item in subjects:
@@ -73,7 +78,8 @@ def _run(subjects: Iterable[Subject], rules: Sequence[type[SparkRule[Any]] | typ
             if config.is_suppressed(rule_cls.id, name_of(item)):
                 continue
             try:
-                findings.extend(rule_cls().check(item, config.config_for(rule_cls)))  # type: ignore[arg-type]
+                found = rule_cls().check(item, config.config_for(rule_cls))  # type: ignore[arg-type]
+                findings.extend(one_early_warning_per_rule(found))
             except Exception as err:  # noqa: BLE001 - one odd input must not lose the whole report
                 on_error(rule_cls.id, item, err)
     findings.sort(key=lambda f: (-f.severity_rank, -f.avoidable_core_hours, f.rule_id))

@@ -93,7 +93,24 @@ def test_driver_bound_scenario_recommends_dynamic_allocation_from_the_gap() -> N
     assert 10 <= timeout <= longest["duration_ms"] / 2000
     assert _ev(finding, "recommended_idle_timeout_s") == timeout
     assert "collect/toPandas/Python loops" in rec
-    assert finding.avoidable_core_hours == pytest.approx(_ev(finding, "held_core_hours_in_gaps"), abs=1e-4)
+    # the saving claimed is what the recommended timeout releases, as the evidence says; the title says
+    # where the executors waited
+    released = _ev(finding, "released_core_hours_with_timeout")
+    assert finding.avoidable_core_hours == pytest.approx(released, abs=1e-4)
+    assert 0 < released < _ev(finding, "held_core_hours_in_gaps")
+    assert finding.title.endswith(f"longest {longest['duration_ms'] / 1000:,.0f} s between jobs 0 and 1")
+
+
+def test_driver_bound_scenario_at_the_defaults_is_an_early_warning() -> None:
+    # 35 s of waiting in a 53 s run: below the 60 s damping, but a 31 s gap dynamic allocation could use
+    (finding,) = [f for f in _findings("driver-bound", config=None) if f.rule_id == DRIVER_BOUND]
+    assert (finding.severity, finding.confidence, finding.avoidable_core_hours) == ("info", "high", 0)
+    ew = _ev(finding, "early_warning")
+    assert ew["graded_severity"] == "critical"
+    assert ew["damped_by"] == ["executors waited 35.3 s for the driver (min_driver_only_seconds 60)"]
+    released = _ev(finding, "released_core_hours_with_timeout")  # rounded to 4 places in the evidence
+    assert ew["measured_avoidable"]["core_hours"] == pytest.approx(released, abs=1e-4)
+    assert "at 100× the data, if the driver-side work" in finding.scale_note
 
 
 def test_driver_bound_scenario_is_not_an_oversized_cluster() -> None:
@@ -231,8 +248,12 @@ def test_idle_share_threshold_boundaries(busy_ms: int, severity: str | None) -> 
 def test_oversized_damping_on_allocated_core_hours() -> None:
     app = _one_job_app(30_000)  # 200 core-seconds in jobs = 0.0556 core-hours
     rule = oc.OversizedCluster()
-    assert not list(rule.check(app, oc.OversizedCluster.Config(min_allocated_core_hours=0.056)))
-    assert list(rule.check(app, oc.OversizedCluster.Config(min_allocated_core_hours=0.055)))
+    (early,) = rule.check(app, oc.OversizedCluster.Config(min_allocated_core_hours=0.056))
+    assert early.severity == "info" and _ev(early, "early_warning")["graded_severity"] == "critical"
+    assert _ev(early, "early_warning")["damped_by"] == [
+        "0.056 core-hours held during jobs (min_allocated_core_hours 0.056)"]
+    (graded,) = rule.check(app, oc.OversizedCluster.Config(min_allocated_core_hours=0.055))
+    assert graded.severity == "critical" and graded.scale_note == ""
 
 
 def test_oversized_measure_on_a_hand_built_app() -> None:
@@ -294,12 +315,34 @@ def test_driver_only_share_threshold_boundaries(job_end_ms: int, severity: str |
 def test_driver_bound_damping_and_saving() -> None:
     app = _gap_app(40_000)  # 60 s without a job, 2 cores held
     rule = db.DriverBound()
-    assert not list(rule.check(app, db.DriverBound.Config(min_driver_only_seconds=60.001)))
+    (early,) = rule.check(app, db.DriverBound.Config(min_driver_only_seconds=60.001))
+    assert early.severity == "info" and early.avoidable_core_hours == 0
     (finding,) = rule.check(app, db.DriverBound.Config(min_driver_only_seconds=60.0))
-    assert finding.avoidable_core_hours == pytest.approx(2 * 60 / 3600)
+    assert finding.severity == "high"
+    # the idle timeout (30 s) releases the last 30 s of the 60 s gap: that is the saving claimed
     assert _ev(finding, "recommended_idle_timeout_s") == 30
     assert _ev(finding, "released_core_hours_with_timeout") == pytest.approx(round(2 * 30 / 3600, 4))
+    assert finding.avoidable_core_hours == pytest.approx(2 * 30 / 3600)
+    assert _ev(finding, "held_core_hours_in_gaps") == pytest.approx(round(2 * 60 / 3600, 4))
     assert "after the last job (0)" in finding.recommendation
+    assert finding.title == "Executors waited 60 s (60%) for the driver, after the last job (0)"
+
+
+@pytest.mark.parametrize(("job_end_ms", "end_ms", "severity", "graded"), [
+    (80_001, 100_000, None, None),      # 19.999 s of 100 s: share below 0.2
+    (80_000, 100_000, "info", "low"),   # 20 s: share 0.2, below the 60 s damping, one 20 s gap
+    (40_001, 100_000, "info", "high"),  # 59.999 s: still damped
+    (40_000, 100_000, "high", None),    # 60 s: graded
+    (8_000, 10_000, None, None),        # share 0.2 but a 2 s wait with no long gap: start-up noise, silent
+])
+def test_driver_bound_boundaries_between_info_and_a_grade(job_end_ms: int, end_ms: int, severity: str | None,
+                                                          graded: str | None) -> None:
+    app = _application([(0, job_end_ms)], [_stage(0, (job_end_ms,), 0)], executors=1, cores=2, end=end_ms)
+    found = list(db.DriverBound().check(app, db.DriverBound.Config()))
+    assert [f.severity for f in found] == ([severity] if severity else [])
+    if severity == "info":
+        assert _ev(found[0], "early_warning")["graded_severity"] == graded
+        assert found[0].scale_note.startswith("Small in this run: executors waited")
 
 
 def test_driver_bound_with_dynamic_allocation_already_on() -> None:

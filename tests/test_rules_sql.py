@@ -68,7 +68,16 @@ def test_full_scan_names_the_partition_column() -> None:
 
 
 def test_full_scan_defaults_are_for_production_data() -> None:
-    assert findings("full-scan", "spark.full-scan", toy=False) == []  # 4.7 MiB is below 1 GiB
+    # 4.7 MiB is below 1 GiB: at the defaults an early warning of what the scan reads at 100x the data
+    [f] = findings("full-scan", "spark.full-scan", toy=False)
+    assert (f.severity, f.confidence) == ("info", "medium")
+    assert f.avoidable_core_hours == f.estimated_savings_usd == 0
+    ew = f.evidence["early_warning"]
+    assert isinstance(ew, dict) and ew["damped_by"] == ["it read 4.7 MiB (the lowest threshold is 1.0 GiB)"]
+    assert ew["graded_severity"] is None and ew["measured_avoidable"]["core_hours"] > 0
+    assert "The scan grows with the table: at 100× the data it would read 467.3 MiB per run, 97% of it" in (
+        f.scale_note)
+    assert "`dt`" in f.recommendation  # the same concrete fix as a graded finding
 
 
 def test_partition_pruned_read_is_not_a_full_scan() -> None:
@@ -101,8 +110,15 @@ def test_cartesian_product_and_nested_loop_join() -> None:
     assert cross.subject["operator"] == "BroadcastNestedLoopJoin"
     assert cross.evidence["pairs"] == cross.evidence["output_rows"] == 4_000_000
     assert cross.avoidable_core_hours == 0  # a true cross product: nothing was discarded
+    assert cross.severity == "info"  # so nothing to save, whatever its size: at most an early warning
+    assert cross.scale_note.startswith("Every pair compared was kept")
     assert "ON l.key = r.key" in cross.recommendation
-    assert findings("cross-join", "spark.cartesian-join", toy=False) == []
+    # production defaults: 4e6 pairs are below 1e9, but 4e10 at 100x the rows on each side
+    # (the engine keeps the largest early warning per rule and application and counts the others)
+    [early] = findings("cross-join", "spark.cartesian-join", toy=False)
+    assert (early.severity, early.subject["operator"]) == ("info", "CartesianProduct")
+    assert early.evidence["early_warning"]["other_early_warnings"] == 1  # type: ignore[index]
+    assert "would compare 40,000,000,000 pairs (10,000× as many)" in early.scale_note
 
 
 def test_large_broadcast_with_default_thresholds() -> None:
@@ -345,8 +361,9 @@ def run(rule: Any, app: Application) -> list[Finding]:
 
 
 @pytest.mark.parametrize(("size", "partitions", "severity"), [
-    (GiB - 1, 30, None), (GiB, 30, "low"), (10 * GiB, 30, "medium"), (1024 * GiB, 30, "critical"),
-    (10 * GiB, 9, None), (10 * GiB, 10, "medium"),
+    (GiB - 1, 30, "info"), (GiB, 30, "low"), (10 * GiB, 30, "medium"), (1024 * GiB, 30, "critical"),
+    (10 * GiB, 9, "info"), (10 * GiB, 10, "medium"),
+    (10 * GiB, 1, None),  # one partition: nothing to prune
 ])
 def test_full_scan_boundaries(size: int, partitions: int, severity: str | None) -> None:
     app = app_of((sql_of(scan(size=size, partitions=partitions)),), (stage(1, 1000, input_bytes=size),))
@@ -354,7 +371,8 @@ def test_full_scan_boundaries(size: int, partitions: int, severity: str | None) 
 
 
 @pytest.mark.parametrize(("files", "avg", "severity"), [
-    (100, 3 * MiB, "low"), (99, 3 * MiB, None), (100, 3 * MiB + 1, None),
+    (100, 3 * MiB, "low"), (99, 3 * MiB, "info"), (100, 3 * MiB + 1, None),
+    (3, 1024, None),  # 3 files of 1 KiB: no more files than the one a partition needs
     (1000, MiB, "medium"), (1000, 64 * 1024, "medium"), (100_000, 64 * 1024, "critical"),
 ])
 def test_small_files_boundaries(files: int, avg: int, severity: str | None) -> None:
@@ -364,7 +382,9 @@ def test_small_files_boundaries(files: int, avg: int, severity: str | None) -> N
 
 
 @pytest.mark.parametrize(("left", "right", "severity"), [
-    (99_999, 10_000, None), (100_000, 10_000, "low"), (100_000, 100_000, "medium"),
+    (1000, 99, None),  # 99,000 pairs: below 1e9 even at 100x the rows on each side (1e4 x the pairs)
+    (1000, 100, "info"),  # 100,000 pairs: 1e9 at 100x the rows on each side
+    (99_999, 10_000, "info"), (100_000, 10_000, "low"), (100_000, 100_000, "medium"),
     (10**6, 10**6, "critical"),
 ])
 def test_cartesian_boundaries(left: int, right: int, severity: str | None) -> None:

@@ -77,6 +77,14 @@ def at_least(severity: str, floor: str) -> bool:
     return SEVERITIES.index(severity) >= SEVERITIES.index(floor)
 
 
+def early_warning_of(f: Finding) -> dict[str, Any]:
+    """The early-warning evidence of an ``info`` finding (what damped it, what it measured)."""
+    assert f.severity == "info" and f.estimated_savings_usd == 0 and not f.avoidable_usage
+    ew = f.evidence["early_warning"]
+    assert isinstance(ew, dict) and ew["scale_factor"] == 100
+    return ew
+
+
 def q(lo: float, p25: float, p50: float, p75: float, hi: float) -> Quantiles:
     return Quantiles(lo, p25, p50, p75, hi)
 
@@ -167,8 +175,13 @@ def test_skew_split_by_aqe_is_not_reported_even_with_lowered_thresholds() -> Non
 
 
 def test_many_tiny_tasks_recommend_aqe_coalescing_and_a_partition_count() -> None:
-    # 400 tasks < DataFlint's 5000
-    assert findings("many-tiny-tasks", rule_id="spark.too-many-partitions") == []
+    # 400 tasks < DataFlint's 5000: an early warning at the defaults, saying the overhead is per task
+    (early,) = findings("many-tiny-tasks", rule_id="spark.too-many-partitions")
+    ew = early_warning_of(early)
+    assert ew["damped_by"] == ["400 tasks (the lowest threshold is 5,000)"] and ew["graded_severity"] is None
+    assert ew["measured_avoidable"]["core_hours"] > 0 and early.avoidable_core_hours == 0
+    assert "The count does not shrink with the data: at 100× the data the same 400 tasks" in early.scale_note
+    assert "--conf spark.sql.shuffle.partitions=2 (" in early.recommendation
     tasks = {"low": 300, "medium": 400, "high": 1000, "critical": 2000}
     lowered = {"spark.too-many-partitions": {"tasks": tasks}}
     (f,) = findings("many-tiny-tasks", lowered, rule_id="spark.too-many-partitions")
@@ -194,7 +207,12 @@ def test_retried_tasks_are_reported_with_their_cause_and_exact_wasted_time() -> 
     assert f.evidence["wasted_ms"] == stage.failed_task_time_ms > 0
     assert "org.apache.spark.api.python.PythonException" in f.recommendation
     assert "spark.task.maxFailures=4" in f.recommendation and "retries succeeded" in f.recommendation
-    assert f.severity == "low"  # 6 s of lost work: damped below min_wasted_seconds
+    # 9 s of lost work, below min_wasted_seconds: an early warning of a critical failure rate
+    assert f.severity == "info" and f.estimated_savings_usd == 0 and f.avoidable_core_hours == 0
+    ew = early_warning_of(f)
+    assert ew["graded_severity"] == "critical" and ew["measured_avoidable"]["core_hours"] == pytest.approx(
+        stage.failed_task_time_ms / 3_600_000, abs=1e-6)
+    assert "At 100× the data and the same failure rate" in f.scale_note
     (undamped,) = findings("task-retries", {"spark.task-failures": {"min_wasted_seconds": 0}},
                            rule_id="spark.task-failures")
     assert undamped.severity == "critical"  # 8 of 12 attempts failed: rate 0.67 >= 0.5
@@ -214,7 +232,10 @@ def test_spill_recommends_partitions_and_restoring_memory_fraction() -> None:
 
 
 def test_gc_heavy_app_gets_memory_and_gc_flag_advice() -> None:
-    assert findings("gc-heavy", rule_id="spark.gc-pressure") == []  # < 5 min of task time: damped
+    (early,) = findings("gc-heavy", rule_id="spark.gc-pressure")  # < 5 min of task time: an early warning
+    assert early.severity == "info" and early.subject.get("stage_id") is None
+    assert early_warning_of(early)["graded_severity"] == "medium"  # 11 % of task time
+    assert early_warning_of(early)["damped_by"][0].endswith("s of task run time (min_app_run_seconds 300)")
     lowered = {"spark.gc-pressure": {"min_app_run_seconds": 5}}
     (f,) = findings("gc-heavy", lowered, rule_id="spark.gc-pressure")
     ev: dict[str, Any] = dict(f.evidence)
@@ -227,7 +248,11 @@ def test_gc_heavy_app_gets_memory_and_gc_flag_advice() -> None:
 
 
 def test_oversized_partition_gets_a_partition_count_from_its_bytes() -> None:
-    assert findings("oversized-partitions", rule_id="spark.oversized-partitions") == []
+    # one shuffle partition of 25.7 MiB: below 1 GiB, but 2.5 GiB at 100x the data over the same partition
+    (early,) = findings("oversized-partitions", rule_id="spark.oversized-partitions")
+    assert early.severity == "info" and early.evidence["max_task_kind"] == "shuffle read"
+    assert "At 100× the data over the same 1 partition(s) the largest task would read 2.5 GiB" in (
+        early.scale_note)
     lowered = {"spark.oversized-partitions": {
         "task_bytes": {"low": 8 * MiB, "medium": 16 * MiB, "high": GiB, "critical": 2 * GiB},
         "target_partition_bytes": 4 * MiB}}
@@ -294,13 +319,35 @@ def test_skew_thresholds_at_their_boundaries(max_ms: int, max_bytes: int, severi
     assert [f.severity for f in found] == ([severity] if severity else [])
 
 
-def test_skew_damping_on_stage_and_straggler_seconds() -> None:
+@pytest.mark.parametrize("seconds, straggler_ms, tasks, severity, graded, damped", [
+    (9.99, 20_000, 100, "info", "critical", ["the stage ran 9.99 s (min_stage_seconds 10)"]),
+    (10.0, 20_000, 100, "critical", None, []),
+    (60.0, 5_999, 100, "info", "medium",
+     ["the slowest task ran 5.00 s longer than the median (min_straggler_seconds 5)"]),  # 4.999 s
+    (60.0, 6_000, 100, "medium", None, []),   # time ratio 6, data ratio 20; the straggler exactly 5 s
+    (60.0, 20_000, 3, "info", "critical", ["3 tasks (min_tasks 4)"]),
+    (60.0, 20_000, 4, "critical", None, []),
+])
+def test_skew_damping_boundaries_between_info_and_a_grade(seconds: float, straggler_ms: int, tasks: int,
+                                                          severity: str, graded: str | None,
+                                                          damped: list[str]) -> None:
+    stage = skewed_stage(seconds=seconds, tasks=tasks, duration=q(0, 1000, 1000, 1000, straggler_ms))
+    (f,) = check(skew.StageSkew, make_app(stage))
+    assert f.severity == severity and f.confidence == "high"
+    if severity == "info":
+        ew = early_warning_of(f)
+        assert ew["damped_by"] == damped and ew["graded_severity"] == graded
+        assert f.avoidable_core_hours == 0 and ew["measured_avoidable"]["core_hours"] > 0
+        assert f.scale_note.startswith("Small in this run: ") and "at 100× the data" in f.scale_note
+    else:
+        assert "early_warning" not in f.evidence and f.scale_note == "" and f.avoidable_core_hours > 0
+
+
+def test_skew_damping_configurable_back_to_a_grade() -> None:
     app = make_app(skewed_stage(seconds=9.99))
-    assert check(skew.StageSkew, app) == []
-    assert check(skew.StageSkew, app, min_stage_seconds=9.0)
+    assert [f.severity for f in check(skew.StageSkew, app, min_stage_seconds=9.0)] == ["critical"]
     straggler = make_app(skewed_stage(duration=q(0, 1000, 1000, 1000, 5999)))
-    assert check(skew.StageSkew, straggler) == []
-    assert check(skew.StageSkew, straggler, min_straggler_seconds=4.999)
+    assert [f.severity for f in check(skew.StageSkew, straggler, min_straggler_seconds=4.999)] == ["medium"]
 
 
 def aqe_query(reader: PlanNode) -> SqlExecution:
@@ -365,8 +412,14 @@ def test_gc_thresholds_at_their_boundaries(gc_s: float, severity: str | None) ->
 
 
 def test_gc_damping_and_stage_level_findings() -> None:
-    small = make_app(gc_stage(1, 299, 100))
-    assert check(gc_pressure.GcPressure, small) == []
+    small = make_app(gc_stage(1, 299, 100))  # 33 % of 299 s: an early warning of the whole application
+    (early,) = check(gc_pressure.GcPressure, small)
+    assert early.severity == "info" and "stage_id" not in early.subject
+    assert early_warning_of(early)["graded_severity"] == "critical"
+    measured = early_warning_of(early)["measured_avoidable"]["core_hours"]
+    assert measured == pytest.approx((100 - 0.05 * 299) / 3600, abs=1e-6)
+    assert "the same share would be 2.8 h of garbage collection per run" in early.scale_note
+    assert check(gc_pressure.GcPressure, small, min_app_run_seconds=299)[0].severity == "critical"
     # the app as a whole is healthy (4 %), one big stage is not: a stage-level finding
     mixed = make_app(gc_stage(1, 400, 60), gc_stage(2, 5000, 150))
     (f,) = check(gc_pressure.GcPressure, mixed)
@@ -407,7 +460,7 @@ def test_too_many_partitions_measure_exact_numbers() -> None:
 
 
 @pytest.mark.parametrize("tasks, median_ms, severity", [
-    (4999, 100, None), (5000, 100, "low"), (10_000, 100, "medium"), (50_000, 100, "critical"),
+    (4999, 100, "info"), (5000, 100, "low"), (10_000, 100, "medium"), (50_000, 100, "critical"),
     (5000, 500, None), (5000, 499.9, "low"),
 ])
 def test_too_many_partitions_thresholds(tasks: int, median_ms: float, severity: str | None) -> None:
@@ -444,7 +497,7 @@ def test_oversized_measure_exact_numbers() -> None:
 
 
 @pytest.mark.parametrize("max_bytes, median_ms, severity", [
-    (GiB - 1, 30_000, None), (GiB, 30_000, "low"), (5 * GiB, 30_000, "medium"),
+    (GiB - 1, 30_000, "info"), (GiB, 30_000, "low"), (5 * GiB, 30_000, "medium"),
     (20 * GiB, 30_000, "critical"),
     (MiB, 150_000, "low"), (MiB, 899_000, "high"), (2 * GiB, 600_000, "high"),
 ])
@@ -512,7 +565,9 @@ def test_task_failure_rate_thresholds(failed: int, severity: str | None) -> None
 
 
 def test_task_failures_damping_and_failed_stages() -> None:
-    assert [f.severity for f in check(task_failures.TaskFailures, failing_app(43, wasted_s=59))] == ["low"]
+    (early,) = check(task_failures.TaskFailures, failing_app(43, wasted_s=59))
+    assert early.severity == "info" and early_warning_of(early)["graded_severity"] == "high"
+    assert [f.severity for f in check(task_failures.TaskFailures, failing_app(43, wasted_s=60))] == ["high"]
     failed_stage = make_stage(2, status="FAILED", tasks=10, failure_reason="Job aborted due to stage failure")
     (f,) = check(task_failures.TaskFailures, make_app(failed_stage))
     assert f.severity == "critical" and f.evidence["stages"] == [

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution, Stage
+from rules.damping import SCALE, damped_by, early_warning, scaled_duration
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     OUTPUT_ROWS,
@@ -19,7 +20,7 @@ from rules.spark._plan import (
     split_top_level,
 )
 from rules.spark._plan_stages import heaviest_stage, stage_of
-from rules.spark.common import core_hours, subject
+from rules.spark.common import core_hours, is_small_run, subject
 
 NESTED_LOOP_JOINS = ("CartesianProduct", "BroadcastNestedLoopJoin")
 _BAND = re.compile(r"abs\(\(?[^()]+ - [^()]+\)?\)\s*<=?\s*([\d.]+)")
@@ -126,7 +127,12 @@ class CartesianJoin(SparkRule["CartesianJoin.Config"]):
     ## Known problems
     The join's stage is found by matching shuffle records; when that fails the query's
     most expensive stage is used. When only one input is recomputed per partition pair,
-    dividing by the task count underestimates the pairs (never below the output rows).
+    dividing by the task count underestimates the pairs (never below the output rows). The
+    saving models an equi-join's work (confidence medium); a join that kept every pair it
+    compared saves nothing and is at most ``info``. Damping: in a small run (less than one
+    core-hour of task time), a join below the lowest ``pairs`` threshold whose pairs at 100×
+    the rows on each side (10,000× the pairs) would reach it is an ``info`` early warning (the
+    largest one per application); it claims no saving.
     """
 
     id = "spark.cartesian-join"
@@ -147,8 +153,21 @@ class CartesianJoin(SparkRule["CartesianJoin.Config"]):
                 stage = stage_of(app, sql, node) or heaviest_stage(app, sql)
                 m = measure(sql, node, stage)
                 severity = config.pairs.severity(m.pairs)
-                if severity is not None:
-                    yield self._finding(app, sql, node, m, severity)
+                scaled = m.pairs * SCALE**2
+                if severity is None and (config.pairs.severity(scaled) is None or not is_small_run(app)):
+                    continue
+                finding = self._finding(app, sql, node, m, severity or "low")
+                damped = damped_by((severity is None, f"{m.pairs:,.0f} row pairs (the lowest threshold is "
+                                                      f"{config.pairs.low:,.0f})"))
+                if damped:
+                    yield early_warning(finding, None, damped, _at_scale(m))
+                elif m.waste_fraction <= 0:
+                    # Nothing was discarded: the product is the result; no saving, so at most info.
+                    kept = ("Every pair compared was kept: the product is the query's result, so a join "
+                            "key would change it. ")
+                    yield early_warning(finding, severity, [], kept + _at_scale(m))
+                else:
+                    yield finding
 
     def _finding(self, app: Application, sql: SqlExecution, node: PlanNode, m: CartesianMeasure,
                  severity: str) -> Finding:
@@ -168,7 +187,15 @@ class CartesianJoin(SparkRule["CartesianJoin.Config"]):
             recommendation=_recommendation(condition, attribute_names(raw), m),
             tradeoffs=_tradeoffs(condition),
             avoidable_core_hours=core_hours(m.avoidable_ms),
+            confidence="medium",  # the pairs are measured; the saving models an equi-join's work
         )
+
+
+def _at_scale(m: CartesianMeasure) -> str:
+    """Pairs grow with the product of the inputs: ``SCALE`` times the rows on each side."""
+    return (f"The work grows with the product of the inputs: at {SCALE}× the rows on each side the join "
+            f"would compare {m.pairs * SCALE**2:,.0f} pairs ({SCALE**2:,}× as many), about "
+            f"{scaled_duration(m.join_task_ms * SCALE**2 / 1000)} of task time at this speed.")
 
 
 def _recommendation(condition: str, columns: list[str], m: CartesianMeasure) -> str:

@@ -8,6 +8,11 @@ from analyzer.core.model import Application, SqlExecution, Stage
 from analyzer.core.timeline import executor_cores  # noqa: F401  (re-exported for the rules)
 from analyzer.core.units import MS_PER_HOUR, GiB, MiB, parse_size  # noqa: F401  (re-exported for the rules)
 
+#: Runs with less task time than this are dev or sample runs: rules whose damping is their own size
+#: thresholds project them to ``rules.damping.SCALE`` times the data for an early warning. A bigger
+#: run is taken at its own scale.
+SMALL_RUN_CORE_HOURS = 1.0
+
 
 def subject(app: Application, stage: Stage | None = None,
             sql: SqlExecution | None = None) -> dict[str, object]:
@@ -50,3 +55,9 @@ def stage_seconds(stage: Stage) -> float:
 def finished_stages(app: Application) -> list[Stage]:
     """Stage attempts that ran (complete or failed), in id order."""
     return [s for s in app.stages if s.status in ("COMPLETE", "FAILED")]
+
+
+def is_small_run(app: Application) -> bool:
+    """Less than ``SMALL_RUN_CORE_HOURS`` of task time: a run to project, not to take at its scale."""
+    run_ms = sum(s.metrics.executor_run_time_ms for s in app.stages)
+    return core_hours(run_ms) < SMALL_RUN_CORE_HOURS

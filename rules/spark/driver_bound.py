@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from analyzer.core import timeline as tl
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application
+from rules.damping import SCALE, damped_by, early_warning, scaled_duration
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark.common import core_hours, subject
 
@@ -128,7 +129,10 @@ class DriverBound(SparkRule["DriverBound.Config"]):
     between groups of overlapping jobs, before the first and after the last job) x the
     executor cores alive then. Only time outside job groups is counted: idle cores while jobs
     run are ``spark.oversized-cluster``'s, so the two rules never count the same core-hour.
-    The evidence also gives the part the recommended idle timeout would release.
+    The saving claimed is what the recommendation frees: with a recommended idle timeout,
+    the core time held in the long gaps after that timeout
+    (``released_core_hours_with_timeout``); without one, all of the held time (moving or
+    batching the driver's work). The evidence gives both.
 
     ## Known problems
     A gap is driver-only by timing, not by proof: a listener or a non-Spark system the driver
@@ -136,8 +140,11 @@ class DriverBound(SparkRule["DriverBound.Config"]):
     ``minExecutors``, and while they hold cached blocks or tracked shuffle data, so the
     realised saving is smaller than the held core-hours. Local mode is skipped: its cores are
     the driver's own machine, which the driver holds anyway, and nothing can be released.
-    Applications with less than ``min_driver_only_seconds`` of driver-only time while
-    executors were held are ignored.
+    Damping: an application whose executors waited less than ``min_driver_only_seconds`` for
+    the driver, in at least one gap of ``long_gap_seconds``, is an ``info`` early warning
+    saying what the wait becomes at 100× the data if the driver-side work grows with it; it
+    claims no saving. Shorter waits without such a gap (executor start-up, hand-overs
+    between jobs) are not reported.
     """
 
     id = "spark.driver-bound"
@@ -148,33 +155,45 @@ class DriverBound(SparkRule["DriverBound.Config"]):
 
         driver_only_share: Thresholds = option(Thresholds(low=0.2, medium=0.35, high=0.5, critical=0.7),
                                                "driver-only share of the wall-clock time executors were held")
-        min_driver_only_seconds: float = option(60.0, "damping: ignore apps whose executors waited less for "
-                                                      "the driver (seconds)")
+        min_driver_only_seconds: float = option(60.0, "damping: apps whose executors waited less for "
+                                                      "the driver are early warnings (seconds)")
         long_gap_seconds: float = option(20.0, "gaps at least this long are ones dynamic allocation can "
                                                "release executors in; the idle timeout is derived from them")
 
     def check(self, app: Application, config: DriverBound.Config) -> Iterator[Finding]:
-        """One finding per application whose executors waited long enough for the driver."""
+        """One finding per application whose executors waited for the driver; an early warning when the
+        wait is shorter than ``min_driver_only_seconds``."""
         m = measure(app)
-        if m is None or m.driver_only_held_ms < config.min_driver_only_seconds * 1000:
+        if m is None or m.driver_only_held_ms <= 0:
             return
         severity = config.driver_only_share.severity(m.share)
-        if severity is not None:
-            yield self._finding(app, m, severity, config)
+        if severity is None:
+            return
+        damped = damped_by((m.driver_only_held_ms < config.min_driver_only_seconds * 1000,
+                            f"executors waited {m.driver_only_held_ms / 1000:,.1f} s for the driver "
+                            f"(min_driver_only_seconds {config.min_driver_only_seconds:g})"))
+        if damped and not any(g.held_ms >= config.long_gap_seconds * 1000 for g in m.gaps):
+            return  # small, and no gap long enough to release executors in: start-up and hand-overs
+        finding = self._finding(app, m, severity, config)
+        yield early_warning(finding, severity, damped, _at_scale(m)) if damped else finding
 
     def _finding(self, app: Application, m: DriverBoundMeasure, severity: str, config: Config) -> Finding:
         long_gaps = [g for g in m.gaps if g.held_ms >= config.long_gap_seconds * 1000]
         timeout = idle_timeout_s(long_gaps) if long_gaps else None
         evidence = _evidence(app, m, long_gaps, timeout)
+        # What the recommendation saves: the core time the idle timeout releases; without a long gap
+        # the recommendation is to move or batch the driver's work, which frees all of it.
+        saved = released_core_ms(long_gaps, timeout) if timeout is not None else m.held_gap_core_ms
         return Finding(
             rule_id=self.id, severity=severity, subject=subject(app),
-            title=f"Executors waited {m.driver_only_held_ms / 1000:,.0f} s ({m.share:.0%}) for the driver "
-                  "between jobs",
+            title=f"Executors waited {m.driver_only_held_ms / 1000:,.0f} s ({m.share:.0%}) for the driver, "
+                  f"{_where_title(m)}",
             evidence=evidence, recommendation=_recommendation(app, m, timeout),
             tradeoffs="Released executors must start again when the next job arrives (seconds on YARN "
                       "or Kubernetes), and without shuffle tracking or an external shuffle service their "
                       "shuffle files are recomputed; moving driver code into Spark means rewriting it.",
-            avoidable_core_hours=core_hours(m.held_gap_core_ms),
+            avoidable_core_hours=core_hours(saved),
+            confidence="high",
         )
 
 
@@ -228,13 +247,40 @@ def _allocation_conf(app: Application, timeout: int) -> str:
     return " ".join(confs) + " (dynamic allocation is already on)"
 
 
+def _worst(m: DriverBoundMeasure) -> Gap:
+    """The gap that held the most core time."""
+    return max(m.gaps, key=lambda g: g.held_core_ms)
+
+
+def _where(gap: Gap) -> str:
+    """Where a gap was, named by the jobs around it."""
+    if gap.job_before is None and gap.job_after is None:
+        return "with no job at all"
+    if gap.job_before is None:
+        return f"before the first job ({gap.job_after})"
+    if gap.job_after is None:
+        return f"after the last job ({gap.job_before})"
+    return f"between jobs {gap.job_before} and {gap.job_after}"
+
+
+def _where_title(m: DriverBoundMeasure) -> str:
+    """The title's place of the wait: the one gap, or the longest of several."""
+    held = [g for g in m.gaps if g.held_ms > 0]
+    worst = _worst(m)
+    if len(held) <= 1:
+        return _where(worst)
+    return f"longest {worst.held_ms / 1000:,.0f} s {_where(worst)}"
+
+
 def _worst_gap(m: DriverBoundMeasure) -> str:
     """Where the executors waited longest, named by the jobs around the gap."""
-    worst = max(m.gaps, key=lambda g: g.held_core_ms)
-    if worst.job_before is None:
-        where = f"before the first job ({worst.job_after})"
-    elif worst.job_after is None:
-        where = f"after the last job ({worst.job_before})"
-    else:
-        where = f"between jobs {worst.job_before} and {worst.job_after}"
-    return f"the executors waited longest, {worst.held_ms / 1000:,.0f} s, {where}"
+    worst = _worst(m)
+    return f"the executors waited longest, {worst.held_ms / 1000:,.0f} s, {_where(worst)}"
+
+
+def _at_scale(m: DriverBoundMeasure) -> str:
+    """The wait at ``SCALE`` times the data, if the driver-side work grows with it."""
+    return (f"The executors held {core_hours(m.held_gap_core_ms):,.3f} core-hours while waiting here; at "
+            f"{SCALE}× the data, if the driver-side work (collected rows, Python loops) grows with it, they "
+            f"would wait about {scaled_duration(m.driver_only_held_ms * SCALE / 1000)} per run, "
+            f"{core_hours(m.held_gap_core_ms * SCALE):,.1f} core-hours on the same executors.")

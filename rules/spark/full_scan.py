@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution
+from rules.damping import SCALE, damped_by, early_warning, scaled_duration
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     BYTES_READ,
@@ -110,6 +111,11 @@ class FullScan(SparkRule["FullScan.Config"]):
     Only file-source scans (parquet, orc, csv, json, Delta, Photon, RAPIDS) report
     partitions read; Hive-serde and DataSource V2 scans (Iceberg) are not checked. Spark
     2.x plans carry no ``number of partitions read`` metric, so they are never flagged.
+    The saving rests on ``needed_partitions`` (confidence medium); the evidence gives the
+    partitions read. Damping: an unpruned scan of at least two partitions that read less
+    than the lowest ``bytes_read`` threshold, or fewer than ``min_partitions_read``
+    partitions, is an ``info`` early warning (the largest one per application) saying what
+    it reads at 100× the data; it claims no saving.
     """
 
     id = "spark.full-scan"
@@ -121,7 +127,7 @@ class FullScan(SparkRule["FullScan.Config"]):
         bytes_read: Thresholds = option(
             Thresholds(low=1 * GiB, medium=10 * GiB, high=100 * GiB, critical=1024 * GiB),
             "bytes of files one query read from one unpruned partitioned table")
-        min_partitions_read: int = option(10, "damping: ignore scans that read fewer partitions")
+        min_partitions_read: int = option(10, "damping: scans of fewer partitions are early warnings (info)")
         needed_partitions: int = option(1, "partitions a filtered query would still read (savings estimate)")
         flag_isnotnull_only: bool = option(True, "treat PartitionFilters of only isnotnull(...) as no filter")
 
@@ -131,9 +137,16 @@ class FullScan(SparkRule["FullScan.Config"]):
             groups = self._unpruned_scans(app, sql, config)
             for table, items in groups.items():
                 m = merge([m for _, m in items])
+                if m.partitions_read < 2:
+                    continue  # one partition: nothing to prune
                 severity = config.bytes_read.severity(m.bytes_read)
-                if severity is not None and m.partitions_read >= config.min_partitions_read:
-                    yield self._finding(app, sql, table, [n for n, _ in items], m, severity)
+                finding = self._finding(app, sql, table, [n for n, _ in items], m, severity or "low")
+                damped = damped_by(
+                    (severity is None, f"it read {human_bytes(m.bytes_read)} (the lowest threshold is "
+                                       f"{human_bytes(config.bytes_read.low)})"),
+                    (m.partitions_read < config.min_partitions_read,
+                     f"{m.partitions_read} partitions (min_partitions_read {config.min_partitions_read})"))
+                yield early_warning(finding, severity, damped, _at_scale(m)) if damped else finding
 
     @staticmethod
     def _unpruned_scans(app: Application, sql: SqlExecution,
@@ -169,7 +182,16 @@ class FullScan(SparkRule["FullScan.Config"]):
                       "jobs, wrong for a report that needs all history (then pre-aggregate the table, or "
                       "suppress this finding for the app).",
             avoidable_core_hours=core_hours(m.avoidable_ms),
+            confidence="medium",  # the saving assumes needed_partitions (default 1) are really needed
         )
+
+
+def _at_scale(m: FullScanMeasure) -> str:
+    """An unpruned scan grows with the table: what it reads at ``SCALE`` times the data."""
+    return (f"The scan grows with the table: at {SCALE}× the data it would read "
+            f"{human_bytes(m.bytes_read * SCALE)} per run, {m.avoidable_fraction:.0%} of it in partitions a "
+            f"filtered query would skip (about {scaled_duration(m.avoidable_ms * SCALE / 1000)} of task "
+            f"time).")
 
 
 def _amount(m: FullScanMeasure) -> str:

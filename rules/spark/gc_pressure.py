@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
+from rules.damping import SCALE, damped_by, early_warning, scaled_duration
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import cores_per_executor, heap_setting, is_local, memory_step
 from rules.spark.common import core_hours, finished_stages, subject
@@ -72,10 +73,12 @@ class GcPressure(SparkRule["GcPressure.Config"]):
     Thresholds are Dr. Elephant's ``ExecutorGcHeuristic`` (GC / run time 0.08/0.1/0.15/0.2;
     the kubeflow Spark History Server MCP flags > 0.1). The share is computed from stage
     task sums (GC time / executor run time), not from executor summaries, so driver GC is
-    left out. Applications and stages with little run time are ignored (significance
-    damping, like Dr. Elephant's 5-minute floor). When the whole application crosses the
-    thresholds there is one finding for it, listing its worst stages; otherwise each large
-    stage is judged alone.
+    left out. When the whole application crosses the thresholds there is one finding for
+    it, listing its worst stages; otherwise each stage with at least
+    ``min_stage_run_seconds`` of task time is judged alone (a short stage's share is one or
+    two collections, noise). Damping, like Dr. Elephant's 5-minute floor: an application over
+    the thresholds with less than ``min_app_run_seconds`` of task run time is an ``info``
+    early warning saying what the same share costs at 100× the data; it claims no saving.
     """
 
     id = "spark.gc-pressure"
@@ -87,16 +90,23 @@ class GcPressure(SparkRule["GcPressure.Config"]):
         share: Thresholds = option(Thresholds(low=0.08, medium=0.1, high=0.15, critical=0.2),
                                    "JVM GC time / executor run time (Dr. Elephant ExecutorGcHeuristic)")
         healthy_share: float = option(0.05, "GC share regarded as normal; only time above it is avoidable")
-        min_app_run_seconds: float = option(300.0, "damping: ignore applications with less task run time (s)")
-        min_stage_run_seconds: float = option(300.0, "damping: ignore stages with less task run time (s)")
+        min_app_run_seconds: float = option(300.0, "damping: apps with less task run time are early "
+                                                                 "warnings (s)")
+        min_stage_run_seconds: float = option(300.0, "stages with less task run time are not judged "
+                                                                   "alone (s)")
 
     def check(self, app: Application, config: GcPressure.Config) -> Iterator[Finding]:
-        """One application-level finding, or else one per large stage over the thresholds."""
+        """One application-level finding (an early warning when the app is small), or else one per large
+        stage over the thresholds."""
         stages = finished_stages(app)
         whole = measure(stages, config.healthy_share)
         severity = config.share.severity(whole.share)
-        if whole.run_time_ms >= config.min_app_run_seconds * 1000 and severity is not None:
-            yield self._finding(app, None, whole, severity, _worst_stages(stages, config.healthy_share))
+        if severity is not None:
+            finding = self._finding(app, None, whole, severity, _worst_stages(stages, config.healthy_share))
+            damped = damped_by((whole.run_time_ms < config.min_app_run_seconds * 1000,
+                                f"{whole.run_time_ms / 1000:,.1f} s of task run time (min_app_run_seconds "
+                                f"{config.min_app_run_seconds:g})"))
+            yield early_warning(finding, severity, damped, _at_scale(whole)) if damped else finding
             return
         for stage in stages:
             m = measure([stage], config.healthy_share)
@@ -119,7 +129,15 @@ class GcPressure(SparkRule["GcPressure.Config"]):
             tradeoffs="A bigger heap raises the memory (and cost) of every executor; fewer cores per "
                       "executor need more executors for the same parallelism.",
             avoidable_core_hours=core_hours(m.avoidable_ms),
+            confidence="high",
         )
+
+
+def _at_scale(m: GcMeasure) -> str:
+    """The GC time at ``SCALE`` times the task time, if the share stays the same."""
+    return (f"At {SCALE}× the data (and task time), the same share would be "
+            f"{scaled_duration(m.gc_time_ms * SCALE / 1000)} of garbage collection per run, "
+            f"{core_hours(m.avoidable_ms * SCALE):,.2f} core-hours of it above the healthy share.")
 
 
 def _worst_stages(stages: list[Stage], healthy_share: float) -> list[dict[str, object]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution
+from rules.damping import SCALE, early_warning
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     BROADCAST_BYTES,
@@ -24,6 +25,7 @@ from rules.spark.common import (
     core_hours,
     executor_cores,
     executor_memory_bytes,
+    is_small_run,
     parse_size,
     subject,
 )
@@ -127,7 +129,11 @@ class LargeBroadcast(SparkRule["LargeBroadcast.Config"]):
     "data size" is the hash table's allocated memory: Spark rounds it up to whole memory
     pages, so even a 1,000-row table can show 64 MiB. The threshold Spark compares with
     is the plan's size estimate, not this number. Executor counts come from the log (all
-    executors ever added), which over-counts with dynamic allocation.
+    executors ever added), which over-counts with dynamic allocation; the time is modelled
+    (confidence medium). Damping: the thresholds themselves. Below them, in a small run (less
+    than one core-hour of task time), a broadcast that would reach one at 100× the data while
+    ``spark.sql.autoBroadcastJoinThreshold`` (or a hint) still allows broadcasting it is an
+    ``info`` early warning (the largest one per application); it claims no saving.
     """
 
     id = "spark.large-broadcast"
@@ -150,10 +156,31 @@ class LargeBroadcast(SparkRule["LargeBroadcast.Config"]):
                 if not is_broadcast_exchange(node):
                     continue
                 m = measure(node, executors, cores, memory)
-                severity = higher_severity(config.data_size.severity(m.data_size_bytes),
-                                           config.memory_ratio.severity(m.memory_ratio))
+                severity = _grade(m.data_size_bytes, m.memory_bytes, config)
                 if severity is not None:
                     yield self._finding(app, sql, node, m, severity, config)
+                    continue
+                early = self._early_warning(app, sql, node, m, config) if is_small_run(app) else None
+                if early is not None:
+                    yield early
+
+    def _early_warning(self, app: Application, sql: SqlExecution, node: PlanNode, m: BroadcastMeasure,
+                       config: Config) -> Finding | None:
+        """A broadcast below the thresholds that would reach one at ``SCALE`` times the data, if Spark
+        would still broadcast it then."""
+        scaled = m.data_size_bytes * SCALE
+        threshold = current_threshold(app, sql)
+        if _grade(scaled, m.memory_bytes, config) is None or 0 <= threshold < scaled:
+            return None  # small even at scale, or Spark would stop broadcasting it by then
+        damped = [f"it broadcast {human_bytes(m.data_size_bytes)}, {m.memory_ratio:.1%} of a "
+                  f"{human_bytes(m.memory_bytes)} heap (the lowest thresholds are "
+                  f"{human_bytes(config.data_size.low)} and {config.memory_ratio.low:.0%})"]
+        allowed = ("the broadcast threshold is disabled, so a hint or AQE chose it" if threshold < 0 else
+                   f"spark.sql.autoBroadcastJoinThreshold ({human_bytes(threshold)}) still allows it")
+        share = scaled / m.memory_bytes if m.memory_bytes else 0.0
+        return early_warning(self._finding(app, sql, node, m, "low", config), None, damped, (
+            f"At {SCALE}× the data the build side would be about {human_bytes(scaled)} ({share:.0%} of the "
+            f"heap) and Spark would still broadcast it: {allowed}."))
 
     def _finding(self, app: Application, sql: SqlExecution, node: PlanNode, m: BroadcastMeasure,
                  severity: str, config: Config) -> Finding:
@@ -176,7 +203,14 @@ class LargeBroadcast(SparkRule["LargeBroadcast.Config"]):
                       "build side fits comfortably. Keeping the broadcast instead needs driver and executor "
                       f"memory of several times {human_bytes(m.data_size_bytes)}, paid every executor-hour.",
             avoidable_core_hours=core_hours(m.avoidable_seconds * 1000),
+            confidence="medium",  # the size is measured; its time models a 100 MiB/s fetch per executor
         )
+
+
+def _grade(size: float, memory: int, config: LargeBroadcast.Config) -> str | None:
+    """The graver of the size and the heap-share verdicts."""
+    return higher_severity(config.data_size.severity(size),
+                           config.memory_ratio.severity(size / memory if memory else 0.0))
 
 
 def current_threshold(app: Application, sql: SqlExecution | None = None) -> int:

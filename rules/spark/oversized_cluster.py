@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from analyzer.core import timeline as tl
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application
+from rules.damping import SCALE, damped_by, early_warning
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._simulate import (
     Calibration,
@@ -186,8 +187,11 @@ class OversizedCluster(SparkRule["OversizedCluster.Config"]):
     are the usual cause). The recommended count is assumed to be held for each whole job
     group, so the saving is conservative under dynamic allocation. A single straggler task
     also shows here; ``spark.skew`` explains why it is slow. In local mode nothing but
-    ``local[N]`` can change, so without a smaller N the finding stays low. Applications below
-    ``min_allocated_core_hours`` of core time in jobs are ignored.
+    ``local[N]`` can change, so without a smaller N the finding is at most ``info``. A
+    recommended count rests on the simulation (confidence medium). Damping: an application
+    holding less than ``min_allocated_core_hours`` of core time during jobs is an ``info``
+    early warning saying what its idle core time becomes at 100× the data; it claims no
+    saving.
     """
 
     id = "spark.oversized-cluster"
@@ -198,8 +202,8 @@ class OversizedCluster(SparkRule["OversizedCluster.Config"]):
 
         idle_share: Thresholds = option(Thresholds(low=0.3, medium=0.5, high=0.7, critical=0.85),
                                         "share of executor core time held during jobs that no task used")
-        min_allocated_core_hours: float = option(1.0, "damping: ignore apps holding fewer core-hours "
-                                                      "during jobs")
+        min_allocated_core_hours: float = option(1.0, "damping: apps holding fewer core-hours "
+                                                      "during jobs are early warnings")
         runtime_tolerance: float = option(0.10, "slowest acceptable simulated job time, relative to the "
                                                 "current one")
         max_model_error: float = option(0.25, "refuse to recommend a count when |real - simulated| / real "
@@ -208,19 +212,31 @@ class OversizedCluster(SparkRule["OversizedCluster.Config"]):
                                                            "binary-searches instead of trying every count")
 
     def check(self, app: Application, config: OversizedCluster.Config) -> Iterator[Finding]:
-        """One finding per application whose cores idled enough while its jobs ran."""
+        """One finding per application whose cores idled enough while its jobs ran; an early warning
+        when it held fewer than ``min_allocated_core_hours`` during jobs."""
         m = measure(app, config.runtime_tolerance, config.max_exhaustive_placements)
-        if m is None or core_hours(m.allocated_in_jobs_core_ms) < config.min_allocated_core_hours:
+        if m is None:
             return
         severity = config.idle_share.severity(m.idle_share)
-        if severity is not None:
-            yield self._finding(app, m, severity, config)
+        if severity is None:
+            return
+        finding = self._finding(app, m, severity, config)
+        held = core_hours(m.allocated_in_jobs_core_ms)
+        damped = damped_by((held < config.min_allocated_core_hours,
+                            f"{held:,.3f} core-hours held during jobs (min_allocated_core_hours "
+                            f"{config.min_allocated_core_hours:g})"))
+        if m.local_mode and not finding.avoidable_core_hours:
+            # Nothing to change (local mode cannot release cores during a job) and nothing to save: at
+            # most an early warning, and none at all when the run is small too.
+            if not damped:
+                yield early_warning(finding, severity, [], "Local mode cannot release idle cores during a "
+                                    "job; on a cluster the same stages would leave executors idle.")
+            return
+        yield early_warning(finding, severity, damped, _at_scale(m)) if damped else finding
 
     def _finding(self, app: Application, m: ClusterMeasure, severity: str, config: Config) -> Finding:
         trusted = m.calibration.error <= config.max_model_error
         resize = trusted and m.sizing.count < m.observed and m.avoidable_core_ms > 0
-        if not resize and m.local_mode:
-            severity = "low"  # nothing to change: local mode cannot release cores during a job
         return Finding(
             rule_id=self.id, severity=severity, subject=subject(app),
             title=f"{m.idle_share:.0%} of executor core time sat idle while jobs ran",
@@ -230,7 +246,16 @@ class OversizedCluster(SparkRule["OversizedCluster.Config"]):
                       "the simulation holds) and leave less headroom for growing inputs; dynamic allocation "
                       "waits for executors to start whenever it scales up.",
             avoidable_core_hours=core_hours(m.avoidable_core_ms) if resize else 0.0,
+            # a resize rests on the simulation; without one only the measured idle share is claimed
+            confidence="medium" if resize else "high",
         )
+
+
+def _at_scale(m: ClusterMeasure) -> str:
+    """Idle core time at ``SCALE`` times the data, if the jobs' shape (narrow stages, stragglers) stays."""
+    idle = m.allocated_in_jobs_core_ms - m.busy_core_ms
+    return (f"{core_hours(idle):,.3f} core-hours sat idle during jobs here; at {SCALE}× the data with the "
+            f"same stage shapes and executors, about {core_hours(idle * SCALE):,.1f} core-hours per run.")
 
 
 def _evidence(m: ClusterMeasure, resize: bool) -> dict[str, object]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
+from rules.damping import SCALE, early_warning
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import (
     cores_alive,
@@ -18,7 +19,7 @@ from rules.spark._stage_math import (
     slot_count,
     text_bytes,
 )
-from rules.spark.common import MiB, core_hours, finished_stages, parse_size, subject
+from rules.spark.common import MiB, core_hours, finished_stages, is_small_run, parse_size, subject
 
 SECONDS = 1000
 MINUTES = 60 * SECONDS
@@ -109,7 +110,12 @@ class OversizedPartitions(SparkRule["OversizedPartitions.Config"]):
     Elephant's long-task levels (tuning branch, ``ConfigurationHeuristicsConstants.scala``:
     median task 2.5/5/10/15 min). Output bytes have no per-task distribution, so their
     per-task mean is used. Long tasks can come from slow code rather than big partitions;
-    the recommendation then only helps if the work splits with the data.
+    the recommendation then only helps if the work splits with the data. Damping: the
+    thresholds themselves. Below them, in a small run (less than one core-hour of task time),
+    a shuffle stage whose fixed partition count would put ``task_bytes`` over its lowest
+    threshold at 100× the data is an ``info`` early warning
+    (the largest one per application); file scans are not projected (their splits follow the
+    data), nor is task time (in small runs mostly start-up). It claims no saving.
     """
 
     id = "spark.oversized-partitions"
@@ -130,8 +136,9 @@ class OversizedPartitions(SparkRule["OversizedPartitions.Config"]):
                                                    "not bytes, is the problem (s)")
 
     def check(self, app: Application, config: OversizedPartitions.Config) -> Iterator[Finding]:
-        """One finding per stage with oversized or overlong tasks that more partitions would split."""
-        slots = slot_count(app)
+        """One finding per stage with oversized or overlong tasks that more partitions would split; an
+        early warning for a shuffle stage whose partitions would be oversized at ``SCALE`` times the data."""
+        slots, small = slot_count(app), is_small_run(app)
         for stage in finished_stages(app):
             alive = round(cores_alive(app, stage.submission_time_ms, stage.completion_time_ms))
             m = measure(stage, slots, config.target_partition_bytes, config.target_task_seconds * SECONDS,
@@ -140,8 +147,16 @@ class OversizedPartitions(SparkRule["OversizedPartitions.Config"]):
                 continue
             severity = _higher(config.task_bytes.severity(m.max_task_bytes),
                                config.median_task_seconds.severity(m.median_task_ms / SECONDS))
-            if severity is not None and m.recommended_partitions > m.tasks:
-                yield self._finding(app, stage, m, severity, config.target_partition_bytes)
+            if severity is not None:
+                if m.recommended_partitions > m.tasks:
+                    yield self._finding(app, stage, m, severity, config.target_partition_bytes)
+                continue
+            scaled = _at_scale(stage, m, slots, config) if small else None
+            if scaled is not None:
+                damped = [f"the largest task held {text_bytes(m.max_task_bytes)} of {m.max_task_kind} (the "
+                          f"lowest threshold is {text_bytes(config.task_bytes.low)})"]
+                finding = self._finding(app, stage, m, "low", config.target_partition_bytes)
+                yield early_warning(finding, None, damped, scaled)
 
     def _finding(self, app: Application, stage: Stage, m: OversizeMeasure, severity: str,
                  target_bytes: int) -> Finding:
@@ -160,7 +175,31 @@ class OversizedPartitions(SparkRule["OversizedPartitions.Config"]):
             tradeoffs="More partitions mean more tasks and shuffle files (scheduling overhead) and, for "
                       "writes, more output files.",
             avoidable_core_hours=core_hours(m.avoidable_core_ms),
+            confidence="high",
         )
+
+
+def _at_scale(stage: Stage, m: OversizeMeasure, slots: int, config: OversizedPartitions.Config) -> str | None:
+    """What a shuffle stage's partitions hold at ``SCALE`` times the data, when that reaches a threshold.
+
+    Only shuffle reads are projected: their partition count is a setting
+    (``spark.sql.shuffle.partitions``, ``repartition(n)``) that stays put as the data grows,
+    while file splits follow the data. Task time is not projected: in small runs it is mostly
+    fixed costs (JVM and Python start-up).
+    """
+    if m.max_task_kind != "shuffle read":
+        return None
+    largest = m.max_task_bytes * SCALE
+    if config.task_bytes.severity(largest) is None:
+        return None
+    data = stage.metrics.shuffle_read_bytes * SCALE
+    needed = partitions_for(data, config.target_partition_bytes, slots)
+    if needed <= m.tasks:
+        return None
+    return (f"At {SCALE}× the data over the same {m.tasks:,} partition(s) the largest task would read "
+            f"{text_bytes(largest)} of shuffle data (spill, GC and out-of-memory territory); "
+            f"{text_bytes(data)} needs about {needed:,} partitions of "
+            f"{text_bytes(config.target_partition_bytes)}.")
 
 
 def _higher(a: str | None, b: str | None) -> str | None:

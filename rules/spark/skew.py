@@ -6,8 +6,9 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analyzer.core.findings import Finding
+from analyzer.core.findings import GATED_SEVERITIES, Finding
 from analyzer.core.model import Application, SqlExecution, Stage
+from rules.damping import SCALE, damped_by, early_warning, scaled_duration
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import (
     aqe_enabled,
@@ -112,7 +113,10 @@ class StageSkew(SparkRule["StageSkew.Config"]):
     tasks concurrently, so the saving is an upper bound. A stage of a query whose final
     plan shows an AQE skew split (``AQEShuffleRead ... skewed``) is not reported: the plan
     does not say which exchange was split, so the whole query's shuffle-reading stages
-    are trusted to AQE.
+    are trusted to AQE. Damping: a skewed stage shorter than ``min_stage_seconds``, whose
+    straggler runs less than ``min_straggler_seconds`` beyond the median, or with fewer than
+    ``min_tasks`` tasks is an ``info`` early warning (the largest one per application) saying
+    what its tail becomes at 100× the data; it claims no saving.
     """
 
     id = "spark.skew"
@@ -125,17 +129,18 @@ class StageSkew(SparkRule["StageSkew.Config"]):
                                         "max / median task duration (Dr. Elephant StagesAnalyzer)")
         data_ratio: Thresholds = option(Thresholds(low=2, medium=4, high=8, critical=16),
                                         "max / median bytes read per task, input or shuffle (Dr. Elephant)")
-        min_stage_seconds: float = option(10.0, "damping: ignore stages shorter than this (wall clock, s)")
-        min_straggler_seconds: float = option(5.0, "damping: ignore stages whose max - median task time is "
-                                                   "below this (s; DataFlint alerts above max 5 s)")
-        min_tasks: int = option(4, "damping: ignore stages with fewer successful tasks")
+        min_stage_seconds: float = option(10.0, "damping: shorter stages are early warnings "
+                                                      "(wall clock, s)")
+        min_straggler_seconds: float = option(5.0, "damping: stages whose max - median task time is "
+                                                   "below this are early warnings (s; DataFlint: 5 s)")
+        min_tasks: int = option(4, "damping: stages with fewer successful tasks are early warnings")
 
     def check(self, app: Application, config: StageSkew.Config) -> Iterator[Finding]:
-        """One finding per significant stage whose time and bytes spreads are both high."""
+        """One finding per stage whose time and bytes spreads are both high; an early warning when small."""
         for stage in finished_stages(app):
             slots = _tail_slots(app, stage)
             m = measure(stage, slots)
-            if m is None or not self._significant(m, config):
+            if m is None:
                 continue
             severity = _lower(config.time_ratio.severity(m.time_ratio),
                               config.data_ratio.severity(m.data_ratio))
@@ -144,12 +149,9 @@ class StageSkew(SparkRule["StageSkew.Config"]):
             sql = sql_execution_of(app, stage)
             if m.read_kind == "shuffle read" and aqe_split_skew(sql):
                 continue
-            yield self._finding(app, stage, sql, m, severity, slots)
-
-    @staticmethod
-    def _significant(m: SkewMeasure, config: Config) -> bool:
-        return (m.tasks >= config.min_tasks and m.stage_seconds >= config.min_stage_seconds
-                and m.straggler_seconds >= config.min_straggler_seconds)
+            finding = self._finding(app, stage, sql, m, severity, slots)
+            damped = _damping(m, config)
+            yield early_warning(finding, severity, damped, _at_scale(m)) if damped else finding
 
     def _finding(self, app: Application, stage: Stage, sql: SqlExecution | None, m: SkewMeasure,
                  severity: str, slots: int) -> Finding:
@@ -176,6 +178,27 @@ class StageSkew(SparkRule["StageSkew.Config"]):
         )
 
 
+def _damping(m: SkewMeasure, config: StageSkew.Config) -> list[str]:
+    """The floors below which a stage's skew is too small to grade (an early warning instead)."""
+    return damped_by(
+        (m.tasks < config.min_tasks, f"{m.tasks} tasks (min_tasks {config.min_tasks})"),
+        (m.stage_seconds < config.min_stage_seconds,
+         f"the stage ran {m.stage_seconds:,.2f} s (min_stage_seconds {config.min_stage_seconds:g})"),
+        (m.straggler_seconds < config.min_straggler_seconds,
+         f"the slowest task ran {m.straggler_seconds:,.2f} s longer than the median "
+         f"(min_straggler_seconds {config.min_straggler_seconds:g})"),
+    )
+
+
+def _at_scale(m: SkewMeasure) -> str:
+    """The straggler tail at ``SCALE`` times the data: it grows with the hot partition."""
+    tail_s = m.tail_ms / 1000
+    return (f"It costs {tail_s:,.1f} s of {m.idle_slots} idle slot(s) here; at {SCALE}× the data the slowest "
+            f"task would run about {scaled_duration(tail_s * SCALE)} beyond the p75 task while "
+            f"{m.idle_slots} slot(s) wait: about {core_hours(m.avoidable_core_ms * SCALE):,.2f} core-hours "
+            f"per run.")
+
+
 def _tail_slots(app: Application, stage: Stage) -> int:
     """Cores alive while the straggler tail ran (the last ``max - p75`` ms of the stage)."""
     d = stage.tasks.duration_ms
@@ -189,8 +212,7 @@ def _lower(a: str | None, b: str | None) -> str | None:
     """The milder of two severities (None when either is None): both spreads must agree."""
     if a is None or b is None:
         return None
-    order = ("low", "medium", "high", "critical")
-    return order[min(order.index(a), order.index(b))]
+    return min(a, b, key=GATED_SEVERITIES.index)
 
 
 def _recommendation(app: Application, stage: Stage, m: SkewMeasure, is_join: bool, slots: int) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, PlanNode, SqlExecution
 from analyzer.core.units import KiB
+from rules.damping import SCALE, early_warning, scaled_duration
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._plan import (
     BYTES_READ,
@@ -33,6 +34,7 @@ from rules.spark.common import MiB, core_hours, parse_size, subject
 DEFAULT_OPEN_COST_BYTES = 4 * MiB  # spark.sql.files.openCostInBytes
 DEFAULT_MAX_PARTITION_BYTES = 128 * MiB  # spark.sql.files.maxPartitionBytes
 SMALL_PARTITION_BYTES = 3 * MiB  # below this even one file per partition is a small file (DataFlint)
+EARLY_WARNING_MIN_FILES = 10  # fewer small files are not reported, not even as an early warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,11 @@ class SmallFiles(SparkRule["SmallFiles.Config"]):
     For writes the stage time also includes the computation upstream of the write, so
     the estimate is high when that is heavy; the larger cost of small written files is
     in every later read, which is not counted here. Spark 2.x scans report no bytes read
-    and are skipped. Severity needs both a small average and many files.
+    and are skipped. Severity needs both a small average and many files. The saving is
+    Spark's open-cost model (confidence medium). Damping: small files fewer than the lowest
+    ``files`` threshold, but at least 10 and 4× the target count N, are an ``info`` early
+    warning (the largest one per application) saying what 100× as many such files would
+    cost; it claims no saving.
     """
 
     id = "spark.small-files"
@@ -154,7 +160,8 @@ class SmallFiles(SparkRule["SmallFiles.Config"]):
                 if is_write(node):
                     m = measure(node, write_task_ms(app, sql, node), open_cost, config.target_file_bytes)
                     if m is not None and (severity := _grade(m, config)):
-                        yield self._write_finding(app, sql, node, m, severity, config)
+                        finding = self._write_finding(app, sql, node, m, severity, config)
+                        yield _damped(finding, m, config)
                 elif is_file_scan(node):
                     m = measure(node, task_ms[node.node_id], open_cost, config.target_file_bytes)
                     if m is not None:
@@ -162,7 +169,8 @@ class SmallFiles(SparkRule["SmallFiles.Config"]):
             for table, measures in reads.items():
                 m = merge(measures, open_cost, config.target_file_bytes)
                 if severity := _grade(m, config):
-                    yield self._read_finding(app, sql, table, m, open_cost, severity, config)
+                    finding = self._read_finding(app, sql, table, m, open_cost, severity, config)
+                    yield _damped(finding, m, config)
 
     def _read_finding(self, app: Application, sql: SqlExecution, table: str, m: SmallFilesMeasure,
                       open_cost: int, severity: str, config: Config) -> Finding:
@@ -179,6 +187,7 @@ class SmallFiles(SparkRule["SmallFiles.Config"]):
             tradeoffs="Compaction rewrites the table once (readers must see an atomic swap: a table format "
                       "or a new path); a lower openCostInBytes makes fewer, longer read tasks.",
             avoidable_core_hours=core_hours(m.avoidable_ms),
+            confidence="medium",  # the time is Spark's open-cost model, not measured per file
         )
 
     def _write_finding(self, app: Application, sql: SqlExecution, node: PlanNode, m: SmallFilesMeasure,
@@ -195,6 +204,7 @@ class SmallFiles(SparkRule["SmallFiles.Config"]):
             tradeoffs="coalesce(N) also runs the stage that feeds the write with N tasks (slow if it is "
                       "heavy); repartition(N) keeps it parallel but adds a shuffle of the written data.",
             avoidable_core_hours=core_hours(m.avoidable_ms),
+            confidence="medium",  # the time is Spark's open-cost model, not measured per file
         )
 
 
@@ -204,8 +214,27 @@ def _size_setting(app: Application, key: str, default: int) -> int:
 
 
 def _grade(m: SmallFilesMeasure, config: SmallFiles.Config) -> str | None:
-    """Both small on average and many: the milder of the two verdicts."""
-    return lower_severity(config.avg_file_bytes.severity(m.avg_file_bytes), config.files.severity(m.files))
+    """Both small on average and many: the milder of the two verdicts; ``info`` (an early warning) when
+    the files are small but fewer than the lowest ``files`` threshold, and more than the target."""
+    small = config.avg_file_bytes.severity(m.avg_file_bytes)
+    few = config.files.severity(m.files) is None
+    if small is not None and few and m.files >= max(EARLY_WARNING_MIN_FILES, 4 * m.target_files):
+        return "info"
+    return lower_severity(small, config.files.severity(m.files))
+
+
+def _damped(finding: Finding, m: SmallFilesMeasure, config: SmallFiles.Config) -> Finding:
+    """An ``info`` grade becomes an early warning: few files, but small ones, and more than needed."""
+    if finding.severity != "info":
+        return finding
+    graded = config.avg_file_bytes.severity(m.avg_file_bytes)
+    damped = [f"{m.files:,} files (the lowest threshold is {config.files.low:,.0f})"]
+    cost = (f"cost about {scaled_duration(m.avoidable_ms * SCALE / 1000)} of task time per run"
+            if m.task_ms > 0 else "cost that many more file opens (the stage's task time is unknown)")
+    at_scale = (f"{m.files:,} files where {m.target_files:,} would do. The cost is per file, not per byte: "
+                f"{SCALE}× as many files of this size (more partitions, more appends) would {cost}, and "
+                f"slow every later reader.")
+    return early_warning(finding, graded, damped, at_scale)
 
 
 def _evidence(m: SmallFilesMeasure) -> dict[str, object]:

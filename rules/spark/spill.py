@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
+from rules.damping import SCALE, damped_by, early_warning
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import (
     cores_per_executor,
@@ -93,8 +94,10 @@ class StageSpill(SparkRule["StageSpill.Config"]):
 
     ## Known problems
     Spark reports spill in-memory (deserialized) and on-disk (compressed) sizes, not
-    the time spent spilling, so the saving is an estimate. Stages below
-    ``min_spill_bytes`` of disk spill are ignored.
+    the time spent spilling, so the saving is an estimate (confidence medium). Damping: a
+    stage that spilled less than ``min_spill_bytes`` to disk is an ``info`` early warning (the
+    largest one per application) saying what the spill becomes at 100× the data over the
+    same partitions; it claims no saving.
     """
 
     id = "spark.spill"
@@ -105,19 +108,24 @@ class StageSpill(SparkRule["StageSpill.Config"]):
 
         ratio: Thresholds = option(Thresholds(low=0.1, medium=0.5, high=1.0, critical=3.0),
                                    "memory spilled / (stage input + shuffle read)")
-        min_spill_bytes: int = option(100 * MiB, "damping: ignore stages that spilled less to disk (bytes)")
+        min_spill_bytes: int = option(100 * MiB, "damping: stages spilling less to disk are early "
+                                                            "warnings (bytes)")
 
     def check(self, app: Application, config: StageSpill.Config) -> Iterator[Finding]:
-        """One finding per stage that spilled at least ``min_spill_bytes`` to disk."""
+        """One finding per stage that spilled to disk; an early warning below ``min_spill_bytes``."""
         per_task = execution_memory_per_task(app)
         for stage in finished_stages(app):
-            if stage.metrics.disk_bytes_spilled < config.min_spill_bytes:
+            if stage.metrics.disk_bytes_spilled <= 0:
                 continue
             m = measure(stage, per_task)
             severity = config.ratio.severity(m.ratio)
             if severity is None:
                 continue
-            yield self._finding(app, stage, m, severity)
+            finding = self._finding(app, stage, m, severity)
+            damped = damped_by((m.disk_spilled_bytes < config.min_spill_bytes,
+                                f"{text_bytes(m.disk_spilled_bytes)} spilled to disk (min_spill_bytes "
+                                f"{text_bytes(config.min_spill_bytes)})"))
+            yield early_warning(finding, severity, damped, _at_scale(m)) if damped else finding
 
     def _finding(self, app: Application, stage: Stage, m: SpillMeasure, severity: str) -> Finding:
         return Finding(
@@ -134,7 +142,17 @@ class StageSpill(SparkRule["StageSpill.Config"]):
             tradeoffs="More partitions mean more, smaller tasks and shuffle files (scheduling overhead); "
                       "more memory per executor raises the cost of every executor-hour.",
             avoidable_core_hours=core_hours(m.avoidable_seconds * 1000),
+            confidence="medium",  # the spill is measured; its time is modelled (100 MiB/s per core)
         )
+
+
+def _at_scale(m: SpillMeasure) -> str:
+    """The spill at ``SCALE`` times the data over the same partitions: each task holds that much more."""
+    return (f"At {SCALE}× the data over the same partitions each task would spill about "
+            f"{text_bytes(m.spill_per_task_bytes * SCALE)} (in memory) against "
+            f"{text_bytes(m.execution_memory_per_task_bytes)} of execution memory: about "
+            f"{text_bytes(m.disk_spilled_bytes * SCALE)} to disk and "
+            f"{core_hours(m.avoidable_seconds * SCALE * 1000):,.2f} core-hours of disk I/O per run.")
 
 
 def _recommendation(app: Application, stage: Stage, m: SpillMeasure) -> str:

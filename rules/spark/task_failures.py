@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import SEVERITIES, Finding
 from analyzer.core.model import Application, Stage
+from rules.damping import SCALE, damped_by, early_warning, scaled_duration
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import failed_attempt_time, memory_step, overhead_bytes, size_conf
 from rules.spark.common import GiB, core_hours, finished_stages, subject
@@ -159,9 +160,11 @@ class TaskFailures(SparkRule["TaskFailures.Config"]):
     failed / (completed + failed); levels 0.05/0.1/0.3/0.5 combine the tuning branch's
     0.05 floor with master's 0.1/0.3/0.5). A stage that failed for good makes the finding
     critical, one retried successfully at least medium (Dr. Elephant: stage FAILED is
-    critical). Failures wasting less than ``min_wasted_seconds`` stay low (significance
-    damping). ``Resubmitted`` tasks (finished map output lost with its executor) count as
-    failures, as in the History Server.
+    critical). Damping: when no stage failed and the failed attempts wasted less than
+    ``min_wasted_seconds``, the finding is an ``info`` early warning saying what they cost at
+    100× the data; it claims no saving. ``Resubmitted`` tasks (finished map output lost with
+    its executor) count as failures, as in the History Server. The wasted time is exact
+    (confidence high) unless killed attempts shared the stage's unsuccessful time (medium).
     """
 
     id = "spark.task-failures"
@@ -173,7 +176,7 @@ class TaskFailures(SparkRule["TaskFailures.Config"]):
         rate: Thresholds = option(Thresholds(low=0.05, medium=0.1, high=0.3, critical=0.5),
                                   "worst stage's failed / (completed + failed) task attempts (Dr. Elephant)")
         min_wasted_seconds: float = option(60.0, "damping: below this much failed-attempt time (s) the "
-                                                 "finding stays low unless a stage failed")
+                                                 "finding is an early warning unless a stage failed")
 
     def check(self, app: Application, config: TaskFailures.Config) -> Iterator[Finding]:
         """One finding per application with failed attempts or failed stages."""
@@ -181,8 +184,14 @@ class TaskFailures(SparkRule["TaskFailures.Config"]):
         if not m.stages:
             return
         severity = _severity(m, config)
-        if severity is not None:
-            yield self._finding(app, m, severity)
+        if severity is None:
+            return
+        finding = self._finding(app, m, severity)
+        stage_failed = any(s.stage_failed for s in m.stages)
+        damped = damped_by((not stage_failed and m.wasted_ms < config.min_wasted_seconds * 1000,
+                            f"the failed attempts held {m.wasted_ms / 1000:,.1f} s of task time "
+                            f"(min_wasted_seconds {config.min_wasted_seconds:g})"))
+        yield early_warning(finding, severity, damped, _at_scale(m)) if damped else finding
 
     def _finding(self, app: Application, m: FailureMeasure, severity: str) -> Finding:
         worst = sorted(m.stages, key=lambda s: (s.stage_failed and not s.recovered, s.wasted_ms),
@@ -204,6 +213,8 @@ class TaskFailures(SparkRule["TaskFailures.Config"]):
             tradeoffs="More memory or overhead raises the cost of every executor-hour; more shuffle retries "
                       "make a truly lost shuffle fail later; decommissioning needs Spark 3.1+.",
             avoidable_core_hours=core_hours(m.wasted_ms),
+            # exact unless killed attempts shared the stage's unsuccessful time (then estimated, with bounds)
+            confidence="high" if m.wasted_low_ms == m.wasted_high_ms else "medium",
         )
 
 
@@ -213,15 +224,20 @@ def _stage_evidence(s: StageFailures) -> dict[str, object]:
 
 
 def _severity(m: FailureMeasure, config: TaskFailures.Config) -> str | None:
-    """Rate-based severity, damped when little time was lost, raised by failed stages."""
+    """Rate-based severity, raised by failed stages (``check`` damps it when little time was lost)."""
     severity = config.rate.severity(m.worst_stage_rate)
     if m.unrecovered_stages:
         return "critical"
     if any(s.stage_failed for s in m.stages):
         return _at_least(severity, "medium")
-    if severity is not None and m.wasted_ms < config.min_wasted_seconds * 1000:
-        return "low"
     return severity
+
+
+def _at_scale(m: FailureMeasure) -> str:
+    """The failed attempts' time at ``SCALE`` times the data, at the same failure rate."""
+    return (f"At {SCALE}× the data and the same failure rate the failed attempts would hold about "
+            f"{scaled_duration(m.wasted_ms * SCALE / 1000)} of task time per run; and whatever fails a "
+            f"task spark.task.maxFailures times aborts the job.")
 
 
 def _at_least(severity: str | None, floor: str) -> str:

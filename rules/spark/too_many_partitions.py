@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
+from rules.damping import SCALE, early_warning
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._stage_math import (
     aqe_enabled,
@@ -87,7 +88,10 @@ class TooManyPartitions(SparkRule["TooManyPartitions.Config"]):
     with the task count. Driver-side scheduling time between tasks is not in the task
     durations, so the saving is a lower bound. One setting of
     ``spark.sql.shuffle.partitions`` serves every shuffle of the application; AQE
-    coalescing adapts per stage and is the safer fix.
+    coalescing adapts per stage and is the safer fix. Damping: a stage of tiny tasks with
+    fewer tasks than the lowest ``tasks`` threshold (but at least ``min_tasks``, and some
+    bytes read) is an ``info`` early warning (the largest one per application): the overhead
+    is per task, so it says at what data size the count would fit; it claims no saving.
     """
 
     id = "spark.too-many-partitions"
@@ -100,21 +104,31 @@ class TooManyPartitions(SparkRule["TooManyPartitions.Config"]):
                                    "tasks in the stage (DataFlint alerts above 5000)")
         max_median_task_ms: float = option(500.0, "only stages whose median task is shorter are tiny "
                                                   "(ms; DataFlint: 500)")
-        min_excess_ratio: float = option(4.0, "damping: tasks / recommended partitions must reach this")
+        min_excess_ratio: float = option(4.0, "only stages whose tasks / recommended partitions reach this "
+                                              "have too many partitions")
         target_partition_bytes: int = option(128 * MiB, "bytes per task the recommendation aims at")
+        min_tasks: int = option(100, "stages with fewer tasks are not reported, not even as an early "
+                                     "warning (their overhead is a second or two at most)")
 
     def check(self, app: Application, config: TooManyPartitions.Config) -> Iterator[Finding]:
-        """One finding per stage of tiny tasks whose count far exceeds what its bytes need."""
+        """One finding per stage of tiny tasks whose count far exceeds what its bytes need; an early
+        warning when the count is below the lowest threshold."""
         slots = slot_count(app)
         for stage in finished_stages(app):
             m = measure(stage, slots, config.target_partition_bytes)
-            if m is None or m.median_task_ms >= config.max_median_task_ms:
+            if m is None or m.median_task_ms >= config.max_median_task_ms or m.tasks < config.min_tasks:
                 continue
             if m.excess_ratio < config.min_excess_ratio:
                 continue
             severity = config.tasks.severity(m.tasks)
+            finding = self._finding(app, stage, m, severity or "low", config.target_partition_bytes)
             if severity is not None:
-                yield self._finding(app, stage, m, severity, config.target_partition_bytes)
+                yield finding
+                continue
+            if m.data_bytes <= 0:
+                continue  # read nothing: the count comes from code (range, parallelize), not the data
+            damped = [f"{m.tasks:,} tasks (the lowest threshold is {config.tasks.low:,.0f})"]
+            yield early_warning(finding, None, damped, _at_scale(m, config.target_partition_bytes))
 
     def _finding(self, app: Application, stage: Stage, m: TinyTasksMeasure, severity: str,
                  target_bytes: int) -> Finding:
@@ -133,7 +147,20 @@ class TooManyPartitions(SparkRule["TooManyPartitions.Config"]):
                       "idle if they drop below the core count; a global spark.sql.shuffle.partitions also "
                       "changes every other shuffle of the application.",
             avoidable_core_hours=core_hours(m.avoidable_core_ms),
+            confidence="high",
         )
+
+
+def _at_scale(m: TinyTasksMeasure, target_bytes: int) -> str:
+    """The overhead is per task, not per byte: what the same count means at ``SCALE`` times the data."""
+    fits = target_bytes / m.bytes_per_task if m.bytes_per_task else float("inf")
+    fits_text = (f"about {fits:,.0f}× the data" if fits <= 10 * SCALE
+                 else f"only beyond {10 * SCALE:,}× the data")
+    return (f"Each task cost about {m.overhead_per_task_ms:,.0f} ms beyond its work, "
+            f"{m.avoidable_core_ms / 1000:,.1f} s of task time here. The count does not shrink with the "
+            f"data: at {SCALE}× the data the same {m.tasks:,} tasks would average "
+            f"{text_bytes(m.bytes_per_task * SCALE)} (the target is {text_bytes(target_bytes)}); it fits "
+            f"{fits_text}, and every run until then pays the overhead of every extra task.")
 
 
 def _recommendation(app: Application, stage: Stage, m: TinyTasksMeasure, target_bytes: int) -> str:
