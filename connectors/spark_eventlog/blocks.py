@@ -39,7 +39,8 @@ def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_lin
     a block is valid only until the next one is asked for. The line that straddles two
     reads is handed over alone, as bytes. ``offset`` is the stream offset of ``block[0]``;
     ``final`` marks the last, unfinished line of the stream (no newline). With
-    ``max_line``, a longer line is not held in memory: it comes as an empty ``block``.
+    ``max_line``, a longer line is not held in memory: it comes as an empty ``block``
+    (with ``stop`` its length, so that ``offset + stop`` is still where it ends).
     """
     buffer = bytearray(size)
     view = memoryview(buffer)
@@ -57,8 +58,11 @@ def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_lin
                 else:
                     parts.append(bytes(view[:n]))
                 continue
-            line = b"".join(parts) + bytes(view[:newline + 1]) if parts else b""
-            yield line, 0, len(line), offset - pending, False
+            if parts:
+                line = b"".join(parts) + bytes(view[:newline + 1])
+                yield line, 0, len(line), offset - pending, False
+            else:  # over the limit: an empty block whose ``stop`` is the line's length
+                yield b"", 0, pending + newline + 1, offset - pending, False
             parts, pending, first = [], 0, newline + 1
         cut = buffer.rfind(b"\n", 0, n) + 1
         if cut > first:
@@ -68,6 +72,8 @@ def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_lin
             parts.append(bytes(view[rest:n]))
             pending += n - rest
         offset += n
-    if parts or pending:
+    if parts:
         line = b"".join(parts)
         yield line, 0, len(line), offset - pending, True
+    elif pending:
+        yield b"", 0, pending, offset - pending, True

@@ -26,7 +26,7 @@ from connectors.spark_eventlog.builder import AppBuilder
 from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.events import DECODERS
-from connectors.spark_eventlog.split import BLOCK, SplitWorker, decode_range, split_point
+from connectors.spark_eventlog.split import BLOCK, SplitWorker, WorkerLost, decode_range, split_point
 from connectors.spark_eventlog.storage import Storage, storage_for
 from connectors.spark_eventlog.task_batch import LINE_ERRORS, Batch, decode_block
 
@@ -123,21 +123,26 @@ def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: A
 
 def _read_split(local: str, path: str, middle: int, builder: AppBuilder, stats: _ReplayStats,
                 is_last_file: bool) -> None:
-    """Replay the first half while a worker decodes the second; then replay the worker's batches."""
+    """Replay the first part while a worker decodes the rest; then replay the worker's batches.
+
+    If the worker is lost, the rest is decoded here from the end of its last batch.
+    """
     worker = SplitWorker(local, middle, is_last_file)
     try:
         for batch in decode_range(local, 0, middle, first_line=stats.lines + 1, head=HeadCheck(path),
                                   views=True):
             _replay(batch, builder, stats, path, is_last_file, None)
-        batches: Any = worker.batches()
-        if batches is None:  # the worker died or failed: decode its half here
-            batches = decode_range(local, middle, last_file=is_last_file)
         fd = os.open(local, os.O_RDONLY)
         try:
-            base = stats.lines
-            for batch in batches:
-                _shift_lines(batch, base)
-                _replay(batch, builder, stats, path, is_last_file, fd)
+            base, resume = stats.lines, middle
+            try:
+                for batch in worker.batches():
+                    _shift_lines(batch, base)
+                    _replay(batch, builder, stats, path, is_last_file, fd)
+                    resume = batch.end
+            except WorkerLost:
+                for batch in decode_range(local, resume, first_line=stats.lines + 1, last_file=is_last_file):
+                    _replay(batch, builder, stats, path, is_last_file, fd)
         finally:
             os.close(fd)
     finally:

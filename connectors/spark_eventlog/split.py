@@ -61,6 +61,10 @@ def split_point(storage: Storage, path: str, codec: str | None) -> int | None:
     return None if newline < 0 else middle + newline + 1
 
 
+class WorkerLost(Exception):
+    """The split-read worker died or failed; the main process reads on where it stopped."""
+
+
 class SplitWorker:
     """A forked process decoding bytes ``start:`` of a local file into batches."""
 
@@ -77,23 +81,26 @@ class SplitWorker:
         os.close(write_fd)
         self.pid, self.fd = pid, read_fd
 
-    def batches(self) -> list[Batch] | None:
-        """The worker's batches, or None if it died or failed (then decode in-process)."""
-        chunks = []
-        try:
-            with os.fdopen(self.fd, "rb") as pipe:
-                self.fd = -1
-                while data := pipe.read(1 << 20):
-                    chunks.append(data)
-        finally:
-            status = self._reap()
-        if status != 0:
-            return None
-        try:
-            result = pickle.loads(b"".join(chunks))
-        except Exception:  # a cut or garbled answer: the worker failed
-            return None
-        return result if isinstance(result, list) else None
+    def batches(self) -> Iterator[Batch]:
+        """The worker's batches, one at a time as they come through the pipe.
+
+        The worker decodes everything first (in parallel with the main process) and then
+        streams its batches, so the main process never holds more than one of them.
+        Raises ``WorkerLost`` if the worker died or failed: the caller decodes the rest,
+        from the end of the last batch it got (``Batch.end``).
+        """
+        with os.fdopen(self.fd, "rb") as pipe:
+            self.fd = -1
+            while True:
+                try:
+                    batch = pickle.load(pipe)
+                except Exception as err:  # a cut or garbled stream: the worker died
+                    raise WorkerLost(str(err)) from err
+                if batch is None:
+                    break
+                yield batch
+        if self._reap() != 0:
+            raise WorkerLost("the worker failed after its last batch")
 
     def close(self) -> None:
         """Stop and reap the worker if its answer was never read (an error in the main process)."""
@@ -145,18 +152,20 @@ def decode_range(path: str, start: int, stop: int | None = None, *, first_line: 
                 batch = decode_block(b"", line, final=False, head=None)
                 batch.errors.append((line, f"line longer than the limit of {max_line} bytes"))
                 batch.lines = 1
+            batch.end = start + offset + end
             line += batch.lines
             yield batch
 
 
 def _worker_main(path: str, start: int, fd: int, last_file: bool = True) -> None:
-    """Decode, send the pickled batches, and leave without running the parent's exit handlers."""
+    """Decode, stream the pickled batches, and leave without running the parent's exit handlers."""
     code = 1
     try:
         batches = list(decode_range(path, start, last_file=last_file))
-        payload = pickle.dumps(batches, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(fd, "wb") as pipe:
-            pipe.write(payload)
+            for batch in batches:
+                pickle.dump(batch, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(None, pipe)  # the end: anything short of it is a lost worker
         code = 0
     finally:
         os._exit(code)

@@ -78,6 +78,7 @@ class Batch:
     decoded: int = 0
     lines: int = 0
     recognized: int = 0
+    end: int = 0  # split reads: the file offset just past the batch's last line
     errors: list[tuple[int, str]] = field(default_factory=list)
     cut: bool = False
 

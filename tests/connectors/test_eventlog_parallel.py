@@ -10,6 +10,7 @@ only the logs it was reading.
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 from pathlib import Path
 
@@ -79,6 +80,38 @@ def test_a_dead_split_worker_costs_time_not_figures(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(split, "_worker_main", die)
     assert _read(PLAIN[1], monkeypatch, split_at=1) == alone
+
+
+def test_a_worker_lost_after_some_batches_is_resumed_where_it_stopped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = PLAIN[1].read_bytes().splitlines(keepends=True)
+    lines.insert(len(lines) * 3 // 4, b"{not json\n")  # its line number must survive the resume
+    path = tmp_path / "log"
+    path.write_bytes(b"".join(lines))
+    alone = _read(path, monkeypatch, split_at=1 << 62)
+    monkeypatch.setattr(split, "BLOCK", 4096)  # many small batches
+    sent: list[int] = []
+
+    def die_midway(path: str, start: int, fd: int, last_file: bool = True) -> None:
+        batches = list(split.decode_range(path, start, last_file=last_file))
+        with os.fdopen(fd, "wb") as pipe:
+            for batch in batches[:2]:
+                pickle.dump(batch, pipe)
+            pipe.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(split, "_worker_main", die_midway)
+    real = split.decode_range
+
+    def counting(*args: object, **kwargs: object) -> object:
+        sent.append(int(args[1]))  # type: ignore[call-overload]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("connectors.spark_eventlog.reader.decode_range", counting)
+    assert _read(path, monkeypatch, split_at=1) == alone
+    middle = split.split_point(split.Storage(), str(path), None)
+    assert middle is not None and sent[0] == 0  # the main process's own part first
+    assert len(sent) == 2 and sent[1] >= middle + 2 * 1000  # then the rest, after the two batches it got
 
 
 def test_small_compressed_or_busy_logs_are_read_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
