@@ -5,14 +5,21 @@ Regenerate after an intended change with:
 
     DEANALYZE_UPDATE_GOLDEN=1 python3 -m pytest tests/test_golden.py
 
-and review the diff of tests/golden/ like any other code change.
+and review the diff of tests/golden/ like any other code change. Update mode rewrites the
+files and skips the comparison (a file compared with itself proves nothing); it refuses to
+run in CI (``CI`` or a CI system's variable set), where it would turn every report change
+green. A changed report fails with a unified diff of the golden file, for the reviewer.
+tests/reports/test_golden_by_hand.py checks the BigQuery golden report's bill against
+figures computed by hand from the fixture export.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -26,6 +33,39 @@ from reports import RENDERERS
 GOLDEN = TESTS / "golden"
 ROOT = TESTS.parent
 UPDATE = os.environ.get("DEANALYZE_UPDATE_GOLDEN") == "1"
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "TF_BUILD",
+                "TEAMCITY_VERSION")
+DIFF_LINES = 120
+
+
+def in_ci() -> bool:
+    """True on a CI runner: every CI system sets one of these (most set ``CI=true``)."""
+    return any(os.environ.get(v, "").strip().lower() not in ("", "0", "false", "no") for v in CI_VARIABLES)
+
+
+def check_golden(path: Path, rendered: str, *, update: bool | None = None) -> None:
+    """Compare ``rendered`` with the golden file; in update mode rewrite it and skip instead.
+
+    Why skip: a file written and then compared with itself always passes, which would make
+    update mode look like a green run. Why refuse in CI: there, update mode would accept
+    any change to any report without a person reading the diff.
+    """
+    if UPDATE if update is None else update:
+        if in_ci():
+            pytest.fail("DEANALYZE_UPDATE_GOLDEN=1 is refused in CI: regenerate golden files locally and "
+                        "commit them with their diff reviewed", pytrace=False)
+        path.write_text(rendered)
+        pytest.skip(f"{path.name} rewritten: review `git diff -- {path.relative_to(ROOT)}` before committing")
+    assert path.exists(), f"{path.name} missing; create it with DEANALYZE_UPDATE_GOLDEN=1"
+    expected = path.read_text()
+    if rendered != expected:
+        diff = list(difflib.unified_diff(expected.splitlines(keepends=True),
+                                         rendered.splitlines(keepends=True),
+                                         f"tests/golden/{path.name}", "rendered now", n=2))
+        shown = "".join(diff[:DIFF_LINES]) + (f"... {len(diff) - DIFF_LINES} more diff lines\n"
+                                               if len(diff) > DIFF_LINES else "")
+        pytest.fail(f"{path.name} changed; if intended, regenerate with DEANALYZE_UPDATE_GOLDEN=1 and "
+                    f"review the diff:\n{shown}", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +81,7 @@ def sample_report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
 
 @pytest.mark.parametrize(("fmt", "name"), [("md", "sample-report.md"), ("json", "sample-report.json")])
 def test_report_matches_golden_file(sample_report, fmt: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    rendered = RENDERERS[fmt]().render(sample_report).decode()
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(rendered)
-    assert path.exists(), f"{name} missing; create it with DEANALYZE_UPDATE_GOLDEN=1"
-    assert rendered == path.read_text(), (
-        f"{name} changed; regenerate with DEANALYZE_UPDATE_GOLDEN=1 if intended"
-    )
+    check_golden(GOLDEN / name, RENDERERS[fmt]().render(sample_report).decode())
 
 
 def _warehouse_report(vendor: str):  # type: ignore[no-untyped-def]
@@ -71,13 +104,49 @@ def _warehouse_report(vendor: str):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("fmt", ["md", "json"])
 def test_warehouse_report_matches_golden_file(vendor: str, fmt: str) -> None:
     rendered = RENDERERS[fmt]().render(_warehouse_report(vendor)).decode()
-    path = GOLDEN / f"{vendor}-report.{fmt}"
-    if UPDATE:
-        path.write_text(rendered)
-    assert path.exists(), f"{path.name} missing; create it with DEANALYZE_UPDATE_GOLDEN=1"
-    assert rendered == path.read_text(), (
-        f"{path.name} changed; regenerate with DEANALYZE_UPDATE_GOLDEN=1 if intended"
-    )
+    check_golden(GOLDEN / f"{vendor}-report.{fmt}", rendered)
+
+
+def test_update_mode_is_refused_in_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    golden = tmp_path / "x.md"
+    golden.write_text("old\n")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="refused in CI"):
+        check_golden(golden, "new\n", update=True)
+    assert golden.read_text() == "old\n"
+
+
+def test_update_mode_rewrites_and_skips_instead_of_comparing_with_itself(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path) -> None:
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    golden = ROOT / "tests" / "golden" / "x-update-check.md"
+    try:
+        with pytest.raises(pytest.skip.Exception, match="rewritten"):
+            check_golden(golden, "new\n", update=True)
+        assert golden.read_text() == "new\n"
+    finally:
+        golden.unlink(missing_ok=True)
+
+
+def test_a_changed_report_fails_with_a_readable_diff(tmp_path: Path) -> None:
+    golden = tmp_path / "r.md"
+    golden.write_text("# report\n- Total cost: $10.00\n- end\n")
+    with pytest.raises(pytest.fail.Exception) as info:
+        check_golden(golden, "# report\n- Total cost: $12.00\n- end\n", update=False)
+    message = str(info.value)
+    assert "-- Total cost: $10.00\n" in message and "+- Total cost: $12.00\n" in message
+    assert "tests/golden/r.md" in message and "DEANALYZE_UPDATE_GOLDEN=1" in message
+
+
+@pytest.mark.parametrize(("env", "expected"), [({}, False), ({"CI": "true"}, True), ({"CI": "false"}, False),
+                                               ({"GITHUB_ACTIONS": "true"}, True), ({"CI": "0"}, False)])
+def test_ci_detection(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: bool) -> None:
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert in_ci() is expected
 
 
 @pytest.mark.parametrize("name", ["sample-report.json", "snowflake-report.json", "bigquery-report.json"])
