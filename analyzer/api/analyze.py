@@ -7,13 +7,22 @@ import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from analyzer.api.spark import LogCache, ProgressCallback, analyze_found_logs
+from analyzer.api.spark import LogCache, LogReader, ProgressCallback, analyze_found_logs
 from analyzer.api.warehouse import analyze_warehouse_source
 from analyzer.core.catalog import PriceCatalog
 from analyzer.core.cost import CostSettings
 from analyzer.core.report import Report
 from analyzer.core.sources import Source
 from rules.engine import EngineConfig
+
+
+def _reader(settings: Mapping[str, Any], debug: bool, progress: ProgressCallback | None) -> LogReader | None:
+    """The engine's reader: None (``read_logs`` with ``jobs``) for local, Spark executors for spark."""
+    if settings.get("engine") != "spark":
+        return None
+    from analyzer.api.spark_engine import spark_reader
+
+    return spark_reader(master=settings.get("master") or None, debug=debug, progress=progress)
 
 
 def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: PriceCatalog,
@@ -35,7 +44,8 @@ def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: Pric
             jobs = int(settings.get("jobs") or 1)
             return analyze_found_logs(logs, errors, jobs=jobs, debug=debug,  # type: ignore[arg-type]
                                       progress=progress, on_sources=on_sources, rules_config=rules_config,
-                                      cost_settings=cost, history=history)
+                                      cost_settings=cost, history=history,
+                                      reader=_reader(settings, debug, progress))
     return analyze_warehouse_source(lambda: source.read(settings), source.label(settings),
                                     rules_config=rules_config, catalog=catalog,
                                     edition=str(settings.get("edition") or "standard"),

@@ -7,20 +7,36 @@ with its options, the audit a ``[[table]]`` with its keys, and ``analyze_source`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
-from analyzer.core.sources import Source, SourceOption
+from analyzer.api.spark_engine import check_engine
+from analyzer.core.sources import Settings, Source, SourceOption
 from connectors.bigquery.source import SOURCE as BIGQUERY
 from connectors.snowflake.source import SOURCE as SNOWFLAKE
 from connectors.spark_eventlog.source import SOURCE as SPARK_LOGS
 from connectors.spark_history.source import SOURCE as SPARK_HISTORY
 
-SOURCES: tuple[Source, ...] = (
+
+def _checking_engine(source: Source) -> Source:
+    """A Spark source whose ``check`` also checks the engine settings (the CLI and the audit call it)."""
+    if source.kind != "spark":
+        return source
+    own = source.check
+
+    def check(settings: Settings) -> None:
+        own(settings)
+        check_engine(settings)
+
+    return dataclasses.replace(source, check=check)
+
+
+SOURCES: tuple[Source, ...] = tuple(map(_checking_engine, (
     SPARK_LOGS,
     SPARK_HISTORY,
     SNOWFLAKE,
     BIGQUERY,
-)
+)))
 
 __all__ = ["BY_AUDIT_TABLE", "BY_NAME", "SOURCES", "SPARK_ANALYSIS_OPTIONS", "Source", "SourceOption",
            "options_of"]
@@ -32,6 +48,11 @@ BY_AUDIT_TABLE: Mapping[str, Source] = {s.audit_table: s for s in SOURCES}
 SPARK_ANALYSIS_OPTIONS: tuple[SourceOption, ...] = (
     SourceOption("jobs", "Parse this many logs in parallel processes.", type="int", default=1, minimum=1,
                  short="-j", show_default=True),
+    SourceOption("engine", "Where logs are read: local (this machine, --jobs processes) or spark "
+                 "(a Spark cluster's executors; needs pip install 'deanalyze[spark]').", type="choice",
+                 choices=("local", "spark"), default="local", show_default=True),
+    SourceOption("master", "Spark master URL for --engine spark (default: the active session under "
+                 "spark-submit, else local[*]).", type="str"),
     SourceOption("spot", "Executors run on spot/preemptible capacity (catalog's discount).", type="bool"),
     SourceOption("runs_per_month", "Runs a month, for the monthly projection "
                  "(default: inferred from several runs).", type="float", minimum=0),
