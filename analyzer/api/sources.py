@@ -31,12 +31,13 @@ def _checking_engine(source: Source) -> Source:
     return dataclasses.replace(source, check=check)
 
 
-SOURCES: tuple[Source, ...] = tuple(map(_checking_engine, (
+_REGISTERED: tuple[Source, ...] = (
     SPARK_LOGS,
     SPARK_HISTORY,
     SNOWFLAKE,
     BIGQUERY,
-)))
+)
+SOURCES: tuple[Source, ...] = tuple(_checking_engine(source) for source in _REGISTERED)
 
 __all__ = ["BY_AUDIT_TABLE", "BY_NAME", "SOURCES", "SPARK_ANALYSIS_OPTIONS", "Source", "SourceOption",
            "options_of"]

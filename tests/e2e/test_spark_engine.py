@@ -22,7 +22,8 @@ from conftest import EVENTS, GENERATED
 
 from analyzer.api import analyze_found_logs, find_logs, read_logs
 from analyzer.api.output import render
-from analyzer.api.spark_engine import _collect_one_by_one, read_logs_on_spark, spark_context
+from analyzer.api.spark_engine import _collect_one_by_one, read_logs_on_spark
+from analyzer.api.spark_session import spark_context
 from analyzer.cli import main
 from connectors.spark_eventlog.discovery import LogSource
 
