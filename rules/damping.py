@@ -38,12 +38,14 @@ def damped_by(*floors: tuple[bool, str]) -> list[str]:
     return [text for below, text in floors if below]
 
 
-def early_warning(finding: Finding, graded: str | None, damped: Sequence[str], at_scale: str) -> Finding:
+def early_warning(finding: Finding, graded: str | None, damped: Sequence[str], at_scale: str,
+                  lead: str = "Small in this run") -> Finding:
     """``finding`` as an ``info`` early warning: its measured saving moves to the evidence.
 
     ``graded`` is the severity the rule's thresholds gave (None when only the projection at
-    ``SCALE`` reaches one); ``damped`` the floors it is below; ``at_scale`` what the problem
-    becomes at ``SCALE`` times the data (a sentence that states the factor).
+    ``SCALE`` reaches one); ``damped`` the floors it is below (or, after another ``lead``, why
+    it cannot be graded); ``at_scale`` what the problem becomes at ``SCALE`` times the data (a
+    sentence that states the factor).
     """
     measured: dict[str, float] = dict(finding.avoidable_usage)
     if finding.avoidable_core_hours:
@@ -51,7 +53,7 @@ def early_warning(finding: Finding, graded: str | None, damped: Sequence[str], a
     evidence = {**finding.evidence, "early_warning": {
         "graded_severity": graded, "damped_by": list(damped), "scale_factor": SCALE,
         "measured_avoidable": measured}}
-    small = f"Small in this run: {'; '.join(damped)}. " if damped else ""
+    small = f"{lead}: {'; '.join(damped)}. " if damped else ""
     return dataclasses.replace(
         finding, severity="info", evidence=evidence, avoidable_core_hours=0.0, avoidable_usage={},
         estimated_savings_usd=0.0, scale_note=f"{small}{at_scale}")

@@ -237,4 +237,5 @@ class PricingModel(WarehouseRule["PricingModel.Config"]):
             rule_id=self.id, severity=severity, subject=subject, title=title, evidence=evidence,
             recommendation=recommendation + ".", tradeoffs=tradeoffs, savings_bucket="pricing",
             avoidable_usage={k: round(v, 6) for k, v in usage.items()},
+            confidence="medium",  # the reservation is simulated from hourly slot use
         )

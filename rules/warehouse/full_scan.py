@@ -260,6 +260,7 @@ class FullScan(WarehouseRule["FullScan.Config"]):
             rule_id=self.id, severity=severity, subject={**pool_subject(q0), "table": table},
             title=f"{queries} read {fraction:.1%} of {table}", evidence=evidence,
             recommendation=recommendation, tradeoffs=tradeoffs, avoidable_usage=saved,
+            confidence="medium",  # the scan is measured; the saving assumes pruned_fraction
         )
 
 

@@ -12,8 +12,9 @@ import pandas as pd
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import combination_codes
 from analyzer.core.sql_text import is_nondeterministic
-from analyzer.core.units import MS_PER_HOUR, GiB
+from analyzer.core.units import MS_PER_DAY, MS_PER_HOUR, GiB
 from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
+from rules.damping import early_warning
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
     add_usage,
@@ -26,7 +27,6 @@ from rules.warehouse.common import (
     records,
     rows_usage,
     snippet,
-    window_days,
 )
 
 
@@ -35,6 +35,7 @@ class RepeatMeasure:
     """How often one query was paid for, and whether it runs on a timer."""
 
     paid_runs: int
+    active_days: int
     runs_per_day: float
     span_hours: float
     median_interval_s: float
@@ -42,14 +43,22 @@ class RepeatMeasure:
     needed_runs: int
     avoidable_fraction: float
 
+    def needed_with(self, refresh_hours: float) -> int:
+        """Runs a table refreshed every ``refresh_hours`` needs over the span of the runs."""
+        if not self.paid_runs:
+            return 0
+        return min(self.paid_runs, max(1, math.ceil(self.span_hours / refresh_hours)))
 
-def measure(starts_ms: Sequence[float] | np.ndarray, days: float, refresh_hours: float,
-            tolerance: float) -> RepeatMeasure:
-    """Numbers for paid runs starting at ``starts_ms`` within a window of ``days``.
 
-    ``regular_share`` is the share of intervals between runs within ``tolerance`` of the
-    median interval (1.0 = a timer). A table refreshed every ``refresh_hours`` needs
-    ``ceil(span / refresh_hours)`` runs; the other runs are avoidable.
+def measure(starts_ms: Sequence[float] | np.ndarray, refresh_hours: float, tolerance: float) -> RepeatMeasure:
+    """Numbers for paid runs starting at ``starts_ms``.
+
+    The rate is per active day: runs / the UTC days on which the query ran at all, so 60
+    runs on one day of a week-long window are 60 a day (not 9), and a weekday-only
+    dashboard is not diluted by its weekends. ``regular_share`` is the share of intervals
+    between runs within ``tolerance`` of the median interval (1.0 = a timer). A table
+    refreshed every ``refresh_hours`` needs ``ceil(span / refresh_hours)`` runs; the other
+    runs are avoidable.
     """
     starts = np.sort(np.asarray(starts_ms, dtype=np.float64))
     runs = int(starts.size)
@@ -59,9 +68,10 @@ def measure(starts_ms: Sequence[float] | np.ndarray, days: float, refresh_hours:
                if gaps.size and median else 0.0)
     span_hours = float(starts[-1] - starts[0]) / MS_PER_HOUR if runs else 0.0
     needed = min(runs, max(1, math.ceil(span_hours / refresh_hours))) if runs else 0
+    active = int(np.unique(np.floor(starts / MS_PER_DAY)).size)
     return RepeatMeasure(
-        paid_runs=runs, runs_per_day=runs / days if days else 0.0, span_hours=span_hours,
-        median_interval_s=median / 1000, regular_share=regular, needed_runs=needed,
+        paid_runs=runs, active_days=active, runs_per_day=runs / active if active else 0.0,
+        span_hours=span_hours, median_interval_s=median / 1000, regular_share=regular, needed_runs=needed,
         avoidable_fraction=1 - needed / runs if runs else 0.0,
     )
 
@@ -100,9 +110,13 @@ class RepeatedQuery(WarehouseRule["RepeatedQuery.Config"]):
     masked, so the same query with different literals counts as one even if each literal
     needs its own result; groups in which most runs carry their own literals
     (``max_distinct_text_share``) are taken for parameterized lookups and skipped.
-    Refreshing less often than the dashboard runs makes it show older data.
-    Groups with fewer than ``min_runs`` paid runs or less than ``min_total_scanned_bytes``
-    read in total are ignored.
+    Refreshing less often than the dashboard runs makes it show older data. The rate is per
+    active day (UTC days on which the query ran), not per day of the window: a burst on one
+    day is not diluted, and a partial first or last day counts as a whole one. The saving
+    rests on ``assumed_refresh_hours`` (confidence medium); a query whose runs are all needed
+    under it saves nothing and is at most an ``info`` finding (only when a daily refresh
+    would avoid some runs). Groups with fewer than ``min_runs`` paid runs or less than
+    ``min_total_scanned_bytes`` read in total are ignored.
     """
 
     id = "warehouse.repeated-query"
@@ -112,7 +126,7 @@ class RepeatedQuery(WarehouseRule["RepeatedQuery.Config"]):
         """Options of warehouse.repeated-query."""
 
         runs_per_day: Thresholds = option(Thresholds(low=4, medium=24, high=96, critical=288),
-                                          "paid runs of the same query per day of history")
+                                          "paid runs of the same query per day on which it ran")
         min_runs: int = option(10, "damping: ignore queries paid for fewer times in the window")
         min_total_scanned_bytes: int = option(10 * GiB, "damping: ignore groups that read less in total")
         assumed_refresh_hours: float = option(1.0, "refresh interval of the table replacing the runs (hours)")
@@ -142,15 +156,28 @@ class RepeatedQuery(WarehouseRule["RepeatedQuery.Config"]):
         texts = np.bincount(distinct, minlength=len(group_keys))  # distinct query texts per group
         big = np.flatnonzero((runs >= config.min_runs) & (scanned >= config.min_total_scanned_bytes)
                              & (texts / runs <= config.max_distinct_text_share))
-        days = window_days(history)
         keyed = sorted((str(pools[group_keys[g] // len(fps)]), str(fps[group_keys[g] % len(fps)]), int(g))
                        for g in big)
         for _, fp, g in keyed:
             group_rows = rows[order[bounds[g]:bounds[g + 1]]]  # in row order: the sort is stable
-            m = measure(starts[group_rows], days, config.assumed_refresh_hours, config.interval_tolerance)
+            m = measure(starts[group_rows], config.assumed_refresh_hours, config.interval_tolerance)
             severity = config.runs_per_day.severity(m.runs_per_day)
-            if severity:
-                yield self._finding(history, fp, group_rows, m, severity, config)
+            if not severity:
+                continue
+            finding = self._finding(history, fp, group_rows, m, severity, config)
+            if m.avoidable_fraction > 0:
+                yield finding
+                continue
+            # Every run was needed under the assumed refresh: nothing to save, so at most info, and only
+            # when a daily refresh would avoid some runs.
+            daily = m.needed_with(24.0)
+            if daily < m.paid_runs:
+                yield early_warning(
+                    finding, severity,
+                    [f"all {m.paid_runs} runs are needed under a {config.assumed_refresh_hours:g} h refresh"],
+                    f"With a daily refresh {m.paid_runs - daily} of the {m.paid_runs} runs would be "
+                    f"avoidable.",
+                    lead="Nothing to save at the assumed refresh")
 
     def _finding(self, history: WarehouseHistory, fp: str, runs: np.ndarray, m: RepeatMeasure,
                  severity: str, config: Config) -> Finding:
@@ -161,10 +188,12 @@ class RepeatedQuery(WarehouseRule["RepeatedQuery.Config"]):
             f"every {m.median_interval_s / 3600:g} h"
         return Finding(
             rule_id=self.id, severity=severity, subject={**pool_subject(q0), "query_hash": fp},
-            title=f"The same query was paid for {m.paid_runs} times ({m.runs_per_day:.0f}/day"
+            title=f"The same query was paid for {m.paid_runs} times ({m.runs_per_day:.0f} a day on "
+                  f"{m.active_days} day{'s' if m.active_days != 1 else ''} with runs"
                   + (f", {every} on a timer)" if timer else ")"),
             evidence={
-                "paid_runs": m.paid_runs, "runs_per_day": round(m.runs_per_day, 2),
+                "paid_runs": m.paid_runs, "active_days": m.active_days,
+                "runs_per_day": round(m.runs_per_day, 2),
                 "median_interval_s": round(m.median_interval_s, 1),
                 "regular_share": round(m.regular_share, 3),
                 "timer_detected": timer, "needed_runs": m.needed_runs,
@@ -177,6 +206,7 @@ class RepeatedQuery(WarehouseRule["RepeatedQuery.Config"]):
             tradeoffs=f"The dashboard shows data up to {config.assumed_refresh_hours:g} h old, not live; "
                       "the precomputed table costs its refreshes and some storage.",
             avoidable_usage=add_usage([paid], m.avoidable_fraction),
+            confidence="medium",  # the saving rests on assumed_refresh_hours
         )
 
     @staticmethod

@@ -13,6 +13,7 @@ from analyzer.core.query_table import per_category
 from analyzer.core.sql_text import star_tables
 from analyzer.core.units import GiB
 from analyzer.core.warehouse_model import QueryRecord, TableStorage, WarehouseHistory
+from rules.damping import early_warning
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
     add_usage,
@@ -129,7 +130,9 @@ class SelectStar(WarehouseRule["SelectStar.Config"]):
     Which columns the consumer really needs is unknown. The estimate assumes it needs
     ``assumed_needed_columns`` (10) of the table's N columns and that columns are equally
     wide: ``1 − 10 / N`` of each query's credits, TiB billed or slot-hours is avoidable.
-    Tables whose width is unknown get no estimate and at most a low severity.
+    Tables whose width is unknown get no estimate: an ``info`` finding with confidence low that
+    says the width is missing (one per query history). With the width known the estimate
+    rests on the assumed column count (confidence medium).
 
     ## Known problems
     Text matching, not parsing: a star inside a string or an unusual dialect construct can be
@@ -153,9 +156,18 @@ class SelectStar(WarehouseRule["SelectStar.Config"]):
         found = stars(history, config)
         for (_, table), at in grouped(history, found.rows, found.table_code, found.table_names):
             width, avoidable = found.width[at[0]], float(found.avoidable[at[0]])
-            severity = config.avoidable_fraction.severity(avoidable) if width else "low"
-            if severity:
-                yield self._finding(history, table, found, at, severity, config)
+            if width:
+                severity = config.avoidable_fraction.severity(avoidable)
+                if severity:
+                    yield self._finding(history, table, found, at, severity, config)
+                continue
+            # The width is unknown: nothing can be counted as avoidable, so at most an info finding.
+            yield early_warning(
+                self._finding(history, table, found, at, "low", config), None,
+                ["the table's column count is not in the export (no table storage row with column_count), "
+                 "so the columns read needlessly cannot be counted"],
+                "Export the table's size and columns (TABLE_STORAGE, INFORMATION_SCHEMA.COLUMNS) to size it.",
+                lead="Not measured")
 
     def _finding(self, history: WarehouseHistory, table: str, found: _Stars, at: np.ndarray,
                  severity: str, config: Config) -> Finding:
@@ -188,5 +200,7 @@ class SelectStar(WarehouseRule["SelectStar.Config"]):
             tradeoffs="An explicit column list has to change when a consumer needs a new column; SELECT * "
                       "picked schema changes up silently (which is also how it broke consumers).",
             avoidable_usage=add_usage([paid], avoidable),
+            # the saving assumes assumed_needed_columns; without the table's width nothing can be counted
+            confidence="medium" if width else "low",
         )
 

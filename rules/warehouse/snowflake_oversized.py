@@ -161,4 +161,5 @@ class OversizedWarehouse(WarehouseRule["OversizedWarehouse.Config"]):
                       "or run slower (resize for it, or route it to another warehouse). Short queries may "
                       "queue if concurrency grows.",
             avoidable_usage={"credits": round(saved, 6)},
+            confidence="medium",  # the saving assumes the metered hours stay the same at the smaller size
         )

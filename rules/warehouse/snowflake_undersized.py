@@ -165,6 +165,7 @@ class UndersizedWarehouse(WarehouseRule["UndersizedWarehouse.Config"]):
                       "spilling "
                       "queries speed up by more than that factor; other queries on the warehouse pay the "
                       "higher rate too (consider a separate larger warehouse for the heavy jobs).",
+            confidence="high",  # spill measured; no saving claimed (the cost is speed)
         )
 
     def _queue_finding(self, name: str, size: str | None, m: LoadMeasure, severity: str,
@@ -187,4 +188,5 @@ class UndersizedWarehouse(WarehouseRule["UndersizedWarehouse.Config"]):
             tradeoffs="Every running cluster bills the full size rate: busy periods cost up to "
                       f"{clusters}× as much per hour. SCALING_POLICY = 'ECONOMY' starts clusters more "
                       "reluctantly: fewer credits, some queueing left.",
+            confidence="high",  # queueing measured; no saving claimed
         )
