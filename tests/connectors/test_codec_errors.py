@@ -222,3 +222,145 @@ def test_codec_from_filename_strips_spark_suffixes(name: str, codec: str | None)
 
 def test_unknown_codec_names_itself() -> None:
     assert error_of(b"abc", "brotli") == "app.log: unsupported compression codec 'brotli'"
+
+
+# --- exact reasons and boundaries (each one a mutant that once survived) ------------------------
+
+
+def test_library_reasons_are_shown_without_their_prefixes() -> None:
+    frame = bytearray(zstd_frame(b"x" * 1000))
+    frame[6:] = b"\xff" * (len(frame) - 6)
+    assert error_of(bytes(frame), "zstd") == \
+        "app.log: corrupt zstd stream: Data corruption detected at byte 0"
+    member = bytearray(gzip.compress(b"abc" * 100))
+    member[10:] = b"\xff" * (len(member) - 10)
+    assert error_of(bytes(member), "gz") == "app.log: corrupt gz stream: invalid block type at byte 0"
+
+
+def test_a_zlib_stream_named_gz_is_not_gzip() -> None:
+    import zlib
+
+    assert error_of(zlib.compress(b"abc" * 10), "gz") == \
+        "app.log: corrupt gz stream: incorrect header check at byte 0"
+
+
+def test_lz4_lengths_at_the_64_mib_bound_are_accepted_and_above_rejected() -> None:
+    limit = 1 << 26
+    cut_raw = struct.pack("<8sBiii", b"LZ4Block", LZ4_RAW | 0x07, limit, limit, 0) + b"0123456789"
+    assert decode(cut_raw, "lz4") == (b"0123456789", True)  # exactly 64 MiB declared: a cut block
+    too_long = struct.pack("<8sBiii", b"LZ4Block", LZ4_COMPRESSED | 0x07, 10, limit + 1, 0) + b"\x00" * 10
+    assert error_of(too_long, "lz4") == \
+        f"app.log: corrupt lz4 stream: bad block lengths 10/{limit + 1} at byte 0"
+
+
+def test_lz4_odd_compression_levels_keep_the_block_method() -> None:
+    data = lines(20, 4)
+    raw_level_7 = struct.pack("<8sBiii", b"LZ4Block", LZ4_RAW | 0x07, len(data), len(data), 0) + data
+    assert decode(raw_level_7 + LZ4_END, "lz4") == (data, False)
+    assert decode(raw_level_7[:-5], "lz4") == (data[:-5], True)
+
+
+def test_lz4_empty_payload_declaring_bytes_is_corrupt_not_an_end_marker() -> None:
+    header = struct.pack("<8sBiii", b"LZ4Block", LZ4_COMPRESSED | 0x07, 0, 5, 0)
+    assert error_of(header + LZ4_END, "lz4") == "app.log: corrupt lz4 stream: undecodable block at byte 0"
+
+
+def test_lz4_block_of_the_wrong_size_is_named_exactly() -> None:
+    data = lines(20, 3)
+    short = lz4.block.compress(data, store_size=False)
+    first = lz4_block(b"a\n", raw=True)
+    lying = struct.pack("<8sBiii", b"LZ4Block", LZ4_COMPRESSED, len(short), len(data) + 7, 0) + short
+    message = error_of(first + lying, "lz4")
+    assert message in (  # lz4 itself may refuse the block, or decode fewer bytes than declared
+        f"app.log: corrupt lz4 stream: block decoded to {len(data)} bytes, expected {len(data) + 7} "
+        f"at byte {len(first)}",
+        f"app.log: corrupt lz4 stream: undecodable block at byte {len(first)}")
+
+
+def test_reads_across_the_one_mib_input_chunks() -> None:
+    blocks = [noise(700_000, s) for s in range(4)]  # raw blocks: headers straddle the 1 MiB reads
+    data = b"".join(lz4_block(b, raw=True) for b in blocks) + LZ4_END
+    assert decode(data, "lz4") == (b"".join(blocks), False)
+
+
+def snappy_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def test_snappy_declared_sizes_and_lengths_at_their_bounds() -> None:
+    limit = 1 << 26
+    over = snappy_varint(limit + 1) + b"\x00" * 8
+    assert error_of(SNAPPY_HEADER + struct.pack(">i", len(over)) + over, "snappy") == \
+        f"app.log: corrupt snappy stream: block declares more than 64 MiB at byte {len(SNAPPY_HEADER)}"
+    exact = snappy_varint(limit) + b"\x00" * 8  # allowed size, but not a snappy block
+    assert error_of(SNAPPY_HEADER + struct.pack(">i", len(exact)) + exact, "snappy") == \
+        f"app.log: corrupt snappy stream: undecodable block at byte {len(SNAPPY_HEADER)}"
+    endless = b"\xff" * 5 + b"\x7f" + b"\x00" * 4  # more than 5 varint bytes: not a size at all
+    assert error_of(SNAPPY_HEADER + struct.pack(">i", len(endless)) + endless, "snappy") == \
+        f"app.log: corrupt snappy stream: undecodable block at byte {len(SNAPPY_HEADER)}"
+    one = SNAPPY_HEADER + struct.pack(">i", 1) + b"\x00"  # the empty block, one byte long
+    assert decode(one, "snappy") == (b"", False)
+    assert error_of(SNAPPY_HEADER + struct.pack(">i", 0), "snappy") == \
+        f"app.log: corrupt snappy stream: bad block length 0 at byte {len(SNAPPY_HEADER)}"
+    assert decode(SNAPPY_HEADER + struct.pack(">i", limit) + b"abc", "snappy") == (b"", True)
+
+
+def test_snappy_without_its_stream_header_is_corrupt() -> None:
+    assert error_of(snappy_chunk(lines(5, 1)), "snappy") == \
+        "app.log: corrupt snappy stream: bad stream header at byte 0"
+
+
+def test_lzf_exact_errors_and_empty_chunks() -> None:
+    assert decode(b"ZV\x01\x00\x00\x00\x00", "lzf") == (b"", False)  # an empty compressed chunk
+    assert decode(b"ZV\x01\x00\x00", "lzf") == (b"", True)  # cut inside the lengths
+    assert decode(b"ZV", "lzf") == (b"", True)  # cut inside the chunk type
+    bad = b"ZV\x01" + struct.pack(">HH", 4, 50) + b"\xff\xff\xff\xff"
+    assert error_of(bad, "lzf") == "app.log: corrupt lzf stream: undecodable chunk at byte 0"
+
+
+@pytest.mark.parametrize(("name", "codec"), [("events.1.lz4", "lz4"), ("lz4", None), ("zstd", None)])
+def test_codec_from_filename_uses_the_last_extension_only(name: str, codec: str | None) -> None:
+    assert codec_from_filename(name) == codec
+
+
+def test_an_empty_codec_name_means_uncompressed() -> None:
+    assert decode(b"a\nb\n", "") == (b"a\nb\n", False)
+
+
+def test_limit_errors_name_the_log() -> None:
+    from connectors.limits import ReadLimits, use_limits
+
+    with use_limits(ReadLimits(max_line_bytes=64, max_log_bytes=100)):
+        message = error_of(zstd_frame(lines(50, 1)), "zstd")
+    assert message.startswith("app.log: ")
+
+
+def test_decompressed_stream_protocol() -> None:
+    from connectors.spark_eventlog.codecs import DecompressedStream, _plain_chunks
+
+    released = []
+
+    def decoder(inp, stream):  # type: ignore[no-untyped-def]
+        try:
+            yield b"ab"
+            yield b"cd"
+        finally:
+            released.append(True)
+
+    raw = io.BytesIO(b"")
+    stream = DecompressedStream(raw, decoder, "x")
+    assert stream.readable() and stream.truncated is False
+    assert stream.readall() == b"abcd"
+    stream = DecompressedStream(raw := io.BytesIO(b""), decoder, "x")
+    buffer = bytearray(1)
+    assert stream.readinto(buffer) == 1 and buffer == b"a"
+    stream.close()
+    assert raw.closed and released == [True, True]
+    stream.close()  # twice is fine
+    plain = DecompressedStream(io.BytesIO(b"x" * 3_000_000), _plain_chunks, "x")
+    assert plain.readall() == b"x" * 3_000_000
