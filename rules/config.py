@@ -3,7 +3,7 @@
 Format::
 
     [rules."spark.skew"]
-    ratio = { low = 3, medium = 5, high = 10, critical = 20 }
+    time_ratio = { low = 3, medium = 5, high = 10, critical = 20 }
     min_stage_seconds = 120
 
     [rules."spark.gc-pressure"]
