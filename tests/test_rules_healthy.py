@@ -9,9 +9,11 @@ claims no money. Those large enough for the production defaults get a graded fin
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 from conftest import DATA
 
 from analyzer.api import analyze_spark_logs
+from analyzer.cli import main
 from analyzer.core.report import Report
 
 HEALTHY = ["stage/balanced", "stage/skew-aqe-on", "sql/healthy-sql", "sql/partition-pruned",
@@ -69,3 +71,13 @@ def test_graded_planted_problem_claims_a_saving(scenario: str) -> None:
     rule_id, _ = PLANTED[scenario]
     found = [f for f in _report(scenario).findings if f.rule_id == rule_id]
     assert found[0].estimated_savings_usd > 0
+
+
+@pytest.mark.parametrize(("scenario", "code"), [
+    ("cluster/driver-bound", 0),  # only an early warning: --fail-on low never counts info
+    ("sql/small-files", 1),       # two low findings
+])
+def test_fail_on_low_counts_low_findings_but_not_early_warnings(scenario: str, code: int) -> None:
+    result = CliRunner().invoke(main, ["spark-logs", str(DATA / "scenarios" / scenario), "--format", "json",
+                                       "--fail-on", "low"])
+    assert result.exit_code == code, result.output[-500:]
