@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 
 _BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -61,7 +63,9 @@ def fmt_usd(amount: float | None) -> str:
 
 def fmt_evidence(key: str, value: object) -> str:
     """An evidence value with the unit its key names (``_bytes``, ``_ms``, ``_usd``, ratios)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, int | float):
         return str(value)
     if key.endswith("_bytes") or "_bytes_" in key:
         return fmt_bytes(value)
@@ -73,9 +77,56 @@ def fmt_evidence(key: str, value: object) -> str:
         return fmt_usd(value)
     if key.endswith(("_ratio", "_share", "_fraction")) and not isinstance(value, int):
         return f"{value:.1%}" if value <= 1 else f"{value:.2f}x"
+    if (key.endswith("_s") or "_s_" in key) and not key.endswith("_ms"):
+        return fmt_duration_ms(value * 1000)
     if isinstance(value, float):
-        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return fmt_number(value)
     return f"{value:,}"
+
+
+def fmt_number(value: float, digits: int = 3) -> str:
+    """``digits`` significant digits, never scientific notation: ``3.11e-05`` -> ``0.0000311``."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    if abs(value) >= 10 ** digits:
+        return f"{value:,.0f}"
+    decimals = min(10, max(0, digits - 1 - math.floor(math.log10(abs(value)))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_usd_column(amounts: Sequence[float | None]) -> list[str]:
+    """Money for one table column, all with the same decimals: four when every amount is under $1."""
+    small = all(a is None or abs(a) < 1 for a in amounts)
+    return ["-" if a is None else (f"${a:,.4f}" if small else f"${a:,.2f}") for a in amounts]
+
+
+UNIT_WORDS = {"core_hours": "core-hours", "credits": "credits", "tib_billed": "TiB billed",
+              "slot_hours": "slot-hours"}
+UNIT_PRICE_WORDS = {"core_hours": "core-hour", "credits": "credit", "tib_billed": "TiB",
+                    "slot_hours": "slot-hour"}
+_WORDS = {"tib": "TiB", "gib": "GiB", "sql": "SQL", "gc": "GC", "usd": "$"}
+_UNIT_SUFFIXES = ("_ms", "_ns", "_bytes", "_usd", "_s")
+
+
+def evidence_label(key: str) -> str:
+    """An evidence key as a column label, without the unit suffix its formatted value already shows.
+
+    ``app_duration_ms`` -> ``app duration`` (shown ``1 min 37 s``);
+    ``paid_tib_billed`` -> ``paid TiB billed``; ``table_bytes`` -> ``table size``.
+    """
+    for suffix in _UNIT_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            stem = key[: -len(suffix)]
+            key = stem + ("_size" if suffix == "_bytes" and "_" not in stem else "")
+            break
+    words = key.replace("_ms_", "_").replace("_bytes_", "_").replace("_s_", "_").split("_")
+    return " ".join(_WORDS.get(w, w) for w in words)
+
+
+def fmt_units(amount: float, unit: str) -> str:
+    """``24.49 TiB billed``, ``0.601 core-hours``: an amount in a billing unit, no scientific notation."""
+    return f"{fmt_number(amount)} {UNIT_WORDS.get(unit, unit.replace('_', ' '))}"
 
 
 VENDOR_NAMES = {"bigquery": "BigQuery", "snowflake": "Snowflake", "spark": "Spark"}

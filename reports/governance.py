@@ -6,8 +6,13 @@ these sections say what it contains about people and data, and how sure its numb
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from analyzer.core.model import Application
 from analyzer.core.report import Report
+
+if TYPE_CHECKING:
+    from analyzer.core.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
 
 REDACTION_NOTE = (
     "Spark properties whose names look like credentials (secret, password, token, access key, "
@@ -57,7 +62,7 @@ def _spark_methodology(report: Report) -> list[str]:
         "- **Measured**: every stage figure (tasks, run time, CPU, GC, bytes, spill) is read from the event "
         "logs and equals what Spark's History Server reports for them; sums include failed attempts.",
         f"- {prices} Override with `--prices FILE` (TOML with `as_of` and `source`); `--spot` applies the "
-        "catalog's spot discount to executors.",
+        "catalog's spot discount (`spot_discount`, with its `spot_source`) to executors.",
         "- **Cost of a run** = executor lifetimes x (cores x vCPU price + container memory x GiB price) "
         "+ the driver's; container memory = heap + overhead (max(384 MiB, 10 %)) + PySpark memory. "
         "Local-mode runs are priced as one machine with the driver's cores. When the log names its "
@@ -65,9 +70,12 @@ def _spark_methodology(report: Report) -> list[str]:
         "per node-hour (instance plus DBUs).",
         "- **Waste ledger**: executor core-hours are split, without overlap, into useful task time, "
         "failed or retried work, driver-only time (executors held while no job runs), skew tail and "
-        "other idle cores; the driver is its own bucket. Each finding's saving comes from one bucket and "
-        "is scaled down if the findings of a bucket would exceed it, so savings never add up to more "
-        "than the bill.",
+        "other idle cores; the driver is its own bucket.",
+        LEDGER_NOTE,
+        "- **What-if**: each run's stage DAG replayed on N executors (Sparklens' estimator, N at 10 % to "
+        "500 % of the size it ran with), calibrated by real over simulated job time; the cost assumes a "
+        "static cluster of N executors held for the whole run. The critical path is the run with a slot "
+        "for every task: no cluster size runs faster.",
         "- **Estimated**: avoidable core-hours are each rule's estimate (see `deanalyze explain RULE_ID`); "
         "treat savings as an order of magnitude to prioritise work, not as a quote.",
         "- **Monthly projection**: `--runs-per-month`, or inferred from several runs of the same application "
@@ -104,8 +112,8 @@ def _warehouse_methodology(report: Report) -> list[str]:
     if out:
         out += [
             "- **Savings**: each rule reports avoidable usage in the unit the vendor bills (credits, TiB, "
-            "slot-hours; see `deanalyze explain RULE_ID`), priced with the same catalog; the findings on "
-            "one warehouse, reservation or project are scaled down if they would save more than its bill.",
+            "slot-hours; see `deanalyze explain RULE_ID`), priced with the same catalog.",
+            WAREHOUSE_LEDGER_NOTE,
             "- **Query patterns**: runs that differ only in their literals (the vendor's parameterized "
             "hash, else the normalized text) are one pattern; its cost is the sum of its runs' costs.",
         ]
@@ -124,6 +132,36 @@ def _warehouse_lines(report: Report) -> list[str]:
             f"SQL in this report is {shown}. User names and full query texts stay out of the report; "
             "warehouse credentials are never read into it (connections use the connector's own "
             "configuration)."]
+
+
+_LEDGER = (
+    "- **One ledger of claims**: each finding claims a resource ({what}). Claims are counted once each, the "
+    "narrow ones ({narrow}) first and the broad ones ({broad}) on what is left; a finding counted after "
+    "another says so and what it would save alone. A saving is net of what the change itself costs{cost}. "
+    "Nothing is scaled to fit a bill: the total is the union of the claims and never exceeds the bill less "
+    "what the changes cost.")
+LEDGER_NOTE = _LEDGER.format(what="core-hours of a stage or of a waste bucket", narrow="a stage",
+                             broad="a cluster size, driver-only time", cost="")
+WAREHOUSE_LEDGER_NOTE = _LEDGER.format(
+    what="a table's TiB or credits, a warehouse's credits or idle time, slot-hours",
+    narrow="a table's scans, idle time", broad="a warehouse size, a pricing model",
+    cost=" (a reservation's slot-hours, a bigger warehouse)")
+
+
+def stage_table_caption(shown: int, total: int) -> str:
+    """Which stages the stage table lists and which run time it shows."""
+    which = f"The {shown} of {total} stages" if shown < total else f"All {total} stages"
+    return (f"{which} with the most task time: task time (sum) adds up every task's run time across "
+            "executors; wall time runs from the stage's submission to its completion.")
+
+
+def warehouse_idle_sentence(cost: WarehouseCost) -> str:
+    """The two kinds of Snowflake idle, named once, so nobody adds them up."""
+    idle = sum(t.idle_credits or 0.0 for t in cost.warehouses.values())
+    return (f"Two kinds of idle, never to be added: the idle column is Snowflake's (metered credits with no "
+            f"query running: {idle:,.2f} credits, metered compute − `credits_attributed_compute_queries`), "
+            "while query and pattern costs share each busy warehouse-hour among its queries, the idle time "
+            "inside that hour included (dbt-snowflake-monitoring's way).")
 
 
 def integrity_notes(app: Application) -> list[str]:

@@ -64,10 +64,12 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
 
 
 def _layout(height: int, **extra: Any) -> dict[str, Any]:
-    base = {"template": "none", "height": height, "font": _FONT,
-            "margin": {"l": 60, "r": 20, "t": 30, "b": 50}, "paper_bgcolor": "#ffffff",
+    base = {"template": "none", "height": height + 40, "font": _FONT,
+            "margin": {"l": 60, "r": 20, "t": 30, "b": 90}, "paper_bgcolor": "#ffffff",
             "plot_bgcolor": "#ffffff", "hoverlabel": {"font": _FONT},
-            "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}}
+            # below the plot: plotly's toolbar sits at the top right and would cover a legend there
+            "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yref": "container",
+                       "yanchor": "bottom"}}
     return {**base, **extra}
 
 

@@ -39,10 +39,19 @@ h2{font-size:1.1rem;margin:0 0 .8rem}h3{font-size:.95rem;margin:1.2rem 0 .4rem}
 .card{border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;background:#fafafa}
 .card .label{color:var(--muted);font-size:.75rem;text-transform:uppercase;letter-spacing:.04em}
 .card .value{font-size:1.5rem;font-weight:600;margin-top:.2rem}.card .note{color:var(--muted);font-size:.8rem}
-.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1rem}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(480px,100%),1fr));gap:1rem}
 figure{margin:0 0 1rem}figcaption{color:var(--muted);font-size:.8rem;margin-top:.3rem}
 .chart{width:100%;min-height:260px}.chart-missing{color:#991b1b;padding:1rem;border:1px dashed #fca5a5}
-.table-wrap{overflow-x:auto}
+.table-wrap{overflow-x:auto;max-width:100%}section{min-width:0;overflow-wrap:break-word}
+.conf{white-space:nowrap;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
+.paste{position:relative;margin:.4rem 0}.paste pre{margin:0;padding:.5rem .6rem;background:#f3f4f6;
+border-radius:4px;overflow-x:auto;white-space:pre}
+.paste pre code{white-space:pre;overflow-wrap:normal;padding:0}
+button.copy{position:absolute;top:.25rem;right:.25rem;font-size:.72rem;padding:.1rem .45rem;cursor:pointer;
+border:1px solid var(--line);border-radius:4px;background:#fff;color:var(--accent)}
+td.saving{white-space:normal;min-width:11rem}
+p.claim-note{margin:.3rem 0 0;font-size:.78rem;color:var(--muted)}
+tr.observed td{font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
 th,td{border-bottom:1px solid var(--line);padding:.45rem .6rem;text-align:left;vertical-align:top}
 th{background:#f3f4f6;font-weight:600;white-space:nowrap}
@@ -64,9 +73,14 @@ dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 ul.evidence{list-style:none;padding:0;margin:.3rem 0;font-size:.8rem}ul.evidence li{overflow-wrap:break-word}
 #findings td:nth-child(4){min-width:9rem;max-width:13rem;overflow-wrap:anywhere}
 #findings td:nth-child(4) code{white-space:normal;overflow-wrap:anywhere}
-#findings td:nth-child(5){min-width:15rem}#findings td:nth-child(7){min-width:18rem;overflow-wrap:anywhere}
+#findings td:nth-child(5){min-width:15rem}#findings td:nth-child(8){min-width:18rem;overflow-wrap:anywhere}
 ol.actions li{margin:.3rem 0}ul.notes li{margin:.35rem 0}.muted{color:var(--muted)}.err{color:#991b1b}
 footer{color:var(--muted);font-size:.8rem;text-align:center;padding:1rem}
+nav{overflow-x:auto;white-space:nowrap}dl.facts dd{min-width:0;overflow-wrap:anywhere}
+@media (max-width:640px){header,nav{padding-left:.8rem;padding-right:.8rem}main{padding:.8rem .5rem 2rem}
+section{padding:.8rem .7rem}.cards{grid-template-columns:repeat(auto-fit,minmax(150px,1fr))}
+.card .value{font-size:1.2rem}#findings td:nth-child(5){min-width:12rem}
+#findings td:nth-child(8){min-width:14rem}}
 """
 
 BOOT_JS = """(function () {
@@ -97,6 +111,15 @@ BOOT_JS = """(function () {
     th.addEventListener("click", function () { sortBy(th); });
     th.addEventListener("keydown", function (e) {
       if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(th); }
+    });
+  });
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var text = button.parentNode.querySelector("pre").textContent;
+      var done = function () { button.textContent = "Copied"; };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(done, function () { button.textContent = "Select it"; });
+      } else { button.textContent = "Select it"; }
     });
   });
   document.querySelectorAll("[data-figure]").forEach(function (div) {
@@ -167,7 +190,7 @@ def page(title: str, subtitle: str, nav: list[tuple[str, str]], body: str, plotl
          plotly_source: str) -> str:
     """The whole document: CSP first, then the content, then plotly.js and the boot script."""
     links = "".join(f'<a href="#{esc(anchor)}">{esc(label)}</a>' for anchor, label in nav)
-    csp = _csp([plotly_source, _sha256(BOOT_JS)])
+    csp = _csp([s for s in (plotly_source, _sha256(BOOT_JS)) if s])  # no plotly source: no chart drawn
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">'

@@ -13,6 +13,7 @@ from __future__ import annotations
 from analyzer.core.report import Report
 from reports import html_sections as sec
 from reports.html_charts import Chart, cost_chart, distribution_chart, ledger_chart, timeline_charts
+from reports.html_findings import early_warnings_table, findings_table
 from reports.html_page import PLOTLYJS_MODES, data_block, esc, page, plotly_tags
 from reports.renderer import Renderer
 
@@ -34,45 +35,59 @@ class HtmlRenderer(Renderer):
         self.plotlyjs = plotlyjs
 
     def render(self, report: Report) -> bytes:
-        """The page; plotly.js comes from the installed plotly package, so inline pages match its figures."""
+        """The page; plotly.js comes from the installed plotly package, so inline pages match its figures.
+
+        A page that draws no chart (a warehouse-only report) carries no plotly.js at all.
+        """
         from plotly.offline import get_plotlyjs, get_plotlyjs_version  # lazy: see module docstring
 
-        version = get_plotlyjs_version()
-        js = get_plotlyjs() if self.plotlyjs == "inline" else ""
-        tag, source = plotly_tags(self.plotlyjs, js, f"https://cdn.plot.ly/plotly-{version}.min.js")
+        body, nav, charted = _body(report)
+        tag, source = "", ""
+        if charted:
+            version = get_plotlyjs_version()
+            js = get_plotlyjs() if self.plotlyjs == "inline" else ""
+            tag, source = plotly_tags(self.plotlyjs, js, f"https://cdn.plot.ly/plotly-{version}.min.js")
         subtitle = f"Generated {report.generated_at} by deanalyze {report.tool_version}".rstrip()
-        return page("deanalyze report", subtitle, _NAV, _body(report), tag, source).encode()
+        return page("deanalyze report", subtitle, nav, body, tag, source).encode()
 
 
-_NAV = [("summary", "Summary"), ("costs", "Costs"), ("utilisation", "Utilisation"),
-        ("tasks", "Task durations"), ("findings", "Findings"), ("cost-table", "Cost table"),
-        ("applications", "Applications"),
-        ("governance", "Data governance"), ("methodology", "Methodology"), ("errors", "Unreadable inputs")]
+_SPARK_SECTIONS = {"costs", "utilisation", "tasks", "cost-table", "applications"}
+_TITLES = {"summary": "Summary", "costs": "Costs", "utilisation": "Utilisation", "tasks": "Task durations",
+           "findings": "Findings", "early-warnings": "Early warnings", "cost-table": "Cost table",
+           "applications": "Applications", "warehouse-cost": "Warehouse cost",
+           "governance": "Data governance", "methodology": "Methodology", "errors": "Unreadable inputs"}
 
 
-def _body(report: Report) -> str:
-    """Every section in the Markdown report's order, charts placed beside the numbers they explain."""
+def _body(report: Report) -> tuple[str, list[tuple[str, str]], bool]:
+    """(sections in the Markdown report's order, the navigation, whether any chart is drawn).
+
+    A warehouse-only report has no Spark sections (charts, cost table, applications).
+    """
+    spark = bool(report.applications) or not report.warehouses
     cost_figures = [c for c in (cost_chart(report.costs), ledger_chart(report.costs)) if c is not None]
-    task_figure = distribution_chart(report)
-    parts = [
-        sec.section("summary", "Executive summary", sec.summary(report)),
-        sec.section("costs", "Where the money goes", _charts(cost_figures, "")),
-        sec.section("utilisation", "Executor utilisation", _charts(timeline_charts(report), "grid2")
-                    + f"<p class='muted'>{esc(TIMELINE_CAPTION)}</p>"),
-        sec.section("tasks", "Task-duration distributions",
-                    _charts([task_figure] if task_figure else [], "")),
-        sec.section("findings", "Findings, ranked by money", sec.findings_table(report.findings, report)),
-        *([sec.section("cost-table", "Cost estimate per application run", sec.cost_table(report.costs)),
-           sec.section("applications", "Applications", sec.applications(report.applications))]
-          if report.applications or not report.warehouses else []),
-        *([sec.section("warehouse-cost", "Warehouse cost", sec.warehouse_tables(report))]
-          if report.warehouses else []),
-        sec.section("governance", "Data-governance considerations", sec.governance(report)),
-        sec.section("methodology", "Methodology and assumptions", sec.methodology(report)),
-        sec.section("errors", "Inputs that could not be read",
-                    sec.errors(report) if report.errors else "<p class='muted'>Every input was read.</p>"),
+    task_figure = distribution_chart(report) if spark else None
+    timelines = timeline_charts(report) if spark else []
+    sections = [
+        ("summary", "Executive summary", sec.summary(report)),
+        ("costs", "Where the money goes", _charts(cost_figures, "")),
+        ("utilisation", "Executor utilisation",
+         _charts(timelines, "grid2") + f"<p class='muted'>{esc(TIMELINE_CAPTION)}</p>"),
+        ("tasks", "Task-duration distributions", _charts([task_figure] if task_figure else [], "")),
+        ("findings", "Findings, ranked by money", findings_table(report)),
+        ("early-warnings", "Early warnings", early_warnings_table(report)),
+        ("cost-table", "Cost estimate per application run", sec.cost_table(report.costs)),
+        ("applications", "Applications", sec.applications(report)),
+        ("warehouse-cost", "Warehouse cost", sec.warehouse_tables(report) if report.warehouses else ""),
+        ("governance", "Data-governance considerations", sec.governance(report)),
+        ("methodology", "Methodology and assumptions", sec.methodology(report)),
+        ("errors", "Inputs that could not be read",
+         sec.errors(report) if report.errors else "<p class='muted'>Every input was read.</p>"),
     ]
-    return "".join(parts)
+    kept = [(a, t, html) for a, t, html in sections
+            if (spark or a not in _SPARK_SECTIONS) and (a != "warehouse-cost" or report.warehouses)]
+    charted = spark and bool(cost_figures or timelines or task_figure)
+    nav = [(a, _TITLES[a]) for a, _, _ in kept]
+    return "".join(sec.section(a, t, html) for a, t, html in kept), nav, charted
 
 
 def _charts(charts: list[Chart], layout: str) -> str:

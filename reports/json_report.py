@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from analyzer.core.catalog import PriceCatalog
-from analyzer.core.cost import AppCost
-from analyzer.core.findings import Finding
+from analyzer.core.cost import AppCost, WhatIf
+from analyzer.core.findings import Claim, Finding
 from analyzer.core.model import Application, Executor, Job, Quantiles, SqlExecution, Stage
 from analyzer.core.report import Report
 from analyzer.core.warehouse_model import WarehouseHistory
@@ -57,7 +57,8 @@ def catalog_document(catalog: PriceCatalog | None) -> dict[str, Any] | None:
     if catalog is None:
         return None
     return {"catalog": catalog.name, "as_of": catalog.as_of, "source": catalog.source,
-            "currency": catalog.currency, "vcpu_hour": catalog.vcpu_hour, "gib_hour": catalog.gib_hour}
+            "currency": catalog.currency, "vcpu_hour": catalog.vcpu_hour, "gib_hour": catalog.gib_hour,
+            "spot_discount": catalog.spot_discount, "spot_source": catalog.spot_source}
 
 
 def cost_document(cost: AppCost | None) -> dict[str, Any] | None:
@@ -75,7 +76,29 @@ def cost_document(cost: AppCost | None) -> dict[str, Any] | None:
         "estimated_savings_usd": round(cost.savings_usd, 6),
         "runs_per_month": cost.runs_per_month,
         "monthly_usd": None if cost.monthly_usd is None else round(cost.monthly_usd, 2),
+        "notes": list(cost.notes),
+        "what_if": what_if_document(cost.what_if),
     }
+
+
+def what_if_document(w: WhatIf | None) -> dict[str, Any] | None:
+    """Sparklens' what-if: predicted wall time and cost per executor count, and the critical path."""
+    if w is None:
+        return None
+    return {"unit": w.unit, "cores_per_executor": w.cores_per_executor,
+            "model_error": round(w.model_error, 4), "critical_path_ms": w.critical_path_ms,
+            "rows": [{"executors": r.executors, "predicted_ms": r.predicted_ms, "usd": round(r.usd, 6),
+                      "observed": r.observed} for r in w.rows]}
+
+
+def claim_document(c: Claim | None) -> dict[str, Any] | None:
+    """How the ledger counted a finding's saving: ``max(0, counted × usd_per_unit − change_cost_usd)``."""
+    if c is None:
+        return None
+    return {"resource": c.resource, "part": c.part, "unit": c.unit, "asked": round(c.asked, 6),
+            "counted": round(c.counted, 6), "usd_per_unit": c.usd_per_unit,
+            "change_cost_usd": round(c.change_cost_usd, 6), "overlaps_with": list(c.overlaps_with),
+            "standalone_usd": round(c.standalone_usd, 6), "note": c.note}
 
 
 def application_document(app: Application, cost: AppCost | None = None) -> dict[str, Any]:
@@ -238,4 +261,5 @@ def finding_document(f: Finding) -> dict[str, Any]:
         "savings_bucket": f.savings_bucket,
         "confidence": f.confidence,
         "scale_note": f.scale_note,
+        "claim": claim_document(f.claim),
     }

@@ -53,7 +53,7 @@ def test_snowflake_export_json_report(report_schema: dict) -> None:
 def test_bigquery_export_markdown_report() -> None:
     code, out, _ = run(*BIGQUERY)
     assert code == 0
-    assert "## BigQuery cost:" in out and "| project | jobs | on-demand | editions | paid |" in out
+    assert "## BigQuery cost:" in out and "| project | jobs | on-demand | editions (standard) | paid |" in out
     assert "`bigquery.pricing-model`" in out
 
 

@@ -162,7 +162,7 @@ def test_savings_never_exceed_the_bill(sample_report) -> None:  # type: ignore[n
 
 
 def test_conf_lines_are_extracted_without_sentence_punctuation() -> None:
-    from reports.markdown_report import _CONF
+    from reports.markdown_report import CONF as _CONF
 
     text = ('Use --conf spark.sql.shuffle.partitions=480. Or --conf a.b=250k, and '
             '--conf spark.executor.extraJavaOptions="-XX:+UseG1GC -XX:MaxGCPauseMillis=200" (G1).')

@@ -168,7 +168,7 @@ def test_page_has_every_section(inline_page: str) -> None:
 
 def test_findings_table_rows_carry_numeric_sort_keys(inline_page: str) -> None:
     table = inline_page.split('<section id="findings">', 1)[1].split("</section>", 1)[0]
-    rows = re.findall(r"<tr>.*?</tr>", table.split("<tbody>", 1)[1])
+    rows = re.findall(r"<tr>.*?</tr>", table.split("<tbody>", 1)[1], re.S)  # paste blocks hold newlines
     assert len(rows) == 3
     assert 'data-sort="3"' in rows[2] and "sev-critical" in rows[2]  # critical rank, in report order
     assert 'data-sort="0.0025"' in rows[1] and "$0.0025" in rows[1]
@@ -248,12 +248,12 @@ def test_cli_writes_one_offline_page_for_the_examples(tmp_path: Path) -> None:
 class Visit:
     """A page opened from file:// with the network cut off, and everything it complained about."""
 
-    def __init__(self, browser, path: Path) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, browser, path: Path, width: int = 1400) -> None:  # type: ignore[no-untyped-def]
         self.console: list[str] = []
         self.errors: list[str] = []
         self.network: list[str] = []
         self.dialogs: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.page.on("console", lambda m: m.type == "error" and self.console.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
@@ -324,6 +324,88 @@ def test_browser_renders_the_cli_page_of_the_examples(browser, tmp_path: Path) -
     v.page.close()
 
 
+@pytest.fixture(scope="module")
+def examples_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The examples' report through the CLI: real findings, early warnings and what-if tables."""
+    out = tmp_path_factory.mktemp("examples") / "report.html"
+    result = CliRunner().invoke(main, ["spark-logs", str(EXAMPLES), "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+OVERFLOW = ("[...document.querySelectorAll('main *')].filter(e => !e.closest('.table-wrap, pre, .js-plotly-plot')"
+            " && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName)")
+
+
+def test_browser_page_is_usable_420_px_wide(browser, examples_page: Path) -> None:  # type: ignore[no-untyped-def]
+    v = Visit(browser, examples_page, width=420)
+    v.page.wait_for_function(ALL_PLOTTED, timeout=30_000)
+    v.page.eval_on_selector_all("details", "ds => ds.forEach(d => d.open = true)")  # evidence and stages too
+    page_width = v.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert page_width[0] <= page_width[1], page_width  # no horizontal scroll of the page
+    assert v.page.evaluate(OVERFLOW) == []  # nothing sticks out of its card
+    findings = v.page.locator("#findings .table-wrap").first
+    scroll = findings.evaluate("w => [w.scrollWidth, w.clientWidth]")
+    assert scroll[0] > scroll[1]  # the wide findings table scrolls inside its card
+    findings.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+    assert findings.evaluate("w => w.scrollLeft") > 0
+    assert v.page.locator("nav").evaluate("n => n.getBoundingClientRect().right") <= 420
+    assert v.console == [] and v.errors == [] and v.network == []
+    v.page.close()
+
+
+def test_browser_shows_early_warnings_confidence_and_what_if(  # type: ignore[no-untyped-def]
+        browser, examples_page: Path) -> None:
+    v = Visit(browser, examples_page)
+    v.page.wait_for_function(ALL_PLOTTED, timeout=30_000)
+    rows = v.page.locator("#early-warnings tbody tr")
+    assert rows.count() >= 3
+    first = rows.first.inner_text()
+    assert "spark." in first and "Small in this run" in v.page.inner_text("#early-warnings")
+    headers = v.page.eval_on_selector_all("#early-warnings thead th", "hs => hs.map(h => h.innerText.trim())")
+    assert headers[:4] == ["Rule", "Who", "What", "Confidence"]
+    ranked = v.page.eval_on_selector_all("#findings tbody tr", "rs => rs.map(r => r.cells[1].innerText)")
+    assert ranked and not any("info" in s.lower() for s in ranked)  # early warnings stay out of the ranking
+    assert v.page.locator("#findings td.saving").first.inner_text().count("×") == 1  # units × price
+    v.page.eval_on_selector_all("#applications details", "ds => ds.forEach(d => d.open = true)")
+    assert v.page.locator("#applications h4", has_text="What-if").count() >= 5
+    assert "critical path" in v.page.inner_text("#applications")
+    v.page.close()
+
+
+def test_browser_conf_lines_stay_whole_and_can_be_copied(  # type: ignore[no-untyped-def]
+        browser, examples_page: Path) -> None:
+    v = Visit(browser, examples_page, width=700)
+    confs = v.page.locator("#findings .conf")
+    assert confs.count() >= 3
+    lines = confs.evaluate_all("cs => cs.map(c => c.getClientRects().length)")
+    assert set(lines) == {1}  # never broken mid-token
+    button = v.page.locator("#findings .paste button.copy").first
+    block = v.page.locator("#findings .paste pre").first.inner_text()
+    assert block.startswith("spark-submit \\") and "--conf spark." in block
+    button.click()
+    assert button.inner_text() in ("Copied", "Select it")
+    assert v.errors == []
+    v.page.close()
+
+
+def test_browser_toolbar_never_covers_a_legend(browser, examples_page: Path) -> None:  # type: ignore[no-untyped-def]
+    v = Visit(browser, examples_page)
+    v.page.wait_for_function(ALL_PLOTTED, timeout=30_000)
+    for chart in v.page.eval_on_selector_all(".chart", "cs => cs.filter(c => c.querySelector('.legend'))"
+                                                       ".map(c => c.id)"):
+        v.page.hover(f"#{chart}")
+        boxes = v.page.evaluate(f"""['.modebar', '.legend'].map(s => {{
+            const e = document.querySelector('#{chart} ' + s); if (!e) return null;
+            const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }})""")
+        bar, legend = boxes
+        if bar is None:
+            continue
+        apart = bar[2] <= legend[0] or legend[2] <= bar[0] or bar[3] <= legend[1] or legend[3] <= bar[1]
+        assert apart, (chart, bar, legend)
+    v.page.close()
+
+
 def test_browser_cdn_page_offline_says_why_charts_are_missing(browser, hostile_report: Report,  # type: ignore[no-untyped-def]
                                                               tmp_path: Path) -> None:
     path = tmp_path / "cdn.html"
@@ -355,6 +437,11 @@ def test_browser_renders_a_warehouse_dashboard(browser, tmp_path: Path) -> None:
     assert "Costliest query patterns" in v.page.inner_text("body")
     patterns = v.page.locator("h4:has-text('Costliest query patterns') + .table-wrap tbody tr")
     assert patterns.count() >= 3 and "$" in patterns.first.inner_text()
+    # warehouse-only: no Spark sections, no plotly.js for charts it does not draw
+    assert v.page.evaluate("typeof Plotly") == "undefined" and out.stat().st_size < 200_000
+    nav = v.page.inner_text("nav")
+    assert "Utilisation" not in nav and "Applications" not in nav and "Warehouse cost" in nav
+    assert "Two kinds of idle" in v.page.inner_text("#warehouse-cost")
     assert v.console == [] and v.errors == [] and v.network == []
     v.page.close()
 

@@ -99,7 +99,7 @@ def test_select_star_over_a_wide_table() -> None:
     a, b = scan.avoidable_usage["tib_billed"] / tib, 1 - 10 / 120
     assert f.estimated_savings_usd == pytest.approx(bill * b, abs=0.01)
     assert f.estimated_savings_usd + scan.estimated_savings_usd == pytest.approx(
-        bill * (1 - (1 - a) * (1 - b)), abs=0.01)
+        bill * (1 - (1 - a) * (1 - b)), abs=0.02)  # each saving rounded down to the cent
     assert scan.claim.overlaps_with == ("warehouse.select-star · acme-bi.crm.customers",)
 
 

@@ -47,15 +47,35 @@ class RuleOption:
         """``ratio >= 2/4/8/16`` for a severity threshold, None for any other option."""
         if not isinstance(self.value, Thresholds):
             return None
-        levels = "/".join(f"{x:g}" for x in self.value.as_dict().values())
+        levels = "/".join(option_number(self.name, x) for x in self.value.as_dict().values())
         return f"{self.name} {'>=' if self.value.ascending else '<='} {levels}"
 
     @property
     def shown(self) -> str:
         """The value in words: ``low=2, medium=4, ...`` for thresholds."""
         if isinstance(self.value, Thresholds):
-            return ", ".join(f"{k}={v:g}" for k, v in self.value.as_dict().items())
+            return ", ".join(f"{k}={option_number(self.name, v)}" for k, v in self.value.as_dict().items())
+        if isinstance(self.value, int | float) and not isinstance(self.value, bool):
+            return option_number(self.name, self.value)
         return str(self.value)
+
+
+_BINARY = (("PiB", 1024**5), ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
+
+
+def option_number(name: str, value: float) -> str:
+    """An option value without scientific notation: sizes in binary units, other numbers in full.
+
+    ``1073741824`` bytes -> ``1 GiB``; ``3145728`` -> ``3 MiB``; ``1e9`` pairs -> ``1,000,000,000``.
+    """
+    if "bytes" in name or name.endswith("_size"):  # data_size: the broadcast's bytes
+        for unit, size in _BINARY:
+            if abs(value) >= size:
+                return f"{value / size:,.4g} {unit}"
+        return f"{value:,.0f} B"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True, slots=True)

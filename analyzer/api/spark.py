@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 from analyzer import __version__
 from analyzer.api.errors import rule_error_collector
-from analyzer.core.catalog import load_catalog
 from analyzer.api.whatif import with_what_if
+from analyzer.core.catalog import load_catalog
 from analyzer.core.cost import CostSettings, price_report
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, InputError

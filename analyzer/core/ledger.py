@@ -18,6 +18,7 @@ costs (a reservation's slot-hours) is subtracted from its saving, never below ze
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ def _take(r: ClaimRequest, total: float, left: dict[str, float],
     remaining = left[r.resource]
     if not r.part:
         fraction = min(1.0, asked / total) if total > 0 else 0.0
-        counted = fraction * remaining
+        counted = min(fraction * remaining, asked)
         return counted, "cap" if asked > total + _EPSILON else "overlap"
     size = r.part_capacity if r.part_capacity is not None else asked
     if r.proportional:
@@ -99,7 +100,7 @@ def _take(r: ClaimRequest, total: float, left: dict[str, float],
     key = (r.resource, r.part)
     part_left.setdefault(key, min(size, total))
     fraction = min(1.0, asked / size) if size > 0 else 0.0
-    wanted = fraction * part_left[key]
+    wanted = min(fraction * part_left[key], asked)  # parts of one name may disagree on their size
     counted = min(wanted, remaining)
     part_left[key] -= counted
     if counted < wanted - _EPSILON:
@@ -121,6 +122,12 @@ def _note(r: ClaimRequest, counted: float, why: str, before: list[str]) -> str:
             f"were still billed on {where}")
 
 
-def saving_usd(claim: Claim) -> float:
-    """The saving a claim is worth: counted units at their price, net of the change's cost, never < 0."""
-    return max(0.0, claim.counted * claim.usd_per_unit - claim.change_cost_usd)
+def saving_usd(claim: Claim, decimals: int = 2) -> float:
+    """The saving a claim is worth: counted units at their price, net of the change's cost, never < 0.
+
+    Rounded down to ``decimals``: rounding to nearest could lift the sum of a pool's savings a
+    cent above its bill.
+    """
+    exact = max(0.0, claim.counted * claim.usd_per_unit - claim.change_cost_usd)
+    scale = 10**decimals
+    return math.floor(exact * scale + 1e-9) / scale

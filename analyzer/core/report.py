@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pandas-backed; the Spark path never imports it
     from analyzer.core.warehouse_cost import WarehouseCost
 
 
-SCHEMA_VERSION = "1.2"  # 1.1: warehouses[].top_query_patterns; 1.2: findings[] info severity, confidence
+SCHEMA_VERSION = "1.3"  # 1.1: top_query_patterns; 1.2: info severity, confidence; 1.3: claim, what_if
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ def assign_savings(findings: Sequence[Finding], cost: AppCost, app: Application)
     requests = [_request(f, cost, key, stage_hours) for f in findings]
     capacity = {f"application {key} ({BUCKET_WORDS[b]})": h for b, h in cost.ledger_core_hours.items()}
     claims = count_claims(requests, capacity)
-    return [replace(f, estimated_savings_usd=round(saving_usd(c), 4), claim=c,
+    return [replace(f, estimated_savings_usd=saving_usd(c, 6), claim=c,
                     savings_bucket=RULE_BUCKET.get(f.rule_id, "useful"))
             for f, c in zip(findings, claims, strict=True)]
 

@@ -117,6 +117,6 @@ def assign_savings(findings: Iterable[Finding], cost: WarehouseCost) -> list[Fin
                 if k in ("paid_credits", "paid_tib_billed", "paid_slot_hours") and isinstance(v, int | float)}
         if paid:
             evidence["paid_usd"] = round(usage_usd(paid, cost), 2)
-        out.append(replace(f, estimated_savings_usd=round(saving_usd(claim), 2), evidence=evidence,
+        out.append(replace(f, estimated_savings_usd=saving_usd(claim), evidence=evidence,
                            savings_bucket=f.savings_bucket or "compute", claim=claim))
     return out
