@@ -158,3 +158,58 @@ def test_double_quoted_text_is_masked_for_bigquery_only(body: str) -> None:
     quoted = '"' + SENTINEL + body.replace('"', '""') + '"'
     assert SENTINEL not in mask_literals(f"select {quoted} from t", double_quoted_strings=True)
     assert quoted in mask_literals(f"select {quoted} from t") or "\t" in body or "  " in body
+
+
+# --- the SQL helpers rules build on (each test kills mutants that once survived) --------------------
+
+
+def test_star_tables_keeps_looking_after_skipped_stars() -> None:
+    from analyzer.core.sql_text import star_tables
+
+    text = "select * from a where exists (select * from b) union all select * from c"
+    assert star_tables(text) == ["a", "c"]
+    assert star_tables("select * from (select 1) x union all select t.* from c t") == ["c"]
+    assert star_tables("select a, * from d") == ["d"]
+
+
+def test_tables_in_skips_ctes_keywords_and_repeats() -> None:
+    from analyzer.core.sql_text import tables_in
+
+    assert tables_in("with c as (select 1) select * from c join t on c.x = t.x join t on 1 = 1") == ["t"]
+    assert tables_in("select extract(year from date) from events") == ["events"]
+    assert tables_in('select * from "Db"."T" join `p.d.t2`') == ["Db.T", "p.d.t2"]
+
+
+def test_filter_columns_are_ranked_by_use_and_lose_their_prefix() -> None:
+    from analyzer.core.sql_text import filter_columns
+
+    assert filter_columns("select * from t where b = 1 and x.a = 2 and s.y.a < 3 group by b") == ["a", "b"]
+    assert filter_columns("select * from t where c = 'x'") == ["c"]
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ('"DB"."T"', "db.t", True), ("proj:ds.t", "proj.ds.t", True), ("proj.ds.t", "proj:ds.t", True),
+    ("t", "db.t", True), ("db.t", "t", True), ("`p.d.t`", "D.T", True), ("db.t", "db.u", False),
+    ("at", "t", False),
+])
+def test_same_table(a: str, b: str, same: bool) -> None:
+    from analyzer.core.sql_text import same_table
+
+    assert same_table(a, b) is same
+
+
+def test_snippets_are_one_line_and_cut_at_300_characters() -> None:
+    assert sql_snippet("select\n  a,\tb from t") == "select a, b from t"
+    exact = "select " + "a" * 293
+    assert sql_snippet(exact) == exact and len(exact) == 300
+    longer = exact + "b"
+    assert sql_snippet(longer) == longer[:299] + "…"
+    assert sql_snippet('select "Col" from t') == 'select "Col" from t'  # Snowflake: an identifier
+    assert sql_snippet('select "x" from t', double_quoted_strings=True) == "select ? from t"
+
+
+def test_fingerprints_are_16_hex_digits_and_follow_the_dialect() -> None:
+    a = text_fingerprint('select "a" from t', double_quoted_strings=True)
+    assert len(a) == 16 and int(a, 16) >= 0
+    assert a == text_fingerprint("select 'b' from t", double_quoted_strings=True)
+    assert text_fingerprint('select "a" from t') != text_fingerprint("select 'b' from t")
