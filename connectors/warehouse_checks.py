@@ -93,6 +93,27 @@ def drop_impossible(table: pa.Table, numeric: Mapping[str, str], notes: list[str
     return table.filter(pc.invert(bad))
 
 
+def drop_missing_ids(table: pa.Table, ids: tuple[str, ...], notes: list[str] | None) -> pa.Table:
+    """``table`` without rows whose id column (``query_id``, ``job_id``) is null or empty.
+
+    The views always fill it; a row without one cannot be told apart or shown as evidence.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name in ids:
+        if name not in table.column_names:
+            continue
+        text = table.column(name).cast(pa.string())
+        missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
+        count = pc.sum(missing).as_py() or 0
+        if count:
+            if notes is not None:
+                notes.append(f"skipped {count} row(s) without {name}")
+            table = table.filter(pc.invert(missing))
+    return table
+
+
 def _as_numbers(table: pa.Table, name: str) -> pa.ChunkedArray | None:
     """The column as float64; None when absent or not numbers (then the converters decide)."""
     import pyarrow as pa

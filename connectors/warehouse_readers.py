@@ -25,6 +25,7 @@ from connectors.warehouse_checks import (
     ROW_BLOCK,
     check_regular_file,
     drop_impossible,
+    drop_missing_ids,
     parse_problem,
     row_limit,
     row_too_large,
@@ -42,7 +43,7 @@ _PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 def read_export(
     path: str, wanted: Iterable[str], required: Iterable[str], numeric: Mapping[str, str] | None = None,
-    *, notes: list[str] | None = None,
+    *, notes: list[str] | None = None, ids: tuple[str, ...] = (),
 ) -> pa.Table:
     """Read an export file into an Arrow table of the ``wanted`` columns.
 
@@ -53,7 +54,7 @@ def read_export(
     file when it is missing, not a regular file, empty, unparsable (including corrupt
     compression, nesting too deep and a row over the size limit), has no rows, or lacks a
     ``required`` column. Rows whose ``numeric`` columns hold impossible values (negative or
-    infinite) are dropped, and one line saying how many is appended to ``notes``.
+    infinite) or whose ``ids`` are empty are dropped; one line saying how many goes to ``notes``.
     """
     import pyarrow as pa
 
@@ -76,7 +77,13 @@ def read_export(
         raise WarehouseInputError(f"contains no rows ({fmt})", path)
     table = flatten_lower(table)
     _check_required(table, required, path)
-    return drop_impossible(table, numeric or {}, notes)
+    dropped: list[str] = []
+    table = drop_missing_ids(drop_impossible(table, numeric or {}, dropped), ids, dropped)
+    if table.num_rows == 0:
+        raise WarehouseInputError(f"no usable rows: {'; '.join(dropped)}", path)
+    if notes is not None:
+        notes += dropped
+    return table
 
 
 def _check_file(path: str) -> Path:

@@ -35,7 +35,7 @@ def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) 
             with impossible numbers were skipped; its ``history`` is what could be read.
     """
     notes: list[str] = []
-    jobs = read_export(jobs_file, JOBS_COLUMNS, JOBS_REQUIRED, JOBS_NUMERIC, notes=notes)
+    jobs = read_export(jobs_file, JOBS_COLUMNS, JOBS_REQUIRED, JOBS_NUMERIC, notes=notes, ids=("job_id",))
     with converting(jobs_file):
         queries = jobs_to_table(jobs, jobs_file)
     problems = [(jobs_file, note) for note in notes]

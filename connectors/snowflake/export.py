@@ -35,7 +35,8 @@ def read_snowflake_export(query_history_file: str, metering_file: str | None = N
             with impossible numbers were skipped; its ``history`` is what could be read.
     """
     notes: list[str] = []
-    table = read_export(query_history_file, QUERY_COLUMNS, QUERY_REQUIRED, QUERY_NUMERIC, notes=notes)
+    table = read_export(query_history_file, QUERY_COLUMNS, QUERY_REQUIRED, QUERY_NUMERIC, notes=notes,
+                        ids=("query_id",))
     with converting(query_history_file):
         queries = queries_to_table(table, query_history_file)
     problems = [(query_history_file, note) for note in notes]

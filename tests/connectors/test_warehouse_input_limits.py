@@ -202,3 +202,24 @@ def test_deep_toml_is_one_line_for_every_config(tmp_path: Path) -> None:
         with pytest.raises(error) as info:
             load(str(deep))
         assert str(info.value) == f"{deep}: invalid TOML: nested too deeply"
+
+
+def test_rows_without_an_id_are_skipped_and_counted(tmp_path: Path) -> None:
+    qh = tmp_path / "qh.csv"
+    total = _with_values(QH, qh, "query_id", {3: ""})
+    report = _snowflake(qh)
+    assert _errors(report) == {str(qh): "skipped 1 row(s) without query_id"}
+    assert len(report.warehouses[0].queries) == total - 1
+
+
+def test_parquet_without_any_job_id_is_one_error(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(DATA / "bigquery_jobs.parquet")
+    nulls = pa.nulls(table.num_rows, pa.string())
+    table = table.set_column(table.column_names.index("job_id"), "job_id", nulls)
+    path = tmp_path / "jobs.parquet"
+    pq.write_table(table, path)
+    report = analyze_warehouse_source(lambda: read_bigquery_export(str(path)), str(path))
+    assert _errors(report) == {str(path): f"no usable rows: skipped {table.num_rows} row(s) without job_id"}

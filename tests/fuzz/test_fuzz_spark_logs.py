@@ -36,7 +36,7 @@ def _retyped(line: bytes, data: st.DataObject) -> bytes:
     """The line with one top-level field given a value of the wrong type (or a huge one)."""
     try:
         event = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # a line an earlier mutation nested too deeply
         return line
     if not isinstance(event, dict) or not event:
         return line
