@@ -25,7 +25,7 @@ from connectors.spark_eventlog.errors import EventLogError
 def decode(data: bytes, codec: str | None) -> tuple[bytes, bool]:
     stream = open_decompressed(io.BytesIO(data), codec, "app.log")
     with stream:
-        return stream.read(), stream.truncated
+        return stream.read(), bool(getattr(stream, "truncated"))  # noqa: B009 - not in BinaryIO
 
 
 def error_of(data: bytes, codec: str) -> str:

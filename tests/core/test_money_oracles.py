@@ -214,7 +214,7 @@ QUERIES = (
 def snowflake(metering: tuple[MeteringHour, ...],
               queries: tuple[QueryRecord, ...] = QUERIES) -> WarehouseHistory:
     return WarehouseHistory(vendor="snowflake", source="hand", window_start_ms=T0, window_end_ms=T0 + 24 * H,
-                            queries=queries, metering=metering)
+                            queries=queries, metering=metering)  # type: ignore[arg-type]
 
 
 METERING = (metered(0, 0.8, 0.3, 0.5), metered(1, 1.0, 0.1, None))
@@ -306,7 +306,8 @@ def hand_credits(queries: list[QueryRecord], metering: list[MeteringHour]) -> di
         for q in queries:
             if q.warehouse != hour.warehouse:
                 continue
-            ms = min(q.end_time_ms, hour.end_time_ms) - max(q.start_time_ms, hour.start_time_ms)  # type: ignore[type-var]
+            assert q.start_time_ms is not None and q.end_time_ms is not None
+            ms = min(q.end_time_ms, hour.end_time_ms) - max(q.start_time_ms, hour.start_time_ms)
             if ms > 0:
                 pieces[q.query_id] = ms
         total = sum(pieces.values())
@@ -314,7 +315,8 @@ def hand_credits(queries: list[QueryRecord], metering: list[MeteringHour]) -> di
             credits[qid] += hour.credits_compute * ms / total
             covered[qid] += ms
     for q in queries:
-        rest = q.end_time_ms - q.start_time_ms - covered[q.query_id]  # type: ignore[operator]
+        assert q.start_time_ms is not None and q.end_time_ms is not None
+        rest = q.end_time_ms - q.start_time_ms - covered[q.query_id]
         if rest > 0:
             credits[q.query_id] += rest * rate[q.warehouse_size or ""] / H
     return credits
@@ -372,7 +374,7 @@ def test_bigquery_bill_by_hand() -> None:
             bq("failed", TIB, status="FAILED"), bq("script", TIB, statement_type="SCRIPT"),
             bq("reserved", TIB, slot_ms=2 * H, reservation="res1"))
     history = WarehouseHistory(vendor="bigquery", source="hand", window_start_ms=T0, window_end_ms=T0 + H,
-                               queries=jobs)
+                               queries=jobs)  # type: ignore[arg-type]
     cost = price_history(history, GENERIC)
     q = cost.queries
     assert q["big"].usd == pytest.approx(2 * 6.25)
@@ -388,7 +390,7 @@ def test_bigquery_bill_by_hand() -> None:
 
 def test_a_pricing_change_saves_its_bytes_minus_the_slots_it_buys() -> None:
     history = WarehouseHistory(vendor="bigquery", source="hand", window_start_ms=T0, window_end_ms=T0 + H,
-                               queries=(bq("big", 2 * TIB), bq("small", TIB // 2)))
+                               queries=(bq("big", 2 * TIB), bq("small", TIB // 2)))  # type: ignore[arg-type]
     cost = price_history(history, GENERIC)  # project proj: 2.5 TiB = 15.625 $
 
     def switch(tib: float, slot_hours: float) -> Finding:

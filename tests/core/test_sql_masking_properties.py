@@ -75,7 +75,7 @@ SENTINEL = "SECRET"  # never in a generated identifier (lowercase) or keyword
 _IDENT = st.from_regex(r"[a-z_][a-z_]{0,7}", fullmatch=True)
 _KEYWORD = st.sampled_from(["select", "from", "where", "and", "or", "in", "(", ")", ",", "=", "<", "*",
                             "join", "on", "group by", "limit", "as", ";", "."])
-_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 
 
 def _single_quoted(body: str, escape: str) -> str:

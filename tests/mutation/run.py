@@ -34,6 +34,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + args.budget if args.ci else None
-    summary: dict[str, dict[str, object]] = {}
+    summary: dict[str, dict[str, Any]] = {}
     changed = _changed_files(args.base) if args.ci else set()
     for name in names:
         target = TARGETS[name]
@@ -209,7 +210,7 @@ def _mutmut() -> list[str]:
 
 
 def _run_target(name: str, target: Target, work: Path, args: argparse.Namespace, globs: tuple[str, ...],
-                budget: float | None) -> dict[str, object]:
+                budget: float | None) -> dict[str, Any]:
     """Copy, configure, run mutmut, and collect the status of every mutant of the target."""
     start = time.monotonic()
     _copy_tree(work, args.working_tree)
@@ -247,7 +248,7 @@ def _statuses(work: Path) -> dict[str, str]:
     return {m.group(1): m.group(2).strip() for line in proc.stdout.splitlines() if (m := STATUS.match(line))}
 
 
-def _score(statuses: dict[str, str]) -> dict[str, object]:
+def _score(statuses: dict[str, str]) -> dict[str, Any]:
     """Killed (timeouts count: the mutant made the tests hang) over everything tested."""
     killed = sum(s in ("killed", "timeout", "caught by type check") for s in statuses.values())
     tested = sum(s not in ("not checked", "skipped") for s in statuses.values())
@@ -256,7 +257,7 @@ def _score(statuses: dict[str, str]) -> dict[str, object]:
             "score": round(100 * killed / tested, 1) if tested else None, "survivors": survivors}
 
 
-def _per_module(statuses: dict[str, str]) -> dict[str, object]:
+def _per_module(statuses: dict[str, str]) -> dict[str, Any]:
     modules: dict[str, dict[str, str]] = {}
     for key, status in statuses.items():
         module = key.split(".x_", 1)[0].split(".xǁ", 1)[0]
@@ -264,17 +265,17 @@ def _per_module(statuses: dict[str, str]) -> dict[str, object]:
     return {m: {k: v for k, v in _score(s).items() if k != "survivors"} for m, s in sorted(modules.items())}
 
 
-def _report(summary: dict[str, dict[str, object]], min_score: float) -> int:
+def _report(summary: dict[str, dict[str, Any]], min_score: float) -> int:
     failed = False
     for name, result in summary.items():
         score = result["score"]
         print(f"\n== {name}: {result['killed']}/{result['tested']} killed ({score} %), "
               f"{result['seconds']} s{' (budget reached)' if result['interrupted'] else ''}")
-        for module, figures in result["modules"].items():  # type: ignore[union-attr]
+        for module, figures in result["modules"].items():
             print(f"   {module}: {figures['killed']}/{figures['tested']} ({figures['score']} %)")
-        for mutant in result["survivors"]:  # type: ignore[union-attr]
+        for mutant in result["survivors"]:
             print(f"   survived: {mutant}")
-        if score is not None and score < min_score:  # type: ignore[operator]
+        if score is not None and score < min_score:
             failed = True
     return 1 if failed else 0
 
