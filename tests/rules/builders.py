@@ -42,6 +42,7 @@ T0 = 1_793_577_600_000  # Monday 2026-11-02 00:00 UTC (the warehouse factory's w
 SECOND = 1000
 HOUR = 3_600_000
 DAY = 24 * HOUR
+NONE = "<none>"  # TOML has no null: this string stands for None, in models and in expectations
 _UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
 _TERM = re.compile(r"\s*([+-]?)\s*([\d.]+)\s*(B|KiB|MiB|GiB|TiB)?\s*")
 
@@ -241,9 +242,9 @@ def query(spec: Spec, vendor: str) -> QueryRecord:
     queued = int(round(float(spec.get("queued_s", 0)) * SECOND))
     compiling = int(round(float(spec.get("compile_s", 0)) * SECOND))
     own = ("start", "exec_s", "queued_s", "compile_s", "id", "text", "tables")
-    fields: dict[str, Any] = {k: v for k, v in spec.items() if k not in own}
+    fields: dict[str, Any] = {k: None if v == NONE else v for k, v in spec.items() if k not in own}
     for name in _SIZE_FIELDS:
-        if name in fields:
+        if fields.get(name) is not None:
             fields[name] = size(fields[name])
     end = start + queued + compiling + execution
     base: dict[str, Any] = dict(
@@ -283,7 +284,8 @@ def warehouse_history(spec: Spec) -> WarehouseHistory:
 
     ``vendor`` (snowflake), ``days`` (window length from T0; 7), ``queries`` (each with
     ``repeat``/``every`` to write a timer in one line), ``metering`` (see ``metering_hours``;
-    ``metering = "simulate"`` uses ``tests/warehouse_history_factory.metering``), ``tables``
+    ``metering = "simulate"`` uses ``tests/warehouse_history_factory.metering`` for the ``simulate``
+    list of ``{name, size, auto_suspend_s}``, else for ``warehouses``), ``tables``
     and ``warehouses`` (any ``TableStorage`` / ``WarehouseSettings`` field).
     """
     vendor = str(spec.get("vendor", "snowflake"))
@@ -293,7 +295,8 @@ def warehouse_history(spec: Spec) -> WarehouseHistory:
     if raw == "simulate":
         from warehouse_history_factory import metering as simulate  # the factory's own simulation
 
-        metering = tuple(m for w in spec.get("warehouses", ()) for m in simulate(
+        meters = spec.get("simulate", spec.get("warehouses", ()))  # simulated warehouses need no settings row
+        metering = tuple(m for w in meters for m in simulate(
             queries, str(w["name"]), str(w["size"]), int(w.get("auto_suspend_s", 60))))
     else:
         metering = metering_hours(raw)

@@ -23,6 +23,7 @@ A case file::
     confidence = "high"
     evidence = { time_ratio = 4.0 }                # a subset of the finding's evidence, exact
     approx = { "early_warning.measured_avoidable.core_hours" = 1e-9 }   # absolute tolerances, by path
+    title = ["for the driver, between jobs 0 and 1"]                  # substrings of the title
     recommendation = ["--conf spark.sql.shuffle.partitions=212"]       # substrings
     avoidable_core_hours = 0.05                    # exact unless listed in approx
     avoidable_usage = { credits = 20.0 }
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import spark_app, warehouse_history
+from builders import NONE, spark_app, warehouse_history
 
 from analyzer.core.findings import Finding
 from rules.config import parse_config
@@ -47,7 +48,6 @@ from rules.registry import all_rules, rules_by_id
 
 CASES = Path(__file__).resolve().parent / "cases"
 MIN_CASES = 4
-NONE = "<none>"  # TOML has no null: this string expects None
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,8 @@ def test_rule_case(case: Case) -> None:
     if "confidence" in expect:
         assert finding.confidence == expect["confidence"]
     assert_subset(dict(finding.evidence), expect.get("evidence", {}), "", tolerances)
+    for text in expect.get("title", []):
+        assert text in finding.title, finding.title
     for text in expect.get("recommendation", []):
         assert text in finding.recommendation, finding.recommendation
     if "avoidable_core_hours" in expect:
