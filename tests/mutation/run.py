@@ -47,6 +47,7 @@ class Target:
     tests: tuple[str, ...]
     pytest_args: tuple[str, ...] = ()
     ci_sample: tuple[str, ...] = field(default=())  # mutant-name globs run by --ci when nothing changed
+    focus: str = ""  # regex of mutant names scored apart as well (the rules' measure() and check())
 
 
 TARGETS: dict[str, Target] = {
@@ -93,8 +94,10 @@ TARGETS: dict[str, Target] = {
     ),
     "rule_measures": Target(
         ("rules/spark/spill.py", "rules/spark/gc_pressure.py", "rules/warehouse/select_star.py"),
-        ("tests/rules/test_severity_boundaries.py",),
+        ("tests/rules/test_severity_boundaries.py", "tests/test_rules_stage.py",
+         "tests/test_rules_warehouse.py"),
         ci_sample=("rules.spark.spill.x_measure*", "rules.spark.gc_pressure.x_measure*"),
+        focus=r"\.(x_measure\w*|x_stars|x_execution_memory_per_task|xǁ\w+ǁcheck)__mutmut_",
     ),
 }
 
@@ -238,6 +241,9 @@ def _run_target(name: str, target: Target, work: Path, args: argparse.Namespace,
         patterns = [re.compile(g.replace(".", r"\.").replace("*", ".*") + "$") for g in globs]
         statuses = {k: v for k, v in statuses.items() if any(p.match(k) for p in patterns)}
     result = _score(statuses)
+    if target.focus:
+        focus = re.compile(target.focus)
+        result["focus"] = _score({k: v for k, v in statuses.items() if focus.search(k)})
     result.update(seconds=round(time.monotonic() - start), interrupted=interrupted, sample=list(globs),
                   exit_code=proc.returncode, modules=_per_module(statuses))
     return result
@@ -273,6 +279,9 @@ def _report(summary: dict[str, dict[str, Any]], min_score: float) -> int:
               f"{result['seconds']} s{' (budget reached)' if result['interrupted'] else ''}")
         for module, figures in result["modules"].items():
             print(f"   {module}: {figures['killed']}/{figures['tested']} ({figures['score']} %)")
+        if "focus" in result:
+            focus = result["focus"]
+            print(f"   measure()/check() only: {focus['killed']}/{focus['tested']} ({focus['score']} %)")
         for mutant in result["survivors"]:
             print(f"   survived: {mutant}")
         if score is not None and score < min_score:
