@@ -170,10 +170,18 @@ def _parse_csv(file: Path, keep: list[str], types: dict[str, pa.DataType]) -> pa
 
 
 def _csv_header(file: Path) -> list[str]:
+    """The header row, read from at most the first MiB: a header line is never longer."""
     with _open(file) as stream:
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
-        delimiter = "\t" if _base_suffix(file) == ".tsv" else ","
-        return next(csv.reader(text, delimiter=delimiter), [])
+        head = stream.read(_HEADER_BYTES)
+    lines = io.StringIO(head.decode("utf-8-sig", errors="replace"), newline="")
+    delimiter = "\t" if _base_suffix(file) == ".tsv" else ","
+    try:
+        header = next(csv.reader(lines, delimiter=delimiter), [])
+    except csv.Error as err:
+        raise WarehouseInputError(f"cannot parse as csv: header: {err}", str(file)) from None
+    if len(head) == _HEADER_BYTES and lines.tell() >= len(lines.getvalue()):
+        raise WarehouseInputError("cannot parse as csv: the header line is longer than 1 MiB", str(file))
+    return header
 
 
 def _is_wanted(name: str, wanted: set[str]) -> bool:
@@ -182,6 +190,7 @@ def _is_wanted(name: str, wanted: set[str]) -> bool:
 
 
 _PIECE_BYTES = 64 << 20
+_HEADER_BYTES = 1 << 20
 
 
 def _read_ndjson(file: Path, wanted: set[str]) -> pa.Table:

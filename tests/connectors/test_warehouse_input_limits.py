@@ -223,3 +223,13 @@ def test_parquet_without_any_job_id_is_one_error(tmp_path: Path) -> None:
     pq.write_table(table, path)
     report = analyze_warehouse_source(lambda: read_bigquery_export(str(path)), str(path))
     assert _errors(report) == {str(path): f"no usable rows: skipped {table.num_rows} row(s) without job_id"}
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("a," * (1 << 20), "the header line is longer than 1 MiB"),
+    ("x" * (200 << 10) + "\n1\n", "header: field larger than field limit"),
+])
+def test_csv_header_is_read_in_bounded_memory(tmp_path: Path, content: str, problem: str) -> None:
+    qh = tmp_path / "qh.csv"
+    qh.write_text(content)
+    assert problem in _errors(_snowflake(qh))[str(qh)]
