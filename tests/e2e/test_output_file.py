@@ -38,3 +38,20 @@ def test_a_new_report_is_readable_by_others_under_the_umask(tmp_path: Path) -> N
 def test_write_report_without_a_path_goes_to_stdout(capsysbinary) -> None:  # type: ignore[no-untyped-def]
     write_report(b"# report\n", None)
     assert capsysbinary.readouterr().out == b"# report\n"
+
+
+def test_a_pipe_target_is_written_in_place_not_replaced(tmp_path: Path) -> None:
+    # A FIFO stands in for /dev/null or a terminal: mutation testing must never be able to
+    # replace a real device with a regular file (it ran as root once and did).
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_atomically(str(fifo), b"report through a pipe")
+    reader.join(timeout=10)
+    assert received == [b"report through a pipe"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe, not a file renamed over it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
