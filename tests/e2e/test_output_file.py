@@ -48,7 +48,7 @@ def test_a_pipe_target_is_written_in_place_not_replaced(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     write_atomically(str(fifo), b"report through a pipe")
     reader.join(timeout=10)
