@@ -83,7 +83,7 @@ def quantiles(value: float | str | Sequence[float | str] | None, *,
 
 
 def stage(spec: Spec, *, default_job: int = 0) -> Stage:
-    """One stage attempt; see ``tests/rules/README`` in the module docstring of ``test_rule_cases``.
+    """One stage attempt (the case files' ``[[case.model.stages]]`` tables).
 
     Keys: ``id``, ``attempt``, ``status``, ``tasks`` (num_tasks), ``complete``, ``failed``,
     ``killed``, ``start``/``seconds`` (submission offset and wall clock, s), ``duration_ms``,

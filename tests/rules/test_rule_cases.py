@@ -12,7 +12,8 @@ A case file::
     [[case]]
     name = "time ratio exactly 4 is medium"
     config = { min_stage_seconds = 5 }             # options of the rule, merged by rules.config
-    xfail = "why the rule is believed wrong"       # optional: a suspected bug, left unfixed
+    xfail = "why the rule is believed wrong"       # optional: a suspected bug, left unfixed (strict:
+                                                   # a fixed rule fails the case until the line goes)
     [case.model]                                  # tests/rules/builders.py: spark_app / warehouse_history
     ...
     [case.expect]
@@ -96,7 +97,8 @@ def test_rule_case(case: Case) -> None:
         return
     assert len(findings) == expect.get("count", 1), [f"{f.severity}: {f.title}" for f in findings]
     wanted = expect.get("subject", {})
-    chosen = [f for f in findings if all(f.subject.get(k) == v for k, v in wanted.items())]
+    chosen = [f for f in findings
+              if all(f.subject.get(k) == (None if v == NONE else v) for k, v in wanted.items())]
     assert len(chosen) == 1, f"{len(chosen)} findings match subject {wanted}"
     finding = chosen[0]
     tolerances: dict[str, float] = expect.get("approx", {})
@@ -163,6 +165,16 @@ def test_every_case_file_names_an_existing_rule() -> None:
         assert path.stem in known, f"{path.name} names no rule"
         names = [c["name"] for c in data.get("case", [])]
         assert len(names) == len(set(names)), f"{path.name}: duplicate case names"
+
+
+def test_every_case_file_has_a_healthy_case_and_two_graded_severities() -> None:
+    by_rule: dict[str, list[Case]] = {}
+    for case in load_cases():
+        by_rule.setdefault(case.rule_id, []).append(case)
+    for rule_id, cases in by_rule.items():
+        assert any(c.expect.get("no_finding") for c in cases), f"{rule_id}: no case without a finding"
+        graded = {c.expect.get("severity") for c in cases if not c.xfail} - {None, "info"}
+        assert len(graded) >= 2, f"{rule_id}: cases on one side of a boundary only: {graded}"
 
 
 def test_every_case_expects_a_verdict() -> None:
