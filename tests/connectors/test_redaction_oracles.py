@@ -169,3 +169,14 @@ def test_no_generated_secret_survives_an_event_log_error(secret: str, scheme: st
     url = f"{scheme}://AKIA:{secret}@bucket/app-1?sig={secret}"
     assert secret not in str(EventLogError(f"cannot open {url}", url))
     assert secret not in history_redact_url(f"https://u:{secret}@h/api?k={secret}")
+
+
+def test_secrets_inside_other_secrets_are_masked_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Longest first, not alphabetical: "zz1" sorts after "abzz1x" but is part of it.
+    assert scrub_secrets("got abzz1x and zz1", ["zz1", "abzz1x"]) == "got *** and ***"
+    monkeypatch.setenv("APP_TOKEN", "k3y9")  # four characters: long enough to be scrubbed
+    assert scrub_secrets("sent k3y9") == "sent ***"
+
+
+def test_history_server_urls_without_a_host_keep_an_empty_host() -> None:
+    assert history_redact_url("file:///tmp/app?k=v") == "file:///tmp/app?k=***"
