@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from analyzer.core.fleet import UNATTRIBUTED, FindingTrack, FleetReport, RecurringApp, Regression
 from reports.fleet_charts import daily_source_chart, findings_chart, sparkline, weekly_owner_chart
-from reports.fleet_renderer import FleetRenderer
+from reports.fleet_renderer import FleetRenderer, signed_usd
 from reports.fmt import fmt_duration_ms, fmt_time_ms, fmt_usd, vendor_name
 from reports.html_charts import Chart
 from reports.html_page import PLOTLYJS_MODES, data_block, esc, page, plotly_tags
@@ -89,15 +89,14 @@ def _cards(fleet: FleetReport) -> str:
     owners = dict(fleet.cost_by_owner())
     total = fleet.total_usd
     share = owners.get(UNATTRIBUTED, 0.0) / total if total else 0.0
-    resolved = [t.realised_saving_usd or 0.0 for t in fleet.findings if t.status == "resolved"]
-    realised = round(sum(resolved), 6) + 0.0  # + 0.0: no "-0.00"
+    realised = sum(t.realised_saving_usd or 0.0 for t in fleet.findings if t.status == "resolved")
     days = len({d.day for d in fleet.daily_costs})
     cards = [("Recorded cost", fmt_usd(total), f"over {days} days"),
              ("Recurring applications", str(len(fleet.applications)),
               "Spark jobs, query patterns, dbt models"),
              ("Regressions", str(len(fleet.regressions)), "runs far above their own baseline"),
              ("Unattributed", f"{share:.0%}", f"{fmt_usd(owners.get(UNATTRIBUTED, 0.0))} with no owner key"),
-             ("Realised savings", fmt_usd(realised), "per run, findings resolved")]
+             ("Realised savings", signed_usd(realised), "per run, findings resolved")]
     return "<div class='cards'>" + "".join(
         f"<div class='card'><div class='label'>{esc(label)}</div><div class='value'>{esc(value)}</div>"
         f"<div class='note'>{esc(note)}</div></div>"
@@ -215,7 +214,8 @@ def _savings(tracks: Sequence[FindingTrack]) -> str:
     resolved = [t for t in tracks if t.status == "resolved"]
     rows = [f"<tr>{_td(esc(t.rule_id))}{_td(esc(t.subject))}{_td(esc(fmt_time_ms(t.last_seen_ms)))}"
             f"{_td(fmt_usd(t.predicted_saving_usd), t.predicted_saving_usd, True)}"
-            f"{_td(fmt_usd(t.realised_saving_usd), t.realised_saving_usd or 0, True)}</tr>" for t in resolved]
+            f"{_td(signed_usd(t.realised_saving_usd), t.realised_saving_usd or 0, True)}</tr>"
+            for t in resolved]
     if not rows:
         return "<p class='muted'>No finding has been resolved yet.</p>"
     return table([("rule", "text"), ("subject", "text"), ("last seen", "text"), ("predicted / run", "num"),

@@ -9,7 +9,7 @@ latest runs. Input strings pass ``md_text``; numbers pass ``reports.fmt``.
 from __future__ import annotations
 
 from analyzer.core.fleet import FindingTrack, FleetReport, RecurringApp, Regression
-from reports.fleet_renderer import FleetRenderer
+from reports.fleet_renderer import FleetRenderer, signed_usd
 from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_time_ms, fmt_usd, vendor_name
 from reports.markdown_report import md_text
 
@@ -104,7 +104,7 @@ def _findings(tracks: tuple[FindingTrack, ...]) -> list[str]:
               "| status | rule | severity | subject | runs | predicted saving / run "
               "| realised saving / run |", "|---|---|---|---|---:|---:|---:|"]
     lines += [f"| {t.status} | {md_text(t.rule_id)} | {t.severity} | {md_text(t.subject)} | {t.runs_seen} | "
-              f"{fmt_usd(t.predicted_saving_usd)} | {fmt_usd(t.realised_saving_usd)} |"
+              f"{fmt_usd(t.predicted_saving_usd)} | {signed_usd(t.realised_saving_usd)} |"
               for t in tracks[:MAX_FINDINGS]]
     return lines + [""]
 

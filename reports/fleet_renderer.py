@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 
 from analyzer.core.fleet import FleetReport
+from reports.fmt import fmt_usd
 
 
 class FleetRenderer(ABC):
@@ -22,6 +23,13 @@ class FleetRenderer(ABC):
     @abstractmethod
     def render(self, fleet: FleetReport) -> bytes:
         """The whole document."""
+
+
+def signed_usd(amount: float | None) -> str:
+    """A saving that may be negative (the runs got dearer): ``-$0.0012``, not ``$-0.0012``."""
+    if amount is None:
+        return "-"
+    return ("-" if amount < 0 else "") + fmt_usd(abs(amount))
 
 
 _LOCATIONS = {
