@@ -15,9 +15,10 @@ import contextlib
 import os
 import stat
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from connectors.limits import MAX_LINE_ENV, current_limits, describe
+from connectors.limits import MAX_LINE_ENV, MAX_LOG_ENV, current_limits, describe
 from connectors.warehouse_files import WarehouseInputError
 
 if TYPE_CHECKING:
@@ -27,10 +28,11 @@ ROW_BLOCK = 16 << 20  # Arrow's read block: no row may be larger (Arrow: "stradd
 _INT_MAX = float(2**63 - 2**10)  # an "int" column above this cannot be stored as int64
 
 
-def check_regular_file(path: str) -> None:
-    """Raise unless ``path`` is an existing regular file."""
+def check_regular_file(path: str, max_bytes: int) -> None:
+    """Raise unless ``path`` is an existing regular file of at most ``max_bytes``."""
     try:
-        mode = os.stat(path).st_mode
+        info = os.stat(path)
+        mode = info.st_mode
     except FileNotFoundError:
         raise WarehouseInputError("file not found", path) from None
     except OSError as err:
@@ -40,6 +42,90 @@ def check_regular_file(path: str) -> None:
     if not stat.S_ISREG(mode):
         raise WarehouseInputError("not a regular file (a FIFO, socket or device): save the export to a "
                                   "file first", path)
+    if info.st_size > max_bytes:
+        raise _too_large(max_bytes, path)
+
+
+def _too_large(limit: int, path: str) -> WarehouseInputError:
+    return WarehouseInputError(f"larger than the limit of {describe(limit)} (set {MAX_LOG_ENV} to raise it)",
+                               path)
+
+
+class CappedStream:
+    """A decompressing stream that fails once more than ``limit`` bytes came out of it."""
+
+    def __init__(self, inner: Any, path: str, limit: int) -> None:
+        self._inner, self._path, self._limit, self._total = inner, path, limit, 0
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all with -1, in pieces so the limit applies before memory runs out)."""
+        if size is None or size < 0:
+            parts = []
+            while chunk := self.read(16 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        data = self._inner.read(size)
+        self._total += len(data)
+        if self._total > self._limit:
+            raise _too_large(self._limit, self._path)
+        return bytes(data)
+
+    def readable(self) -> bool:
+        """A read-only stream."""
+        return True
+
+    def seekable(self) -> bool:
+        """Decompression runs forward only."""
+        return False
+
+    def tell(self) -> int:
+        """Bytes read so far."""
+        return self._total
+
+    def close(self) -> None:
+        """Close the stream below."""
+        self._inner.close()
+        self.closed = True
+
+    def __enter__(self) -> CappedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_file(path: str) -> Path:
+    """``path`` as a ``Path`` once it is a regular, non-empty file within the size limit."""
+    check_regular_file(path, current_limits().max_log_bytes)
+    file = Path(path)
+    with open_export(file) as stream:
+        head = stream.read(4096)
+    if not head.strip():
+        raise WarehouseInputError("file is empty", path)
+    return file
+
+
+def open_export(file: Path) -> BinaryIO:
+    """Open a file, decompressing ``.gz``/``.bz2``/``.zst`` transparently (via pyarrow).
+
+    A compressed file's inflated bytes are counted against the log-size limit (a gzip bomb
+    would otherwise become an unbounded table); a plain file's size is checked up front.
+    """
+    import pyarrow as pa
+
+    stream = pa.input_stream(str(file), compression="detect")
+    if base_suffix(file) == file.suffix.lower():
+        return stream  # type: ignore[return-value]
+    return CappedStream(stream, str(file), current_limits().max_log_bytes)  # type: ignore[return-value]
+
+
+def base_suffix(file: Path) -> str:
+    """The format suffix under a compression suffix (``q.csv.gz`` -> ``.csv``)."""
+    suffixes = [s.lower() for s in file.suffixes]
+    if suffixes and suffixes[-1] in {".gz", ".bz2", ".zst", ".lz4"}:
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
 
 
 def row_limit() -> int:

@@ -19,13 +19,15 @@ import io
 import mmap
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from connectors.warehouse_checks import (
     ROW_BLOCK,
-    check_regular_file,
+    base_suffix,
+    check_file,
     drop_impossible,
     drop_missing_ids,
+    open_export,
     parse_problem,
     row_limit,
     row_too_large,
@@ -61,7 +63,7 @@ def read_export(
     wanted_set = {w.lower() for w in wanted}
     fmt = "export"
     try:
-        file = _check_file(path)
+        file = check_file(path)
         fmt = _detect_format(file)
         if fmt == "csv":
             table = _read_csv(file, wanted_set, numeric or {})
@@ -86,39 +88,15 @@ def read_export(
     return table
 
 
-def _check_file(path: str) -> Path:
-    check_regular_file(path)
-    file = Path(path)
-    with _open(file) as stream:
-        head = stream.read(4096)
-    if not head.strip():
-        raise WarehouseInputError("file is empty", path)
-    return file
-
-
-def _open(file: Path) -> BinaryIO:
-    """Open a file, decompressing ``.gz``/``.bz2``/``.zst`` transparently (via pyarrow)."""
-    import pyarrow as pa
-
-    return pa.input_stream(str(file), compression="detect")  # type: ignore[return-value]
-
-
-def _base_suffix(file: Path) -> str:
-    suffixes = [s.lower() for s in file.suffixes]
-    if suffixes and suffixes[-1] in {".gz", ".bz2", ".zst", ".lz4"}:
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
-
-
 def _detect_format(file: Path) -> str:
     """Name the format from the extension, confirmed (or found) by the first bytes."""
-    suffix = _base_suffix(file)
+    suffix = base_suffix(file)
     if suffix in _PARQUET_SUFFIXES:
         return "parquet"
     with open(file, "rb") as raw:
         if raw.read(4) == b"PAR1":
             return "parquet"
-    with _open(file) as stream:
+    with open_export(file) as stream:
         first = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if suffix == ".csv" or suffix == ".tsv":
         return "csv"
@@ -154,9 +132,9 @@ def _read_csv(file: Path, wanted: set[str], numeric: Mapping[str, str]) -> pa.Ta
 def _parse_csv(file: Path, keep: list[str], types: dict[str, pa.DataType]) -> pa.Table:
     import pyarrow.csv as pcsv
 
-    delimiter = "\t" if _base_suffix(file) == ".tsv" else ","
+    delimiter = "\t" if base_suffix(file) == ".tsv" else ","
     return pcsv.read_csv(
-        _open(file),
+        open_export(file),
         read_options=pcsv.ReadOptions(block_size=ROW_BLOCK),
         parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=pcsv.ConvertOptions(
@@ -171,10 +149,10 @@ def _parse_csv(file: Path, keep: list[str], types: dict[str, pa.DataType]) -> pa
 
 def _csv_header(file: Path) -> list[str]:
     """The header row, read from at most the first MiB: a header line is never longer."""
-    with _open(file) as stream:
+    with open_export(file) as stream:
         head = stream.read(_HEADER_BYTES)
     lines = io.StringIO(head.decode("utf-8-sig", errors="replace"), newline="")
-    delimiter = "\t" if _base_suffix(file) == ".tsv" else ","
+    delimiter = "\t" if base_suffix(file) == ".tsv" else ","
     try:
         header = next(csv.reader(lines, delimiter=delimiter), [])
     except csv.Error as err:
@@ -208,7 +186,7 @@ def _read_ndjson(file: Path, wanted: set[str]) -> pa.Table:
         return _json_pieces(_line_pieces(file), wanted)
     except pa.ArrowInvalid:
         table = pj.read_json(
-            _open(file),
+            open_export(file),
             read_options=pj.ReadOptions(block_size=ROW_BLOCK),
             parse_options=pj.ParseOptions(newlines_in_values=True),
         )
@@ -218,7 +196,7 @@ def _read_ndjson(file: Path, wanted: set[str]) -> pa.Table:
 def _line_pieces(file: Path) -> Iterator[bytes]:
     """Pieces of whole lines; a line longer than the row limit is an error, never held whole."""
     limit = row_limit()
-    with _open(file) as stream:
+    with open_export(file) as stream:
         carry = b""
         while block := stream.read(_PIECE_BYTES):
             block = carry + block
@@ -278,8 +256,8 @@ def _read_json_array(file: Path, wanted: set[str]) -> pa.Table:
 
 def _map_file(file: Path) -> Any:
     """The file's bytes: a read-only memory map, or the inflated bytes of a compressed file."""
-    if _base_suffix(file) != file.suffix.lower():
-        with _open(file) as compressed:
+    if base_suffix(file) != file.suffix.lower():
+        with open_export(file) as compressed:
             return compressed.read()
     with open(file, "rb") as raw:
         return mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)

@@ -233,3 +233,30 @@ def test_csv_header_is_read_in_bounded_memory(tmp_path: Path, content: str, prob
     qh = tmp_path / "qh.csv"
     qh.write_text(content)
     assert problem in _errors(_snowflake(qh))[str(qh)]
+
+
+@pytest.mark.parametrize("name", ["qh.csv.gz", "qh.csv"])
+def test_export_over_the_size_limit_is_one_error(tmp_path: Path, name: str) -> None:
+    qh = tmp_path / name
+    qh.write_bytes(gzip.compress(QH.read_bytes()) if name.endswith(".gz") else QH.read_bytes())
+    with use_limits(ReadLimits(max_log_bytes=10_000)):
+        report = _snowflake(qh)
+    assert _errors(report) == {str(qh): "larger than the limit of 10000 bytes (set DEANALYZE_MAX_LOG_BYTES "
+                                        "to raise it)"}
+
+
+def test_gzip_bomb_export_stops_at_the_limit(tmp_path: Path) -> None:
+    bomb = tmp_path / "jobs.jsonl.gz"
+    row = JOBS.read_bytes().splitlines(keepends=True)[0]
+    bomb.write_bytes(gzip.compress(row * ((64 << 20) // len(row)), compresslevel=1))
+    with use_limits(ReadLimits(max_log_bytes=8 << 20)):
+        report = analyze_warehouse_source(lambda: read_bigquery_export(str(bomb)), str(bomb))
+    assert _errors(report)[str(bomb)].startswith("larger than the limit of 8 MiB")
+
+
+def test_compressed_exports_read_like_plain_ones(tmp_path: Path) -> None:
+    for source in (QH, JOBS, DATA / "bigquery_jobs.json"):
+        packed = tmp_path / (source.name + ".gz")
+        packed.write_bytes(gzip.compress(source.read_bytes()))
+        read = read_snowflake_export if source == QH else read_bigquery_export
+        assert len(read(str(packed)).queries) == len(read(str(source)).queries)
