@@ -18,7 +18,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -48,24 +48,24 @@ def spark_reader(*, master: str | None = None, debug: bool = False,
 
 def read_logs_on_spark(sources: Sequence[LogSource], *, master: str | None = None, debug: bool = False,
                        progress: ProgressCallback | None = None) -> list[Result]:
-    """Read ``sources`` on Spark executors, one log per task, results in the order of ``sources``.
+    """Read ``sources`` on Spark executors; results in the order of ``sources``.
 
-    One log per task balances logs of very different sizes and confines a failure to one
-    log: should a task fail (its Python worker killed, out of memory), each log of the
-    failed job is read again in a job of its own and the one that fails again becomes an
-    ``InputError``, as a dead worker does with ``read_logs``.
+    Logs are grouped into tasks by ``plan_tasks``. Should a task fail (its Python worker
+    killed, out of memory), every log is read again in a job of its own and the one that
+    fails again becomes an ``InputError``, as a dead worker does with ``read_logs``.
     """
     if not sources:
         return []
     with spark_context(master) as sc:
         task = partial(_read_partition, current_limits(), debug, os.getcwd())
-        rdd = sc.parallelize(list(enumerate(sources)), numSlices=len(sources)).mapPartitions(task)
+        groups = [[(i, sources[i]) for i in group] for group in plan_tasks(sources, sc.defaultParallelism)]
+        rdd = sc.parallelize(groups, numSlices=len(groups)).mapPartitions(task)
         try:
-            pairs = _collect(sc, rdd, len(sources), progress)
+            pairs = _collect(sc, rdd, len(sources), len(groups), progress)
         except Exception as err:  # noqa: BLE001 - py4j/pyspark wrap a failed task in several types
             if debug:
                 print(f"deanalyze: spark job failed, reading each log alone: {err}", file=sys.stderr)
-            pairs = _collect_one_by_one(sc, rdd, sources, progress)
+            pairs = _collect_one_by_one(sc, task, sources, progress)
     results: list[Result | None] = [None] * len(sources)
     for index, result in pairs:
         results[index] = result
@@ -73,15 +73,47 @@ def read_logs_on_spark(sources: Sequence[LogSource], *, master: str | None = Non
             for r, s in zip(results, sources, strict=True)]
 
 
+def plan_tasks(sources: Sequence[LogSource], slots: int, *, per_task: int = 16) -> list[list[int]]:
+    """Logs (indexes into ``sources``) per Spark task: balanced by size, biggest tasks first.
+
+    Why not one log per task: a task costs tens of milliseconds however small its log,
+    more than reading a small log. Why not one task per core: sizes vary by orders of
+    magnitude. So at least four tasks per task slot and at most ``per_task`` logs per task;
+    each log (largest first, local file sizes; URLs count as 1 MiB) goes to the lightest
+    task, and the heaviest tasks start first.
+    """
+    count = min(len(sources), max(4 * max(slots, 1), -(-len(sources) // per_task)))
+    sizes = [_size(source) for source in sources]
+    tasks: list[list[int]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for index in sorted(range(len(sources)), key=lambda i: -sizes[i]):
+        open_tasks = (t for t in range(count) if len(tasks[t]) < per_task)  # count * per_task >= logs
+        lightest = min(open_tasks, key=lambda t: (loads[t], len(tasks[t])))
+        tasks[lightest].append(index)
+        loads[lightest] += sizes[index] + 1
+    order = sorted(range(count), key=lambda t: -loads[t])
+    return [sorted(tasks[t]) for t in order if tasks[t]]
+
+
+def _size(source: LogSource) -> int:
+    total = 0
+    for path in source.files:
+        try:
+            total += os.path.getsize(path) if "://" not in path else 1 << 20
+        except OSError:
+            continue  # unreadable: its error comes from the reader
+    return total
+
+
 def _read_partition(limits: ReadLimits, debug: bool, cwd: str,
-                    items: Iterable[tuple[int, LogSource]]) -> Iterator[tuple[int, Result]]:
+                    groups: Iterable[list[tuple[int, LogSource]]]) -> Iterator[tuple[int, Result]]:
     """Executor side: the local engine's ``read_log`` under the driver's read limits.
 
     Relative paths are the driver's: they are resolved from its working folder where the
     executor has it (same machine, shared file system), so errors name files as locally.
     """
     with use_limits(limits), _one_process_per_task(), _working_folder(cwd):
-        pairs = [(index, read_log(source, debug)) for index, source in items]
+        pairs = [(index, read_log(source, debug)) for group in groups for index, source in group]
     yield from pairs
 
 
@@ -135,8 +167,9 @@ def _absolute_imports() -> None:
             module.__path__[:] = [os.path.abspath(entry) for entry in module.__path__]
 
 
-def _collect(sc: Any, rdd: Any, total: int, progress: ProgressCallback | None) -> list[tuple[int, Result]]:
-    """``rdd.collect()``; with ``progress``, completed tasks are reported while the job runs."""
+def _collect(sc: Any, rdd: Any, total: int, tasks: int,
+             progress: ProgressCallback | None) -> list[tuple[int, Result]]:
+    """``rdd.collect()``; with ``progress``, logs of completed tasks (on average) while the job runs."""
     if progress is None:
         return list(rdd.collect())
     group = f"deanalyze-{os.getpid()}-{id(rdd)}"
@@ -154,7 +187,7 @@ def _collect(sc: Any, rdd: Any, total: int, progress: ProgressCallback | None) -
     shown = -1
     while worker.is_alive():
         worker.join(0.25)
-        done = _completed_tasks(sc, group)
+        done = _completed_tasks(sc, group) * total // tasks
         if done != shown and done < total:
             shown = done
             progress(done, total)
@@ -175,9 +208,12 @@ def _completed_tasks(sc: Any, group: str) -> int:
     return done
 
 
-def _collect_one_by_one(sc: Any, rdd: Any, sources: Sequence[LogSource],
+def _collect_one_by_one(sc: Any, task: Callable[[Iterable[Any]], Iterator[tuple[int, Any]]],
+                        sources: Sequence[LogSource],
                         progress: ProgressCallback | None) -> list[tuple[int, Result]]:
     """After a failed job: each log in a job of its own, so only the log that fails is lost."""
+    alone = [[(i, source)] for i, source in enumerate(sources)]
+    rdd = sc.parallelize(alone, numSlices=len(alone)).mapPartitions(task)
     pairs: list[tuple[int, Result]] = []
     for index, source in enumerate(sources):
         try:

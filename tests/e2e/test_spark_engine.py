@@ -22,7 +22,7 @@ from conftest import EVENTS, GENERATED
 
 from analyzer.api import analyze_found_logs, find_logs, read_logs
 from analyzer.api.output import render
-from analyzer.api.spark_engine import _collect_one_by_one, read_logs_on_spark
+from analyzer.api.spark_engine import _collect_one_by_one, plan_tasks, read_logs_on_spark
 from analyzer.api.spark_session import spark_context
 from analyzer.cli import main
 from connectors.spark_eventlog.discovery import LogSource
@@ -110,15 +110,30 @@ def test_executors_run_the_shipped_code(spark: Any) -> None:
 def test_a_failed_task_loses_only_its_log(spark: Any) -> None:
     sources = [LogSource(display=f"log-{i}", files=(f"/nowhere/{i}",)) for i in range(3)]
 
-    def fail_second(pair: tuple[int, LogSource]) -> tuple[int, str]:
-        if pair[0] == 1:
-            raise RuntimeError("worker lost")
-        return pair[0], pair[1].display
+    def fail_second(groups: Any) -> Iterator[tuple[int, str]]:
+        for index, source in (pair for group in groups for pair in group):
+            if index == 1:
+                raise RuntimeError("worker lost")
+            yield index, source.display
 
-    rdd = spark.parallelize(list(enumerate(sources)), 3).map(fail_second)
-    pairs = dict(_collect_one_by_one(spark, rdd, sources, None))
+    pairs = dict(_collect_one_by_one(spark, fail_second, sources, None))
     assert pairs[0] == "log-0" and pairs[2] == "log-2"
     assert pairs[1].source == "log-1" and "Spark task reading this log failed" in pairs[1].message
+
+
+def test_tasks_balance_sizes(tmp_path: Path) -> None:
+    sizes = [50_000_000, 10, 10, 20_000_000, 30_000_000] + [1000] * 95
+    sources = []
+    for i, size in enumerate(sizes):
+        path = tmp_path / f"log-{i}"
+        with open(path, "wb") as fh:
+            fh.truncate(size)
+        sources.append(LogSource(display=path.name, files=(str(path),)))
+    tasks = plan_tasks(sources, slots=2)
+    assert sorted(i for task in tasks for i in task) == list(range(100))
+    assert len(tasks) == 8 and tasks[0] == [0]  # 4 per slot; the biggest log alone and first
+    assert all(len(task) <= 16 for task in tasks)
+    assert len(plan_tasks(sources[:3], slots=8)) == 3  # never more tasks than logs
 
 
 def test_without_pyspark_one_usage_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
