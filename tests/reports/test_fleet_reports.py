@@ -61,3 +61,15 @@ def test_markdown_names_the_regression_and_escapes_names(fleet: FleetReport) -> 
     assert "local-1900000000006" in text and "Moved most: stage 0 (" in text
     assert "<script>" not in text and "&lt;/script&gt;" in text
     assert "(unattributed)" in text and "fct_orders" in text
+
+
+def test_an_empty_history_renders_in_every_format(tmp_path: Path) -> None:
+    from analyzer.api.history import open_store, render_fleet
+
+    with open_store(tmp_path / "empty.duckdb"):
+        pass
+    fleet = fleet_report(tmp_path / "empty.duckdb")
+    assert fleet.applications == () and fleet.total_usd == 0
+    assert "No runs recorded." in render_fleet(fleet, "md").decode()
+    assert json.loads(render_fleet(fleet, "json"))["applications"] == []
+    assert b"Nothing to chart yet." in render_fleet(fleet, "html", plotlyjs="cdn")

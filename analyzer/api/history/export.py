@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from analyzer.api.history.store import HistoryError, open_store
+from analyzer.api.history.store import HistoryError, open_store, wait_seconds
 
 # table -> SELECT giving its columns and a ``day`` to partition by
 EXPORTS = {
@@ -37,7 +37,7 @@ def export_history(history: str | os.PathLike[str], to: str | os.PathLike[str]) 
     except OSError as err:
         raise HistoryError(f"{to}: cannot create the export folder: {err.strerror}") from None
     counts = {}
-    with open_store(history, read_only=True) as store:
+    with open_store(history, read_only=True, wait_s=wait_seconds()) as store:
         for table, select in EXPORTS.items():
             rows = int((store.one(f"SELECT count(*) FROM ({select})") or (0,))[0])
             counts[table] = rows

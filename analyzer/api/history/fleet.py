@@ -147,7 +147,7 @@ def fleet_report(history: str | os.PathLike[str], *, since: dt.date | str | None
     ``app`` is a case-insensitive glob over application names and keys; ``since`` a day.
     """
     day = dt.date.fromisoformat(since) if isinstance(since, str) else since
-    with open_store(history, read_only=True) as store:
+    with open_store(history, read_only=True, wait_s=wait_seconds()) as store:
         apps, regressions = recurring_apps(store, since=day, pattern=app)
         keys = {a.key for a in apps}
         tracks = finding_tracks(store, since=day, app_keys=keys if app else None)
