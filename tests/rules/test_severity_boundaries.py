@@ -180,3 +180,17 @@ def test_select_star_evidence_and_usage_by_hand() -> None:
 def test_select_star_damping_floor_is_inclusive() -> None:
     assert graded(star(40, billed=GiB)) == ["medium"]  # 0.75
     assert_damped(star(40, billed=GiB - 1))
+
+
+def test_spill_recommendation_figures_by_hand() -> None:
+    (f,) = spill(DATA // 2)
+    # Working set per task: 569.4 MiB of execution memory + 62.5 MiB spilled (500 MiB / 8 tasks);
+    # heap that fits 4 of them: 300 MiB + 4 x 631.9 MiB / 0.6 = 4512.7 MiB, rounded up.
+    assert "--conf spark.executor.memory=4513m (from 4g)" in f.recommendation
+    assert "569.4 MiB of execution memory" in f.recommendation and "spilled 62.5 MiB" in f.recommendation
+
+
+def test_gc_recommendation_states_the_heap_per_task() -> None:
+    (f,) = gc(150_000)
+    assert "--conf spark.executor.memory=" in f.recommendation
+    assert "1,024 MiB per concurrent task" in f.recommendation  # 4 GiB heap / 4 cores
