@@ -117,6 +117,7 @@ BOOT_JS = """(function () {
     button.addEventListener("click", function () {
       var text = button.parentNode.querySelector("pre").textContent;
       var done = function () { button.textContent = "Copied"; };
+      button.textContent = "Copying";
       if (navigator.clipboard && navigator.clipboard.writeText) {
         navigator.clipboard.writeText(text).then(done, function () { button.textContent = "Select it"; });
       } else { button.textContent = "Select it"; }

@@ -18,13 +18,10 @@ from analyzer.core import timeline as tl
 from analyzer.core.catalog import NodeType, PriceCatalog
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application
+from analyzer.core.spark_savings import RULE_BUCKET, assign_savings  # noqa: F401  (RULE_BUCKET re-exported)
 from analyzer.core.units import MS_PER_HOUR, GiB, parse_size
 
 BUCKETS = ("useful", "failed_work", "driver_only", "skew_tail", "idle_cores", "driver")
-RULE_BUCKET = {
-    "spark.skew": "skew_tail", "spark.oversized-cluster": "idle_cores",
-    "spark.driver-bound": "driver_only", "spark.task-failures": "failed_work",
-}
 DAYS_PER_MONTH = 30.44
 MIN_RUNS_FOR_FREQUENCY = 3
 
@@ -239,7 +236,6 @@ def infer_runs_per_month(apps: Sequence[Application]) -> dict[str, float]:
 def price_report(apps: Sequence[Application], findings: Sequence[Finding],
                  settings: CostSettings) -> tuple[list[AppCost], list[Finding]]:
     """Price every application and count every finding's claim once in its application's ledger."""
-    from analyzer.core.spark_savings import assign_savings  # it imports this module
     by_app: dict[tuple[str, str | None], list[Finding]] = defaultdict(list)
     for f in findings:
         attempt = f.subject.get("attempt_id")

@@ -11,17 +11,34 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Protocol
 
-from analyzer.core.cost import MS_PER_HOUR, RULE_BUCKET, AppCost
 from analyzer.core.findings import Finding
 from analyzer.core.ledger import ClaimRequest, count_claims, saving_usd
 from analyzer.core.model import Application
+from analyzer.core.units import MS_PER_HOUR
+
+RULE_BUCKET = {
+    "spark.skew": "skew_tail", "spark.oversized-cluster": "idle_cores",
+    "spark.driver-bound": "driver_only", "spark.task-failures": "failed_work",
+}
+
+
+class PricedRun(Protocol):
+    """What the ledger needs of ``analyzer.core.cost.AppCost`` (which imports this module)."""
+
+    @property
+    def usd_per_core_hour(self) -> float: ...  # noqa: D102
+
+    @property
+    def ledger_core_hours(self) -> dict[str, float]: ...  # noqa: D102
+
 
 BUCKET_WORDS = {"useful": "task time", "failed_work": "failed work", "driver_only": "driver-only time",
                 "skew_tail": "skew tail", "idle_cores": "idle cores", "driver": "driver"}
 
 
-def assign_savings(findings: Sequence[Finding], cost: AppCost, app: Application) -> list[Finding]:
+def assign_savings(findings: Sequence[Finding], cost: PricedRun, app: Application) -> list[Finding]:
     """Count each finding's core-hours once in its bucket's ledger (``analyzer.core.ledger``) and price them.
 
     A finding about one stage claims that stage's share of its bucket (for task time: the
@@ -39,7 +56,7 @@ def assign_savings(findings: Sequence[Finding], cost: AppCost, app: Application)
             for f, c in zip(findings, claims, strict=True)]
 
 
-def _request(f: Finding, cost: AppCost, key: str, stage_hours: Mapping[int, float]) -> ClaimRequest:
+def _request(f: Finding, cost: PricedRun, key: str, stage_hours: Mapping[int, float]) -> ClaimRequest:
     bucket = RULE_BUCKET.get(f.rule_id, "useful")
     stage, sql = f.subject.get("stage_id"), f.subject.get("sql_execution_id")
     part, size, proportional = "", None, False
@@ -53,7 +70,7 @@ def _request(f: Finding, cost: AppCost, key: str, stage_hours: Mapping[int, floa
                         part=part, part_capacity=size, proportional=proportional)
 
 
-def _stage_core_hours(app: Application, cost: AppCost) -> dict[int, float]:
+def _stage_core_hours(app: Application, cost: PricedRun) -> dict[int, float]:
     """Task core-hours of each stage (attempts summed), on the scale of the ledger's useful bucket."""
     hours: dict[int, float] = defaultdict(float)
     for s in app.stages:

@@ -23,6 +23,7 @@ from analyzer.core.query_table import QueryTable, nan_to_zero
 from analyzer.core.units import MS_PER_DAY
 from analyzer.core.warehouse_model import MeteringHour, WarehouseHistory
 from analyzer.core.warehouse_patterns import QueryPattern, top_patterns
+from analyzer.core.warehouse_savings import assign_savings
 from analyzer.core.warehouse_usage import (
     MS_PER_HOUR,
     QueryUsage,
@@ -298,6 +299,4 @@ def _price_bigquery(history: WarehouseHistory, per_tib: float, per_slot: float) 
 
 def assign_warehouse_savings(findings: Iterable[Finding], cost: WarehouseCost) -> list[Finding]:
     """Each finding's claim counted once in the ledger and priced (``warehouse_savings``)."""
-    from analyzer.core.warehouse_savings import assign_savings  # it imports this module
-
     return assign_savings(findings, cost)

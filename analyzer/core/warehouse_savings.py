@@ -13,10 +13,44 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Protocol
 
 from analyzer.core.findings import Finding
 from analyzer.core.ledger import UNIT_WORDS, ClaimRequest, count_claims, saving_usd
-from analyzer.core.warehouse_cost import WarehouseCost
+
+
+class PoolTotal(Protocol):
+    """What the ledger needs of ``warehouse_cost.WarehouseTotal`` (that module imports this one)."""
+
+    @property
+    def kind(self) -> str: ...  # noqa: D102
+    @property
+    def compute_credits(self) -> float: ...  # noqa: D102
+    @property
+    def cloud_services_credits(self) -> float: ...  # noqa: D102
+    @property
+    def idle_credits(self) -> float | None: ...  # noqa: D102
+    @property
+    def tib_billed(self) -> float: ...  # noqa: D102
+    @property
+    def slot_hours(self) -> float: ...  # noqa: D102
+
+
+class WarehouseCost(Protocol):
+    """What the ledger needs of ``warehouse_cost.WarehouseCost``: prices and who paid what."""
+
+    @property
+    def vendor(self) -> str: ...  # noqa: D102
+    @property
+    def source(self) -> str: ...  # noqa: D102
+    @property
+    def usd_per_credit(self) -> float: ...  # noqa: D102
+    @property
+    def usd_per_tib(self) -> float: ...  # noqa: D102
+    @property
+    def slot_hour_usd(self) -> float: ...  # noqa: D102
+    @property
+    def warehouses(self) -> Mapping[str, PoolTotal]: ...  # noqa: D102
 
 POOL_KEYS = ("warehouse", "reservation", "project")
 USAGE_UNITS = ("credits", "tib_billed", "slot_hours")
