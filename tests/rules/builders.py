@@ -15,6 +15,7 @@ Byte sizes may be written as integers or as strings with a binary unit (``"10 Gi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,6 +48,22 @@ _UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
 _TERM = re.compile(r"\s*([+-]?)\s*([\d.]+)\s*(B|KiB|MiB|GiB|TiB)?\s*")
 
 Spec = Mapping[str, Any]
+
+
+def _known(spec: Spec, allowed: set[str], what: str) -> None:
+    """Reject keys a builder does not read: a misspelt key in a case file must not pass silently."""
+    unknown = set(spec) - allowed
+    if unknown:
+        raise ValueError(f"{what}: unknown keys {sorted(unknown)} (known: {sorted(allowed)})")
+
+
+_STAGE_KEYS = {"id", "attempt", "name", "status", "tasks", "complete", "failed", "killed", "duration_ms",
+               "start", "seconds", "task_ms", "metrics", "run_time_ms", "gc_ms", "input", "shuffle_read",
+               "shuffle_write", "failure_causes", "failed_task_time_ms", "failure_reason", "parents", "jobs"}
+_APP_KEYS = {"stages", "seconds", "executor", "executors", "cores", "driver_cores", "jobs", "sql", "app_id",
+             "name", "spark_version", "master", "properties"}
+_SQL_KEYS = {"id", "description", "seconds", "physical_plan", "nodes", "jobs", "modified_configs"}
+_HISTORY_KEYS = {"vendor", "days", "queries", "metering", "simulate", "tables", "warehouses"}
 
 
 def size(value: int | float | str) -> int:
@@ -93,6 +110,7 @@ def stage(spec: Spec, *, default_job: int = 0) -> Stage:
     ``StageMetrics`` field, sizes as strings allowed), ``failure_causes`` (``[[cause, n]]``),
     ``failed_task_time_ms``, ``failure_reason``, ``parents``, ``jobs``.
     """
+    _known(spec, _STAGE_KEYS, "stage")
     tasks = int(spec.get("tasks", 100))
     failed = int(spec.get("failed", 0))
     complete = int(spec.get("complete", tasks if spec.get("status", "COMPLETE") == "COMPLETE" else 0))
@@ -140,6 +158,7 @@ def _task_ms(spec: Any, complete: int, duration: Quantiles | None) -> tuple[int,
 
 def executor(spec: Spec, app_end_s: float) -> Executor:
     """An executor: ``id``, ``cores``, ``add``/``remove`` (s after T0; remove defaults to none)."""
+    _known(spec, {"id", "cores", "add", "remove"}, "executor")
     remove = spec.get("remove")
     return Executor(
         executor_id=str(spec["id"]), host=f"host-{spec['id']}", total_cores=int(spec.get("cores", 4)),
@@ -150,6 +169,7 @@ def executor(spec: Spec, app_end_s: float) -> Executor:
 
 def job(spec: Spec) -> Job:
     """A job: ``id``, ``start``/``end`` (s), ``stages``, optional ``sql`` execution id."""
+    _known(spec, {"id", "status", "start", "end", "stages", "sql"}, "job")
     return Job(
         job_id=int(spec["id"]), status=str(spec.get("status", "SUCCEEDED")),
         submission_time_ms=T0 + int(float(spec["start"]) * SECOND),
@@ -161,6 +181,7 @@ def job(spec: Spec) -> Job:
 def plan_node(spec: Spec) -> PlanNode:
     """A physical-plan node: ``id``, ``name``, ``description`` (default: the name), ``metadata``,
     ``metrics`` (sizes as strings allowed), ``children``, ``stages``."""
+    _known(spec, {"id", "name", "description", "metadata", "metrics", "children", "stages"}, "plan node")
     return PlanNode(
         node_id=int(spec["id"]), name=str(spec["name"]),
         description=str(spec.get("description", spec["name"])),
@@ -172,6 +193,7 @@ def plan_node(spec: Spec) -> PlanNode:
 
 def sql_execution(spec: Spec) -> SqlExecution:
     """A SQL execution: ``id``, ``description``, ``jobs``, ``nodes``, ``modified_configs``."""
+    _known(spec, _SQL_KEYS, "sql")
     return SqlExecution(
         execution_id=int(spec.get("id", 0)), description=str(spec.get("description", "query")),
         start_time_ms=T0, end_time_ms=T0 + int(float(spec.get("seconds", 60)) * SECOND),
@@ -188,6 +210,7 @@ def spark_app(spec: Spec) -> Application:
     the start to the end of the run, which lasts ``seconds`` (default: the last stage's end);
     one job 0 covering every stage unless ``jobs`` are given; a driver entry always present.
     """
+    _known(spec, _APP_KEYS, "spark model")
     stages = [stage(s) for s in spec.get("stages", ())]
     last_end = max(((s.completion_time_ms or T0) - T0) / SECOND for s in stages) if stages else 60.0
     seconds = float(spec.get("seconds", last_end))
@@ -230,6 +253,8 @@ def _expand(spec: Spec) -> list[dict[str, Any]]:
     return out
 
 
+_QUERY_KEYS = {f.name for f in dataclasses.fields(QueryRecord)} | {
+    "start", "exec_s", "queued_s", "compile_s", "id", "text", "tables"}
 _SIZE_FIELDS = ("bytes_scanned", "bytes_billed", "spilled_local_bytes", "spilled_remote_bytes")
 
 
@@ -237,6 +262,7 @@ def query(spec: Spec, vendor: str) -> QueryRecord:
     """One query: ``start`` (s after T0), ``exec_s`` (execution), ``queued_s``, ``compile_s``, and any
     ``QueryRecord`` field (sizes as strings allowed). Snowflake times follow QUERY_HISTORY: queue and
     compile precede execution; BigQuery jobs run ``exec_s`` from their start."""
+    _known(spec, _QUERY_KEYS, "query")
     start = T0 + int(round(float(spec.get("start", 0)) * SECOND))
     execution = int(round(float(spec.get("exec_s", 10)) * SECOND))
     queued = int(round(float(spec.get("queued_s", 0)) * SECOND))
@@ -267,6 +293,7 @@ def metering_hours(spec: Sequence[Spec]) -> tuple[MeteringHour, ...]:
     (how many consecutive equal rows), ``compute`` and ``attributed`` credits per hour."""
     out = []
     for item in spec:
+        _known(item, {"warehouse", "hour", "hours", "compute", "attributed"}, "metering")
         first = int(item.get("hour", 0))
         attributed = item.get("attributed")
         for h in range(first, first + int(item.get("hours", 1))):
@@ -288,6 +315,7 @@ def warehouse_history(spec: Spec) -> WarehouseHistory:
     list of ``{name, size, auto_suspend_s}``, else for ``warehouses``), ``tables``
     and ``warehouses`` (any ``TableStorage`` / ``WarehouseSettings`` field).
     """
+    _known(spec, _HISTORY_KEYS, "warehouse model")
     vendor = str(spec.get("vendor", "snowflake"))
     queries = [query(q, vendor) for item in spec.get("queries", ()) for q in _expand(item)]
     metering: tuple[MeteringHour, ...] = ()

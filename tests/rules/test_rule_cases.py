@@ -49,6 +49,9 @@ from rules.registry import all_rules, rules_by_id
 
 CASES = Path(__file__).resolve().parent / "cases"
 MIN_CASES = 4
+CASE_KEYS = {"name", "model", "config", "expect", "xfail"}
+EXPECT_KEYS = {"no_finding", "severity", "count", "subject", "confidence", "evidence", "approx", "title",
+               "recommendation", "avoidable_core_hours", "avoidable_usage"}
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,16 @@ def test_every_case_file_names_an_existing_rule() -> None:
         assert path.stem in known, f"{path.name} names no rule"
         names = [c["name"] for c in data.get("case", [])]
         assert len(names) == len(set(names)), f"{path.name}: duplicate case names"
+        assert set(data) <= {"rule", "case"}, f"{path.name}: unknown top-level keys"
+
+
+def test_case_and_expectation_keys_are_known() -> None:
+    """A misspelt key (``evidnce``) would silently check nothing."""
+    for path in sorted(CASES.glob("*.toml")):
+        for case in tomllib.loads(path.read_text(encoding="utf-8")).get("case", []):
+            where = f"{path.name}::{case.get('name')}"
+            assert set(case) <= CASE_KEYS, f"{where}: unknown keys {set(case) - CASE_KEYS}"
+            assert set(case["expect"]) <= EXPECT_KEYS, f"{where}: unknown {set(case['expect']) - EXPECT_KEYS}"
 
 
 def test_every_case_file_has_a_healthy_case_and_two_graded_severities() -> None:
