@@ -12,6 +12,7 @@ the history is still worth analysing, and the count is reported as an input erro
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import stat
 from collections.abc import Iterator, Mapping
@@ -160,6 +161,8 @@ def drop_impossible(table: pa.Table, numeric: Mapping[str, str], notes: list[str
 
     bad, columns = None, []
     for name, kind in numeric.items():
+        if name in table.column_names and _plausible(table.column(name), kind):
+            continue
         values = _as_numbers(table, name)
         if values is None:
             continue
@@ -180,7 +183,7 @@ def drop_impossible(table: pa.Table, numeric: Mapping[str, str], notes: list[str
 
 
 def drop_missing_ids(table: pa.Table, ids: tuple[str, ...], notes: list[str] | None) -> pa.Table:
-    """``table`` without rows whose id column (``query_id``, ``job_id``) is null or empty.
+    """``table`` without rows whose id column (``query_id``, ``job_id``) is null or empty text.
 
     The views always fill it; a row without one cannot be told apart or shown as evidence.
     """
@@ -190,14 +193,31 @@ def drop_missing_ids(table: pa.Table, ids: tuple[str, ...], notes: list[str] | N
     for name in ids:
         if name not in table.column_names:
             continue
-        text = table.column(name).cast(pa.string())
-        missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
+        lengths = pc.binary_length(table.column(name).cast(pa.string()))
+        if lengths.null_count == 0 and (pc.min(lengths).as_py() or 0) > 0:
+            continue  # the usual case, decided without a per-row mask
+        missing = pc.fill_null(pc.equal(lengths, 0), True)
         count = pc.sum(missing).as_py() or 0
         if count:
             if notes is not None:
                 notes.append(f"skipped {count} row(s) without {name}")
             table = table.filter(pc.invert(missing))
     return table
+
+
+def _plausible(values: pa.ChunkedArray, kind: str) -> bool:
+    """True when a numeric column's minimum and maximum alone clear every row: the usual
+    case, decided without a cast or a per-row mask (text columns always take the long way)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        return False
+    bounds = pc.min_max(values).as_py()
+    low, high = bounds["min"], bounds["max"]
+    if low is None:
+        return True  # all null or NaN: "not reported"
+    return bool(low >= 0 and high < (_INT_MAX if kind == "int" else math.inf))
 
 
 def _as_numbers(table: pa.Table, name: str) -> pa.ChunkedArray | None:
