@@ -134,3 +134,36 @@ def test_databricks_nodes_priced_by_the_node_type_the_log_names() -> None:
     unknown = price_application(app(properties={"spark.databricks.workerNodeTypeId": "x9.huge"}),
                                 CostSettings(catalog=catalog))
     assert unknown.usd_per_core_hour == pytest.approx(catalog.vcpu_hour + 1.375 / 4 * catalog.gib_hour)
+
+
+def test_every_bundled_catalog_has_a_dated_sourced_spot_discount() -> None:
+    for name in BUILTIN:
+        catalog = load_catalog(name)
+        assert 0.3 <= catalog.spot_discount <= 0.7, name  # real spot/preemptible discounts, net of fixed fees
+        assert "http" in catalog.spot_source and "(as of 20" in catalog.spot_source, name
+
+
+def test_spot_without_a_discount_warns_in_the_report() -> None:
+    catalog = parse_catalog({"name": "contract", "as_of": "2026", "source": "s", "vcpu_hour": 0.04,
+                             "gib_hour": 0.005}, "t")
+    settings = CostSettings(catalog=catalog, spot=True)
+    assert settings.spot_warning is not None and "'contract' gives no spot_discount" in settings.spot_warning
+    cost = price_application(app(), settings)
+    assert cost.notes == (settings.spot_warning,)
+    with_discount = CostSettings(catalog=load_catalog("emr"), spot=True)
+    assert with_discount.spot_warning is None and "52% below on demand" in with_discount.notes[0]
+
+
+def test_cli_spot_warning_is_one_stderr_line(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    prices = tmp_path / "contract.toml"
+    prices.write_text('name = "contract"\nas_of = "2026-12-01"\nsource = "our contract"\n'
+                      "vcpu_hour = 0.03\ngib_hour = 0.004\n")
+    sample = EVENTS / "apache-spark/spark-events/local-1430917381534"
+    result = CliRunner().invoke(main, ["spark-logs", str(sample), "--spot", "--prices", str(prices)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("deanalyze: --spot: price catalog 'contract' gives no spot_discount") == 1
+    assert "gives no spot_discount" in result.stdout  # and the report says it under the cost table
