@@ -15,7 +15,7 @@ import click
 from analyzer.api.output import EXIT_OK, EXIT_USAGE, write_report
 
 if TYPE_CHECKING:
-    from analyzer.core.fleet import FleetReport
+    from analyzer.api.history import FleetReport
 
 FORMATS = click.Choice(["md", "json", "html"])
 

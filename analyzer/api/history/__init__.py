@@ -24,8 +24,10 @@ from analyzer.api.history.fleet import (
     render_fleet,
 )
 from analyzer.api.history.store import HistoryBusy, HistoryError, open_store
+from analyzer.core.fleet import FleetReport
 
 __all__ = [
+    "FleetReport",
     "HistoryBusy",
     "HistoryError",
     "analyze_into_history",
