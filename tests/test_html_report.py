@@ -333,15 +333,18 @@ def examples_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-OVERFLOW = ("[...document.querySelectorAll('main *')].filter(e => !e.closest('.table-wrap, pre, .js-plotly-plot')"
-            " && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName)")
+OVERFLOW = ("[...document.querySelectorAll('main *')]"
+            ".filter(e => !e.closest('.table-wrap, pre, .js-plotly-plot')"
+            " && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+            ".map(e => e.tagName)")
 
 
 def test_browser_page_is_usable_420_px_wide(browser, examples_page: Path) -> None:  # type: ignore[no-untyped-def]
     v = Visit(browser, examples_page, width=420)
     v.page.wait_for_function(ALL_PLOTTED, timeout=30_000)
     v.page.eval_on_selector_all("details", "ds => ds.forEach(d => d.open = true)")  # evidence and stages too
-    page_width = v.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    page_width = v.page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert page_width[0] <= page_width[1], page_width  # no horizontal scroll of the page
     assert v.page.evaluate(OVERFLOW) == []  # nothing sticks out of its card
     findings = v.page.locator("#findings .table-wrap").first

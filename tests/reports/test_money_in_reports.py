@@ -24,20 +24,40 @@ from reports import RENDERERS
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "warehouse"
-HEADLINE = re.compile(r"saves \*\*\$([\d,.]+)\*\* [^(]*\(([\d,.]+) (core-hours|credits|TiB billed|slot-hours) "
-                      r"× \$([\d,.]+)/[\w-]+(?: − \$([\d,.]+) the change costs)?\)")
+HEADLINE = re.compile(
+    r"saves \*\*\$([\d,.]+)\*\* [^(]*\(([\d,.]+) (core-hours|credits|TiB billed|slot-hours) "
+    r"× \$([\d,.]+)/[\w-]+(?: − \$([\d,.]+) the change costs)?\)"
+)
 SCIENTIFIC = re.compile(r"\d\.?\d*e[+-]\d\d")
 
 
 def _reports() -> dict[str, Report]:
-    weeks = ("snowflake_full_scan_week", "bigquery_full_scan_week", "select_star_week", "dashboard_week",
-             "oversized_week", "undersized_week", "idle_week", "on_demand_heavy_week")
+    weeks = (
+        "snowflake_full_scan_week",
+        "bigquery_full_scan_week",
+        "select_star_week",
+        "dashboard_week",
+        "oversized_week",
+        "undersized_week",
+        "idle_week",
+        "on_demand_heavy_week",
+    )
     return {
         "examples": analyze_spark_logs([str(ROOT / "examples" / "spark-events")]),
-        "bigquery-export": analyze_warehouse([read_bigquery_export(
-            str(DATA / "bigquery_jobs.jsonl"), str(DATA / "bigquery_table_storage.csv"))]),
-        "snowflake-export": analyze_warehouse([read_snowflake_export(
-            str(DATA / "snowflake_query_history.csv"), str(DATA / "snowflake_warehouse_metering.csv"))]),
+        "bigquery-export": analyze_warehouse(
+            [
+                read_bigquery_export(
+                    str(DATA / "bigquery_jobs.jsonl"), str(DATA / "bigquery_table_storage.csv")
+                )
+            ]
+        ),
+        "snowflake-export": analyze_warehouse(
+            [
+                read_snowflake_export(
+                    str(DATA / "snowflake_query_history.csv"), str(DATA / "snowflake_warehouse_metering.csv")
+                )
+            ]
+        ),
         **{week: analyze_warehouse([getattr(wf, week)()]) for week in weeks},
     }
 
@@ -107,8 +127,9 @@ def test_warehouse_findings_speak_warehouse_units(reports: dict[str, Report]) ->
 
 
 def test_bigquery_example_counts_the_scanned_tib_once() -> None:
-    report = analyze_warehouse([read_bigquery_export(str(DATA / "bigquery_jobs.jsonl"),
-                                                     str(DATA / "bigquery_table_storage.csv"))])
+    report = analyze_warehouse(
+        [read_bigquery_export(str(DATA / "bigquery_jobs.jsonl"), str(DATA / "bigquery_table_storage.csv"))]
+    )
     text = RENDERERS["md"]().render(report).decode()
     by_rule = {f.rule_id: f for f in report.findings if f.estimated_savings_usd > 0}
     scan, pricing = by_rule["warehouse.full-scan"], by_rule["bigquery.pricing-model"]
