@@ -193,7 +193,11 @@ def drop_missing_ids(table: pa.Table, ids: tuple[str, ...], notes: list[str] | N
     for name in ids:
         if name not in table.column_names:
             continue
-        lengths = pc.binary_length(table.column(name).cast(pa.string()))
+        column = table.column(name)
+        text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        if not (text or pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+            column = column.cast(pa.string())  # numbers as ids: their text is never empty
+        lengths = pc.binary_length(column)
         if lengths.null_count == 0 and (pc.min(lengths).as_py() or 0) > 0:
             continue  # the usual case, decided without a per-row mask
         missing = pc.fill_null(pc.equal(lengths, 0), True)

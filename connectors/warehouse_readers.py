@@ -25,6 +25,7 @@ from connectors.warehouse_checks import (
     ROW_BLOCK,
     base_suffix,
     check_file,
+    converting,
     drop_impossible,
     drop_missing_ids,
     open_export,
@@ -77,10 +78,11 @@ def read_export(
         raise WarehouseInputError(parse_problem(fmt, exc), path) from None
     if table.num_rows == 0:
         raise WarehouseInputError(f"contains no rows ({fmt})", path)
-    table = flatten_lower(table)
-    _check_required(table, required, path)
     dropped: list[str] = []
-    table = drop_missing_ids(drop_impossible(table, numeric or {}, dropped), ids, dropped)
+    with converting(path):
+        table = flatten_lower(table)
+        _check_required(table, required, path)
+        table = drop_missing_ids(drop_impossible(table, numeric or {}, dropped), ids, dropped)
     if table.num_rows == 0:
         raise WarehouseInputError(f"no usable rows: {'; '.join(dropped)}", path)
     if notes is not None:
