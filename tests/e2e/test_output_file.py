@@ -11,6 +11,8 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from analyzer.api.output import write_atomically, write_report
 
 
@@ -55,3 +57,48 @@ def test_a_pipe_target_is_written_in_place_not_replaced(tmp_path: Path) -> None:
     assert received == [b"report through a pipe"]
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe, not a file renamed over it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_the_temporary_file_is_hidden_beside_the_target(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Same folder: the rename stays on one file system (atomic); hidden: a reader listing the
+    # folder never picks up half a report.
+    import tempfile
+
+    calls: list[dict[str, object]] = []
+    real = tempfile.mkstemp
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", spy)
+    write_atomically(str(tmp_path / "r.json"), b"{}")
+    assert calls == [{"prefix": ".deanalyze-", "dir": str(tmp_path)}]
+
+
+def test_a_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "r.json"
+    target.write_bytes(b"old")
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        write_atomically(str(target), b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_html_embeds_plotly_by_default_and_links_the_cdn_when_asked() -> None:
+    from analyzer.api import analyze_spark_logs
+    from analyzer.api.output import render
+
+    root = Path(__file__).resolve().parents[2]
+    report = analyze_spark_logs([str(root / "examples/spark-events/local-1795878785108")])
+    inline = render(report, "html")
+    cdn = render(report, "html", plotlyjs="cdn")
+    tag = b'<script src="https://cdn.plot.ly/'
+    assert tag in cdn and tag not in inline
+    assert len(inline) > len(cdn) + 1_000_000  # plotly.js itself is several MB
+    assert render(report, "md").startswith(b"# deanalyze report")
