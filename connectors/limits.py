@@ -9,7 +9,7 @@ events run to tens of MB, so a line may hold 256 MiB and a log 64 GiB.
 Configure with environment variables (read when a limit is needed, so ``--jobs`` workers
 see them too) or, in the library, with :func:`use_limits` around a call::
 
-    DEANALYZE_MAX_LINE_BYTES=1048576 deanalyze spark-logs logs/
+    DEANALYZE_MAX_LINE_BYTES=1m deanalyze spark-logs logs/
     with use_limits(ReadLimits(max_line_bytes=1 << 20)): analyze_spark_logs(["logs/"])
 
 ``analyze_spark_logs(..., limits=...)`` does the same for one call.
@@ -21,6 +21,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from analyzer.core.units import parse_size
 
 MAX_LINE_ENV = "DEANALYZE_MAX_LINE_BYTES"
 MAX_LOG_ENV = "DEANALYZE_MAX_LOG_BYTES"
@@ -69,15 +71,13 @@ def use_limits(limits: ReadLimits | None) -> Iterator[ReadLimits]:
 
 
 def _env_bytes(name: str, default: int) -> int:
-    """A positive byte count from the environment; an unusable value is ignored, not fatal."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        return default
-    return value if value > 0 else default
+    """A positive byte count from the environment (``268435456``, ``256m``, ``64g``).
+
+    An unusable value keeps the default rather than failing every read: the defaults are
+    the safe side, and the README says which spellings count.
+    """
+    value = parse_size(os.environ.get(name, "").strip())
+    return value if value is not None and value > 0 else default
 
 
 def describe(limit: int) -> str:

@@ -57,6 +57,8 @@ def test_default_limits_are_generous_and_env_configurable(monkeypatch: pytest.Mo
     assert DEFAULT_MAX_LINE_BYTES == 256 << 20 and DEFAULT_MAX_LOG_BYTES == 64 << 30
     monkeypatch.setenv(MAX_LINE_ENV, "1000")
     assert current_limits().max_line_bytes == 1000
+    monkeypatch.setenv(MAX_LINE_ENV, "16m")
+    assert current_limits().max_line_bytes == 16 << 20
     monkeypatch.setenv(MAX_LINE_ENV, "not a number")
     assert current_limits().max_line_bytes == DEFAULT_MAX_LINE_BYTES
     with use_limits(SMALL):
