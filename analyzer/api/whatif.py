@@ -8,7 +8,8 @@ and the reports render it from ``AppCost.what_if``.
 Model: the stage DAG of each job group replayed on N executors held from the group's start
 (Sparklens' assumption of a static cluster), calibrated by real/simulated job time at the
 observed size; driver-only time kept as measured. Sizes are Sparklens' percentages of the
-observed size. The critical path is the replay with a slot for every task.
+observed size, as many as a placement budget allows (big logs get 100 %, 50 %, 200 % first).
+The critical path is the replay with a slot for every task.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from analyzer.core.cost import MS_PER_HOUR, AppCost, WhatIf, WhatIfRow
 from analyzer.core.model import Application
 from rules.spark._simulate import SimStage, sim_groups, simulate_jobs
 
-PERCENTS = (10, 20, 50, 80, 100, 110, 120, 150, 200, 300, 400, 500)  # Sparklens' executor counts
-FEW_PERCENTS = (50, 100, 200)  # above the placement budget
-MAX_PLACEMENTS = 2_000_000  # tasks x sizes simulated per application
+# Sparklens' executor counts (% of the observed), most telling first: big logs get the first few.
+PERCENTS = (100, 50, 200, 20, 150, 300, 10, 80, 120, 500, 400, 110)
+MAX_PLACEMENTS = 300_000  # tasks x sizes simulated per application (about 0.3 s), at least 3 sizes
 
 
 def with_what_if(app: Application, cost: AppCost) -> AppCost:
@@ -57,7 +58,7 @@ def what_if_of(app: Application, cost: AppCost) -> WhatIf | None:
     driver_only = (window[1] - window[0]) - job_real
     reference = job_ms(observed)
     factor = job_real / reference if reference else 1.0
-    percents = PERCENTS if tasks * len(PERCENTS) <= MAX_PLACEMENTS else FEW_PERCENTS
+    percents = PERCENTS[:max(3, MAX_PLACEMENTS // tasks)]
     counts = sorted({max(1, math.ceil(observed * p / 100)) for p in percents})
     rows = tuple(_row(c, driver_only + (job_ms(c) if c != observed else reference) * factor, cores, cost,
                       c == observed) for c in counts)
