@@ -156,7 +156,7 @@ def early_warnings_table(report: Report) -> str:
         ("Who", "text"),
         ("What", "text"),
         ("Confidence", "text"),
-        ("At production scale", "text"),
+        ("At production scale, or counted after", "text"),
     ]
     rows = [
         "<tr>"
@@ -169,7 +169,7 @@ def early_warnings_table(report: Report) -> str:
         for f in warnings
     ]
     return (
-        "<p class=muted>Problems a rule saw in runs below its damping threshold: no saving is claimed and no "
-        "gate fails on them, but they grow with the data.</p>"
+        "<p class=muted>Problems a rule saw in runs below its damping threshold, or changes the findings "
+        "above leave nothing to save for: no saving is claimed and no gate fails on them.</p>"
         + table(headers, rows, table_id="early-warnings")
     )

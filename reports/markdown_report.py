@@ -186,9 +186,10 @@ def _early_warnings(report: Report) -> list[str]:
     rows = [[f"`{f.rule_id}`", md_text(f.subject_label()), md_prose(f.title), f.confidence,
              md_prose(f.scale_note) or "-"] for f in warnings]
     return ["## Early warnings", "",
-            "Problems a rule saw in runs below its damping threshold: no saving is claimed and no gate fails "
-            "on them, but they grow with the data.", "",
-            *tables.table(["rule", "who", "what", "confidence", "at production scale"], rows), ""]
+            "Problems a rule saw in runs below its damping threshold, or changes the findings above leave "
+            "nothing to save for: no saving is claimed and no gate fails on them.", "",
+            *tables.table(["rule", "who", "what", "confidence", "at production scale, or counted after"],
+                          rows), ""]
 
 
 def _errors(report: Report) -> list[str]:

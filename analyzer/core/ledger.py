@@ -21,9 +21,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from analyzer.core.findings import Claim
+from analyzer.core.findings import Claim, Finding
 
 UNIT_WORDS = {"core_hours": "core-hours", "credits": "credits", "tib_billed": "TiB billed",
               "slot_hours": "slot-hours"}
@@ -120,6 +120,23 @@ def _note(r: ClaimRequest, counted: float, why: str, before: list[str]) -> str:
         return f"{counted:,.4g} of the {r.asked:,.4g} {unit} asked were left of {where}"
     return (f"counted after {'; '.join(before)}: {counted:,.4g} of the {r.asked:,.4g} {unit} asked "
             f"were still billed on {where}")
+
+
+def superseded(finding: Finding) -> Finding:
+    """An early warning (``info``) when other findings left this one's claim nothing worth its change.
+
+    Why: a finding that saves nothing once the findings counted before it are done (a
+    reservation after the scan fix took most of the bytes) has no impact of its own to rank or
+    gate on; it stays in the report as an early warning saying what it was counted after and
+    what it would save alone.
+    """
+    c = finding.claim
+    if finding.severity == "info" or c is None or finding.estimated_savings_usd > 0:
+        return finding
+    if not c.overlaps_with or c.asked * c.usd_per_unit <= c.change_cost_usd:
+        return finding
+    note = f"Superseded: {c.note}; alone, it would save ${c.standalone_usd:,.2f}."
+    return replace(finding, severity="info", scale_note=note)
 
 
 def saving_usd(claim: Claim, decimals: int = 2) -> float:

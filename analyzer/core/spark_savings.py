@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from analyzer.core.findings import Finding
-from analyzer.core.ledger import ClaimRequest, count_claims, saving_usd
+from analyzer.core.ledger import ClaimRequest, count_claims, saving_usd, superseded
 from analyzer.core.model import Application
 from analyzer.core.units import MS_PER_HOUR
 
@@ -51,8 +51,8 @@ def assign_savings(findings: Sequence[Finding], cost: PricedRun, app: Applicatio
     requests = [_request(f, cost, key, stage_hours) for f in findings]
     capacity = {f"application {key} ({BUCKET_WORDS[b]})": h for b, h in cost.ledger_core_hours.items()}
     claims = count_claims(requests, capacity)
-    return [replace(f, estimated_savings_usd=saving_usd(c, 6), claim=c,
-                    savings_bucket=RULE_BUCKET.get(f.rule_id, "useful"))
+    return [superseded(replace(f, estimated_savings_usd=saving_usd(c, 6), claim=c,
+                               savings_bucket=RULE_BUCKET.get(f.rule_id, "useful")))
             for f, c in zip(findings, claims, strict=True)]
 
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from analyzer.core.findings import Finding
-from analyzer.core.ledger import UNIT_WORDS, ClaimRequest, count_claims, saving_usd
+from analyzer.core.ledger import UNIT_WORDS, ClaimRequest, count_claims, saving_usd, superseded
 
 
 class PoolTotal(Protocol):
@@ -151,6 +151,6 @@ def assign_savings(findings: Iterable[Finding], cost: WarehouseCost) -> list[Fin
                 if k in ("paid_credits", "paid_tib_billed", "paid_slot_hours") and isinstance(v, int | float)}
         if paid:
             evidence["paid_usd"] = round(usage_usd(paid, cost), 2)
-        out.append(replace(f, estimated_savings_usd=saving_usd(claim), evidence=evidence,
-                           savings_bucket=f.savings_bucket or "compute", claim=claim))
+        out.append(superseded(replace(f, estimated_savings_usd=saving_usd(claim), evidence=evidence,
+                                      savings_bucket=f.savings_bucket or "compute", claim=claim)))
     return out

@@ -198,3 +198,22 @@ def test_the_union_of_claims_never_exceeds_the_bill(
     bill = sum(capacity[r.resource] * r.usd_per_unit for r in reqs) if reqs else 0.0
     saving = sum(max(0.0, c.counted * c.usd_per_unit - c.change_cost_usd) for c in claims)
     assert saving <= bill + 1e-6
+
+
+def test_a_change_the_earlier_fixes_leave_nothing_for_becomes_an_early_warning() -> None:
+    # Same $625 project; the scan fix now takes 97 of the 100 TiB ($606.25). The reservation would
+    # move the 3 TiB left ($18.75) for 500 slot-hours ($20): it no longer pays for itself.
+    history = WarehouseHistory(
+        "bigquery", "t", T0, T0 + H, queries=(bq_job("j", "p", T0, SECOND, 100 * TIB, 3_600_000_000),)
+    )
+    cost = price_history(history, CATALOG)
+    scan = finding(
+        "warehouse.full-scan", {"project": "p", "table": "p.d.t"}, {"tib_billed": 97.0}, paid_tib_billed=100.0
+    )
+    pricing = finding("bigquery.pricing-model", {"project": "p"}, {"tib_billed": 100.0, "slot_hours": -500.0})
+    out = {f.rule_id: f for f in assign_warehouse_savings([pricing, scan], cost)}
+    assert out["warehouse.full-scan"].estimated_savings_usd == 606.25
+    superseded = out["bigquery.pricing-model"]
+    assert superseded.estimated_savings_usd == 0 and superseded.severity == "info"
+    assert superseded.scale_note.startswith("Superseded: counted after warehouse.full-scan · p.d.t")
+    assert "alone, it would save $605.00" in superseded.scale_note  # 100 TiB x $6.25 - $20

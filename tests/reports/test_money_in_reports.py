@@ -102,6 +102,8 @@ def test_claims_add_up_and_stay_within_the_bill(reports: dict[str, Report]) -> N
                 change += c.change_cost_usd
             if f.severity == "info":
                 assert f.estimated_savings_usd == 0, (name, f.rule_id)
+            elif f.estimated_savings_usd == 0:  # ranked without a saving: it must claim none (other impact)
+                assert c.asked * c.usd_per_unit <= c.change_cost_usd + 0.01, (name, f.rule_id, c)
         total = sum(f.estimated_savings_usd for f in report.findings)
         assert total <= bill - change + 1e-6, name
 
