@@ -1,9 +1,10 @@
 """Read one application's event log into the domain model, fast and forgivingly.
 
-The log is read in blocks of whole lines; each block becomes a columnar batch
-(``task_batch``: task lines decoded into int64 rows, other lines kept for the replay),
-which the builder replays in order. Event types deanalyze does not need are skipped
-without being decoded. A big plain file is read on two cores (``split``).
+The log is read in blocks of whole lines (``blocks``); each block is decoded in one
+msgspec call where it can be, into a columnar batch (``task_batch``: task lines as int64
+rows, the few other events kept in order), which the builder replays in order. Fields
+and event types deanalyze does not need are skipped in C. A big plain file is read on
+two cores (``split``).
 
 Like the History Server, a cut-off last line is expected in a log that may still be
 written; unlike it, a malformed line elsewhere (bad JSON, a number out of range, a

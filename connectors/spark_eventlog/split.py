@@ -1,20 +1,20 @@
-"""Read a big plain log on two cores: a forked worker decodes its second half meanwhile.
+"""Read a big plain log on two cores: a forked worker decodes its last part meanwhile.
 
 Why: decoding is most of the time of reading a big log, and its task lines can be
 decoded anywhere; only the replay must follow the log's order. So the main process
-decodes and replays the first half while a worker decodes the second half into compact
-batches (``task_batch``: int64 task rows, and the byte ranges of the other lines, which
-the main process decodes itself when it replays them). The batches come back through a
-pipe; the replay then continues with them, so the figures are those of a one-process
-read by construction (a test compares the two).
+decodes and replays the first part while a worker decodes the last ``WORKER_SHARE`` of the
+file into compact batches (``task_batch``: int64 task rows, and the byte ranges of the
+other lines, which the main process decodes itself when it replays them). The worker then
+streams the batches through a pipe, one pickle each, and the replay continues with them,
+so the figures are those of a one-process read by construction (a test compares the two).
 
 When it is used: an uncompressed local file (the only kind with random access) of at
 least ``SPLIT_MIN_BYTES``, where ``fork`` exists, at least two CPUs are usable and the
 1-minute load average is below their number (on a saturated machine the worker would
-only queue behind other processes).
-Below that, starting a process costs more than it saves (see ``benchmarks/README.md``).
-If the worker dies or fails, the main process decodes the second half itself: a lost
-worker costs time, never figures.
+only queue behind other processes). Below that size, starting a process costs about what
+it saves (see ``benchmarks/README.md``). If the worker dies or fails, the main process
+decodes the rest itself, from the end of the last batch it received: a lost worker costs
+time, never figures.
 """
 
 from __future__ import annotations
