@@ -5,7 +5,7 @@ Steps, one module each:
 - ``store``: the DuckDB file, its versioned schema (migrations) and the one-writer rule;
 - ``incremental``: logs already in the store are not read again (``HistoryLogCache``);
 - ``record``, ``warehouse_rows``: a finished ``Report`` into rows (runs, stages, findings,
-  warehouse days); ``identity`` gives each run its recurring key, ``owners`` its owner;
+  warehouse hours); ``identity`` gives each run its recurring key, ``owners`` its owner;
 - ``recurring``, ``regressions``, ``tracking``: recurring applications, regressions
   against robust baselines, findings followed across runs;
 - ``fleet``: the ``FleetReport`` the renderers show; ``export``: the Parquet dataset.

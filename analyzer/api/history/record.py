@@ -1,14 +1,15 @@
-"""A finished ``Report`` into rows of the history: runs, stages, findings, warehouse days.
+"""A finished ``Report`` into rows of the history: runs, stages, findings, warehouse hours.
 
 Why these rows and not the whole report: trends and regressions need per run its identity,
 timing, cost and input, and per stage its wall-clock and task time; the findings are kept
 with the rule, severity, subject and saving so they can be followed from run to run. The
 full normalised application already sits in ``log_files`` for incremental reads. Warehouse
-histories are summed per day x query pattern (or dbt model) x warehouse/reservation x owner,
-as dbt-snowflake-monitoring does: a million queries become a few hundred rows.
+histories are summed per hour x query pattern (or dbt model) x warehouse/reservation x owner,
+as dbt-snowflake-monitoring attributes credits: a million queries become a few thousand rows.
 
 Recording is idempotent: a run recorded again (the same log in next week's audit) replaces
-its rows, and a warehouse window replaces the days it covers for that source.
+its rows (or is left alone when nothing changed), and a warehouse window replaces the hours
+it covers for that source.
 """
 
 from __future__ import annotations
