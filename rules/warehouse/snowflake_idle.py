@@ -19,8 +19,8 @@ from rules.warehouse.common import current_size, metering_rows, percentile, text
 SNOWFLAKE_DEFAULT_AUTO_SUSPEND_S = 600
 #: AUTO_SUSPEND values tried when the warehouse's setting is not in the export (0: never suspends).
 CANDIDATE_AUTO_SUSPEND_S = (60, 120, 180, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 14_400, 0)
-_SOURCE_NOTE = {"setting": "", "assumed": " (assumed default)",
-                "inferred": " (inferred from the metered credits)"}
+_SOURCE_NOTE = {"setting": "", "assumed": ", assumed default",
+                "inferred": ", inferred from the metered credits"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,14 +202,14 @@ class IdleWarehouse(WarehouseRule["IdleWarehouse.Config"]):
 
     def _finding(self, name: str, suspend: int | None, source: str, m: IdleMeasure, severity: str,
                  rate: float) -> Finding:
-        current = "never" if not suspend else f"{suspend} s" + _SOURCE_NOTE[source]
+        current = "never" if not suspend else f"{suspend} s"
         why = (f"p90 pause within bursts {m.p90_gap_s:.0f} s" if m.gaps_within_bursts
                else f"queries come in isolated runs, {m.median_gap_s:.0f} s apart (median)")
         measured = "idle for" if m.metered else "would idle (simulated) for"
         return Finding(
             rule_id=self.id, severity=severity, subject={"vendor": "snowflake", "warehouse": name},
             title=f"Warehouse {name} {measured} {m.idle_share:.0%} of its {'' if m.metered else 'simulated '}"
-                  f"credits (AUTO_SUSPEND {current})",
+                  f"credits (AUTO_SUSPEND {current}{_SOURCE_NOTE[source]})",
             evidence={
                 "metered_credits": round(m.metered_credits, 4), "metered": m.metered,
                 "attributed_credits": round(m.attributed_credits, 4),
