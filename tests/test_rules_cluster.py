@@ -415,3 +415,17 @@ def test_slots_per_executor_respects_task_cpus_and_custom_resources() -> None:
     gpu = {"spark.executor.resource.gpu.amount": "1", "spark.task.resource.gpu.amount": "0.25"}
     assert tl.slots_per_executor(_application([], [], props=gpu), 16) == 4
     assert tl.slots_per_executor(_application([], [], props={"spark.task.cpus": "4"}), 2) == 1
+
+
+def test_local_mode_without_a_smaller_size_is_at_most_info() -> None:
+    # local[2]: two 60-s tasks side by side, then one 120-s task alone (a core idles for 120 s): idle share
+    # 1/3, but local[1] would take 240 s, more than the 10 % tolerance allows: nothing can change.
+    stages = [_stage(0, (60_000, 60_000), 0), _stage(1, (120_000,), 60_000, parents=(0,))]
+    app = _with_driver(_application([(0, 180_000)], stages, executors=0, end=180_000, master="local[2]"), 2)
+    undamped = oc.OversizedCluster.Config(min_allocated_core_hours=0.0)
+    (finding,) = oc.OversizedCluster().check(app, undamped)
+    assert (finding.severity, finding.avoidable_core_hours) == ("info", 0)
+    assert _ev(finding, "early_warning")["graded_severity"] == "low"
+    assert finding.scale_note.startswith("Local mode cannot release idle cores during a job")
+    # small as well as unchangeable: nothing at all
+    assert list(oc.OversizedCluster().check(app, oc.OversizedCluster.Config())) == []

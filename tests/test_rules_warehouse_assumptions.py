@@ -151,3 +151,16 @@ def test_metered_idle_finding_agrees_with_the_cost_table() -> None:
     total = price_history(history, CATALOG).warehouses["REPORTING_WH"]
     assert f.evidence["idle_credits"] == pytest.approx(total.idle_credits, abs=1e-3)
     assert 0 < f.estimated_savings_usd <= total.idle_usd + 0.01
+
+
+# --- warehouse.select-star: the table's width is an assumption it cannot make ---------------------
+
+
+def test_select_star_over_a_table_of_unknown_width_is_an_unmeasured_info_finding() -> None:
+    history = dataclasses.replace(wf.select_star_week(), tables=())  # no TABLE_STORAGE rows
+    (f,) = of(analyze(history), "warehouse.select-star")
+    assert (f.severity, f.confidence, f.estimated_savings_usd) == ("info", "low", 0)
+    assert f.avoidable_usage == {} and f.evidence["column_count"] is None
+    assert f.scale_note.startswith("Not measured: the table's column count is not in the export")
+    (known,) = of(analyze(wf.select_star_week()), "warehouse.select-star")
+    assert (known.severity, known.confidence) == ("high", "medium")
