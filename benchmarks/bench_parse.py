@@ -50,6 +50,7 @@ RATIO_TARGET = 2.0
 RSS_TARGET_MB = 300.0
 ONE_PROCESS = {"DEANALYZE_SPLIT_MIN_BYTES": str(1 << 62)}
 BREAK_EVEN_MB = (4, 8, 16, 32, 48, 64, 128)
+CPU_SECONDS: list[float] = []  # of every child run, in order
 
 PHASES = r"""
 import json, sys, time
@@ -98,7 +99,10 @@ def lines_loop(path: Path) -> float:
 
 def run_child(cmd: list[str], stdout: int | None = subprocess.DEVNULL,
               env: dict[str, str] | None = None) -> tuple[float, float, int, bytes]:
-    """Run ``cmd``; return (wall seconds, peak RSS in MB, exit status, stderr)."""
+    """Run ``cmd``; return (wall seconds, peak RSS in MB, exit status, stderr).
+
+    The CPU seconds (user + system, the split worker included) go to ``CPU_SECONDS``.
+    """
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE,
                             env={**os.environ, **env} if env else None)
@@ -108,6 +112,7 @@ def run_child(cmd: list[str], stdout: int | None = subprocess.DEVNULL,
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+    CPU_SECONDS.append(usage.ru_utime + usage.ru_stime)
     return wall, usage.ru_maxrss / 1024.0, proc.returncode, err  # ru_maxrss is in KiB on Linux
 
 
@@ -195,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
     times: dict[str, list[float]] = {"orjson": [], "lines": [], "two": [], "one": []}
     rss: dict[str, list[float]] = {"two": [], "one": []}
+    cpu: dict[str, list[float]] = {"two": [], "one": []}
     for _ in range(args.runs):
         if not args.skip_orjson:
             times["orjson"].append(orjson_loop(path))
@@ -207,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             times[name].append(wall)
             rss[name].append(peak)
+            cpu[name].append(CPU_SECONDS[-1])
     split = phases(path, args.runs)
-    rows = table(args, path, size_mb, doc, times, rss, split)
+    rows = table(args, path, size_mb, doc, times, rss, split, cpu)
     w1 = max(len(r[0]) for r in rows)
     w2 = max(len(r[1]) for r in rows)
     print("| " + "metric".ljust(w1) + " | " + "value".ljust(w2) + " | note")
@@ -218,13 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_bytes(orjson.dumps({
             "log": str(path), "size_mb": size_mb, "times_s": times, "peak_rss_mb": rss, "phases_s": split,
+            "cpu_s": cpu,
             "cpus": os.cpu_count(), "usable_cpus": usable_cpus(), "load_average": os.getloadavg(),
         }, option=orjson.OPT_INDENT_2))
     return 0
 
 
 def table(args: argparse.Namespace, path: Path, size_mb: float, doc: dict, times: dict[str, list[float]],
-          rss: dict[str, list[float]], split: dict[str, float]) -> list[tuple[str, str, str]]:
+          rss: dict[str, list[float]], split: dict[str, float],
+          cpu: dict[str, list[float]]) -> list[tuple[str, str, str]]:
     apps = doc.get("applications", [])
     tasks = sum(a["integrity"]["task_end_events"] for a in apps)
     expected = sum(a["integrity"]["tasks_expected"] or 0 for a in apps)
@@ -245,6 +254,7 @@ def table(args: argparse.Namespace, path: Path, size_mb: float, doc: dict, times
              "runs: " + " ".join(f"{w:.2f}" for w in times[name])),
             (f"  ratio orjson/deanalyze, {label}", f"{ratio:.2f}" if ratio else "n/a",
              f"target >= {RATIO_TARGET:.1f}: {mark(ratio >= RATIO_TARGET)}" if ratio else ""),
+            (f"  CPU (user+sys), {label}", f"{min(cpu[name]):.2f} s", "all processes; steadier under load"),
             (f"  peak RSS, {label}", f"{max(rss[name]):,.0f} MB",
              f"target < {RSS_TARGET_MB:.0f} MB (for a 1 GB log): {mark(max(rss[name]) < RSS_TARGET_MB)}"),
         ]
