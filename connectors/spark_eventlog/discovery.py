@@ -137,7 +137,7 @@ def _archive(storage: Storage, path: str) -> Iterator[LogSource]:
         groups = list(member_groups(raw, path))
     for members, hint in groups:
         files = tuple(f"{path}{SEPARATOR}{m}" for m in members)
-        display = files[0] if len(files) == 1 else f"{path}{SEPARATOR}{members[0].rsplit('/', 2)[0]}"
+        display = files[0] if len(files) == 1 else f"{path}{SEPARATOR}{members[0].rsplit('/', 1)[0]}"
         yield LogSource(display=display, files=files, complete_hint=hint)
 
 

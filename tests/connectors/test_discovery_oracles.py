@@ -89,6 +89,8 @@ def test_a_folder_named_eventlog_is_not_a_databricks_log(tmp_path: Path) -> None
 @pytest.mark.parametrize(("codec_file", "codec"), [
     ("COMPRESSION_CODEC_org.apache.spark.io.LZ4CompressionCodec", "lz4"),
     ("COMPRESSION_CODEC_snappy", "snappy"),
+    ("COMPRESSION_CODEC_org.apache.spark.io.SnappyCompressionCodec", "snappy"),
+    ("COMPRESSION_CODEC_org.apache.spark.io.ZStdCompressionCodec", "zstd"),
     ("COMPRESSION_CODEC_org.apache.spark.io.LZFCompressionCodec", "lzf"),
     ("COMPRESSION_CODEC_zstd", "zstd"), ("COMPRESSION_CODEC_org.example.BrotliCodec", "brotlicodec"),
     (None, None)])
@@ -127,11 +129,22 @@ def test_paths_given_twice_or_nested_are_read_once(tmp_path: Path) -> None:
 
 
 def test_symbolic_links_do_not_loop_or_duplicate(tmp_path: Path) -> None:
-    touch(tmp_path / "logs", "app-1")
+    touch(tmp_path / "logs", "app-1", "zz-app")
     os.symlink(tmp_path / "logs", tmp_path / "logs" / "again")
     os.symlink(tmp_path / "logs" / "app-1", tmp_path / "logs" / "z-link")
-    one = str(tmp_path / "logs" / "app-1")
-    assert found(tmp_path / "logs") == [LogSource(one, (one,))]
+    one, last = str(tmp_path / "logs" / "app-1"), str(tmp_path / "logs" / "zz-app")
+    assert found(tmp_path / "logs") == [LogSource(one, (one,)), LogSource(last, (last,))]
+
+
+def test_every_path_is_searched_after_a_repeated_or_unusable_one(tmp_path: Path) -> None:
+    touch(tmp_path / "a", "app-1")
+    touch(tmp_path / "b", "app-2")
+    one, two = str(tmp_path / "a" / "app-1"), str(tmp_path / "b" / "app-2")
+    assert found(tmp_path / "a", tmp_path / "a", tmp_path / "b") == [LogSource(one, (one,)),
+                                                                     LogSource(two, (two,))]
+    bad, good = found("nosuchproto://x/y", tmp_path / "b")
+    assert isinstance(bad, EventLogError) and str(bad).startswith("nosuchproto://x/y: no backend for nosuchproto://")
+    assert good == LogSource(two, (two,))
 
 
 def test_a_fifo_is_an_error_and_its_siblings_are_found(tmp_path: Path) -> None:
@@ -150,15 +163,33 @@ def test_zip_members_are_addressed_inside_their_archive(tmp_path: Path) -> None:
     assert found(archive) == [LogSource(f"{archive}!/app-1", (f"{archive}!/app-1",))]
 
 
+def test_rolling_logs_inside_a_zip_are_named_by_their_folder(tmp_path: Path) -> None:
+    archive = tmp_path / "logs.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name in ("eventlog_v2_x/events_1_x", "eventlog_v2_x/events_2_x", "eventlog_v2_x/appstatus_x",
+                     "logs/eventlog_v2_y/events_1_y", "logs/eventlog_v2_y/events_2_y",
+                     "logs/eventlog_v2_y/appstatus_y.inprogress"):
+            z.writestr(name, "{}\n")
+    inner = f"{archive}!/"
+    assert sorted(found(archive), key=lambda s: s.display) == [  # type: ignore[union-attr]
+        LogSource(f"{inner}eventlog_v2_x",
+                  (f"{inner}eventlog_v2_x/events_1_x", f"{inner}eventlog_v2_x/events_2_x"), True),
+        LogSource(f"{inner}logs/eventlog_v2_y", (f"{inner}logs/eventlog_v2_y/events_1_y",
+                                                 f"{inner}logs/eventlog_v2_y/events_2_y"), False)]
+
+
 def test_url_names_are_shown_without_credentials(tmp_path: Path) -> None:
     import fsspec
 
     fs = fsspec.filesystem("memory")
-    fs.pipe("/discovery-test/app-1", b"{}\n")
+    fs.pipe("/bob:pw@discovery-test/app-1", b"{}\n")
+    fs.pipe("/discovery-test/app-2", b"{}\n")
     try:
-        (source,) = found("memory://discovery-test")
-        assert isinstance(source, LogSource)
-        assert source.display.endswith("discovery-test/app-1")
-        assert "***" not in source.display  # nothing to redact: the name is left as it is
+        assert found("memory://bob:pw@discovery-test/app-1") == [
+            LogSource("memory://***@discovery-test/app-1", ("memory://bob:pw@discovery-test/app-1",))]
+        (plain,) = found("memory://discovery-test")
+        assert isinstance(plain, LogSource) and "***" not in plain.display
+        assert plain.display.endswith("discovery-test/app-2")
     finally:
+        fs.rm("/bob:pw@discovery-test", recursive=True)
         fs.rm("/discovery-test", recursive=True)
