@@ -14,6 +14,7 @@ and metered credits are neither lost nor created when shared between queries.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 import pytest
@@ -27,6 +28,9 @@ from analyzer.core.model import Application, Executor, Job, Quantiles, Stage, St
 from analyzer.core.warehouse_cost import assign_warehouse_savings, price_history
 from analyzer.core.warehouse_model import MeteringHour, QueryRecord, WarehouseHistory
 
+# Under mutation testing (tests/mutation/run.py) each mutant reruns these tests: fewer examples
+# keep one mutant to seconds; the full count runs in the suite.
+FEWER = 4 if os.environ.get("DEANALYZE_MUTATION") else 1
 H = 3_600_000  # ms per hour
 M = 60_000  # ms per minute
 T0 = 1_767_571_200_000  # 2026-01-05 00:00 UTC, a day boundary
@@ -164,7 +168,7 @@ def applications(draw: st.DrawFn) -> tuple[Application, float]:
     return app, draw(st.floats(0, 50))
 
 
-@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@settings(max_examples=200 // FEWER, deadline=None, derandomize=True, database=None)
 @given(applications(), st.floats(0, 50), st.floats(0, 50))
 def test_ledger_invariants_on_generated_runs(case: tuple[Application, float], idle: float,
                                             failed: float) -> None:
@@ -337,7 +341,7 @@ def histories(draw: st.DrawFn) -> tuple[list[QueryRecord], list[MeteringHour]]:
     return queries, metering
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@settings(max_examples=150 // FEWER, deadline=None, derandomize=True, database=None)
 @given(histories())
 def test_generated_histories_share_metered_credits_exactly(
         case: tuple[list[QueryRecord], list[MeteringHour]]) -> None:

@@ -10,12 +10,17 @@ masking a masked text changes nothing.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.sql_text import mask_literals, normalize_sql, sql_snippet, text_fingerprint
 
+# Under mutation testing (tests/mutation/run.py) each mutant reruns these tests: fewer examples
+# keep one mutant to seconds; the full count runs in the suite.
+FEWER = 4 if os.environ.get("DEANALYZE_MUTATION") else 1
 EMAIL = "bob@example.com"
 
 
@@ -120,7 +125,7 @@ def _leaks(masked: str) -> list[str]:
     return found
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=300 // FEWER, deadline=None, derandomize=True, database=None)
 @given(sql_texts(cut=False))
 @example("select a from t where e = '" + SENTINEL + "x''y\\'z' and n = 0x1f # " + SENTINEL)
 def test_masking_leaves_no_literal_of_generated_sql(sql: str) -> None:
@@ -129,14 +134,14 @@ def test_masking_leaves_no_literal_of_generated_sql(sql: str) -> None:
     assert not _leaks(normalize_sql(sql))
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=300 // FEWER, deadline=None, derandomize=True, database=None)
 @given(sql_texts(cut=True))
 def test_masking_a_cut_text_leaves_no_whole_literal(sql: str) -> None:
     masked = mask_literals(sql)
     assert SENTINEL not in masked and not any(c.isdigit() for c in masked), (sql, masked)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=300 // FEWER, deadline=None, derandomize=True, database=None)
 @given(sql_texts(cut=True), st.booleans())
 def test_masking_is_idempotent(sql: str, bigquery: bool) -> None:
     once = mask_literals(sql, double_quoted_strings=bigquery)
@@ -145,14 +150,14 @@ def test_masking_is_idempotent(sql: str, bigquery: bool) -> None:
     assert normalize_sql(normalized, double_quoted_strings=bigquery) == normalized
 
 
-@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@settings(max_examples=200 // FEWER, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.one_of(_IDENT, _KEYWORD), min_size=1, max_size=12), st.booleans())
 def test_text_without_literals_keeps_every_word(tokens: list[str], bigquery: bool) -> None:
     sql = " ".join(tokens)
     assert mask_literals(sql, double_quoted_strings=bigquery) == " ".join(sql.split())
 
 
-@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@settings(max_examples=200 // FEWER, deadline=None, derandomize=True, database=None)
 @given(_TEXT)
 def test_double_quoted_text_is_masked_for_bigquery_only(body: str) -> None:
     quoted = '"' + SENTINEL + body.replace('"', '""') + '"'

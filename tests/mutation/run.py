@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + args.budget if args.ci else None
+    budget = args.budget if args.budget is not None else (270.0 if args.ci else None)
+    deadline = None if budget is None else time.monotonic() + budget
     summary: dict[str, dict[str, Any]] = {}
     for name in names:
         target = TARGETS[name]
@@ -147,8 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("targets", nargs="*", help=f"targets to run (default all): {', '.join(TARGETS)}")
     parser.add_argument("--ci", action="store_true", help="bounded run: changed modules whole, else a sample")
     parser.add_argument("--base", default="origin/main", help="--ci: compare with this revision")
-    parser.add_argument("--budget", type=float, default=270.0,
-                        help="--ci: wall-clock seconds for all targets")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="wall-clock seconds for all targets (--ci: 270); unfinished mutants not counted")
     parser.add_argument("--min-score", type=float, default=0.0, help="fail when a score (%%) is below this")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "deanalyze-mutation"))
