@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 from analyzer.core.model import Application
 from analyzer.core.report import Report
+from reports.fmt import fmt_duration_ms, fmt_number
 
 if TYPE_CHECKING:
+    from analyzer.core.cost import WhatIf
     from analyzer.core.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
 
 REDACTION_NOTE = (
@@ -146,6 +148,14 @@ WAREHOUSE_LEDGER_NOTE = _LEDGER.format(
     what="a table's TiB or credits, a warehouse's credits or idle time, slot-hours",
     narrow="a table's scans, idle time", broad="a warehouse size, a pricing model",
     cost=" (a reservation's slot-hours, a bigger warehouse)")
+
+
+def what_if_caption(w: WhatIf) -> str:
+    """What the what-if table predicts, how well the model fits, and the critical path."""
+    error = fmt_number(w.model_error * 100, 2)
+    return (f"What-if (simulated; model error {error} % at the size it ran with): critical path "
+            f"{fmt_duration_ms(w.critical_path_ms)}, the run time with unlimited {w.unit}. Costs assume "
+            f"{w.unit} held for the whole run; the bill above counts them as they came and went.")
 
 
 def stage_table_caption(shown: int, total: int) -> str:

@@ -19,7 +19,6 @@ from reports.fmt import (
     app_key,
     fmt_bytes,
     fmt_duration_ms,
-    fmt_number,
     fmt_time_ms,
     fmt_usd,
     fmt_usd_column,
@@ -31,6 +30,7 @@ from reports.governance import (
     methodology_lines,
     stage_table_caption,
     warehouse_idle_sentence,
+    what_if_caption,
 )
 from reports.html_findings import prose, table
 from reports.html_findings import td as _td
@@ -199,10 +199,7 @@ def _what_if(w: WhatIf) -> str:
             + _td(esc(fmt_duration_ms(r.predicted_ms)), r.predicted_ms, num=True)
             + _td(esc(u), r.usd, num=True)
             + "</tr>" for r, u in zip(w.rows, usd, strict=True)]
-    caption = (f"What-if (simulated, model error {fmt_number(w.model_error * 100, 2)} % at the size it ran "
-               f"with): critical path {fmt_duration_ms(w.critical_path_ms)}, the run time with unlimited "
-               f"{w.unit}.")
-    return f"<h4>What-if</h4><p class=muted>{esc(caption)}</p>" + table(
+    return f"<h4>What-if</h4><p class=muted>{esc(what_if_caption(w))}</p>" + table(
         [(w.unit.capitalize(), "num"), ("Predicted wall time", "num"), ("Cost per run", "num")], rows)
 
 

@@ -16,12 +16,11 @@ from reports.fmt import (
     app_key,
     fmt_bytes,
     fmt_duration_ms,
-    fmt_number,
     fmt_time_ms,
     fmt_usd_column,
     vendor_name,
 )
-from reports.governance import integrity_notes, stage_table_caption, warehouse_idle_sentence
+from reports.governance import integrity_notes, stage_table_caption, warehouse_idle_sentence, what_if_caption
 from reports.markdown_text import md_prose, md_text
 
 if TYPE_CHECKING:
@@ -244,8 +243,7 @@ def what_if_table(w: WhatIf) -> list[str]:
         for r, u in zip(w.rows, usd, strict=True)
     ]
     return [
-        f"What-if (simulated, model error {fmt_number(w.model_error * 100, 2)} % at the size it ran with): "
-        f"critical path {fmt_duration_ms(w.critical_path_ms)}, the run time with unlimited {w.unit}.",
+        md_text(what_if_caption(w)),
         "",
         *table([w.unit, "predicted wall time", "cost per run"], rows),
     ]
