@@ -80,13 +80,19 @@ def spark_context(master: str | None = None) -> Iterator[Any]:
 
 
 def _new_context(master: str | None, scratch: Path) -> Any:
-    """A quiet session: no UI, Spark's own log lines only for errors, results of any size."""
-    from pyspark import SparkConf
+    """A session of our own: the one ``spark-submit`` configured, else a quiet local one.
+
+    Under ``spark-submit`` (it starts Python with its JVM already running) every setting is
+    the submitter's; only ``master`` is applied when given. Otherwise: no UI, Spark's own
+    log lines only for errors, results of any size, executors on this interpreter.
+    """
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder.appName("deanalyze")
+    if "PYSPARK_GATEWAY_PORT" in os.environ:  # spark-submit: its master, conf and environment
+        return (builder.master(master) if master else builder).getOrCreate().sparkContext
     log4j = scratch / "log4j2.properties"
     log4j.write_text(_QUIET_LOG4J)
-    builder = SparkSession.builder.appName("deanalyze")
     settings = {
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
@@ -98,9 +104,7 @@ def _new_context(master: str | None, scratch: Path) -> Any:
         settings["spark.pyspark.python"] = sys.executable  # the interpreter that has deanalyze
     for key, value in settings.items():
         builder = builder.config(key, value)
-    if master or not SparkConf().contains("spark.master"):  # spark-submit sets spark.master itself
-        builder = builder.master(master or "local[*]")
-    return builder.getOrCreate().sparkContext
+    return builder.master(master or "local[*]").getOrCreate().sparkContext
 
 
 def _ship_project(sc: Any) -> None:

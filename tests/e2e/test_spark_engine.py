@@ -1,15 +1,17 @@
 """``--engine spark``: logs read on Spark executors give the local engine's report, byte for byte.
 
 One ``local[2]`` SparkContext serves the module (the engine uses the active context and
-leaves it running); ``local-cluster`` (executors in their own JVMs and Python workers, as
-on a real cluster) runs in a ``deanalyze`` subprocess. Every comparison is the full JSON
-report minus ``generated_at``: per log (each log's own report, from one Spark job per
-folder) and per folder (cross-application parts such as the monthly projection).
+leaves it running); ``spark-submit`` on ``local-cluster`` (executors in their own JVMs and
+Python workers, as on a real cluster) runs ``deploy/spark/deanalyze_job.py``. Every
+comparison is the full JSON report minus ``generated_at``: per log (each log's own report,
+from one Spark job per folder) and per folder (cross-application parts such as the monthly
+projection).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -156,14 +158,20 @@ def test_master_needs_engine_spark() -> None:
     assert result.exit_code == 2 and "master: only with engine spark" in result.output
 
 
-def test_local_cluster_gives_the_same_json(tmp_path: Path) -> None:
-    """Executors in separate JVMs and Python workers (Spark's own multi-process test master)."""
+def test_spark_submit_on_local_cluster_gives_the_same_json(tmp_path: Path) -> None:
+    """``spark-submit`` (the session is the submitter's) with executors in their own JVMs and
+    Python workers, as on a real cluster: Spark's multi-process test master."""
+    import pyspark
+
     paths = [str(EXAMPLES), str(GENERATED)]
     out = tmp_path / "cluster.json"
-    command = [sys.executable, "-m", "analyzer.cli.main", "spark-logs", *paths, "--engine", "spark",
-               "--master", "local-cluster[2,1,1024]", "--format", "json", "-o", str(out)]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert run.returncode == 3, run.stderr  # the generated logs repeat an example log: one duplicate
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    command = [str(submit), "--master", "local-cluster[2,1,1024]", "--conf", "spark.ui.enabled=false",
+               str(REPO / "deploy/spark/deanalyze_job.py"), "spark-logs", *paths, "--engine", "spark",
+               "--format", "json", "-o", str(out)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO,
+                         env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    assert run.returncode == 3, run.stderr[-2000:]  # the generated logs repeat an example log
     sources, errors = find_logs(paths)
     assert _strip(out.read_text()) == doc(analyze_found_logs(sources, errors))
 
