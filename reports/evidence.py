@@ -10,10 +10,14 @@ amount converts to it with the stated price.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from analyzer.core.findings import Claim, Finding
 from analyzer.core.report import Report
 from reports.fmt import UNIT_PRICE_WORDS, evidence_label, fmt_evidence, fmt_units, fmt_usd
+
+if TYPE_CHECKING:  # pandas-backed: only for warehouse reports
+    from analyzer.core.warehouse_cost import WarehouseCost, WarehouseTotal
 
 #: An evidence table: (title, column labels, rows of formatted cells).
 EvidenceTable = tuple[str, list[str], list[list[str]]]
@@ -110,6 +114,29 @@ def claim_note(claim: Claim | None) -> str:
     if claim.change_cost_usd and claim.counted * claim.usd_per_unit <= claim.change_cost_usd:
         parts.append("what is left no longer pays for the change")
     return "; ".join(parts) + ("." if parts else "")
+
+
+def billed_units(total: WarehouseTotal, cost: WarehouseCost) -> str:
+    """What a warehouse, reservation or project was billed, in the unit and at the price of its bill.
+
+    ``21.25 credits × $3.00/credit``: the figure beside a pool's cost converts to it exactly
+    (Snowflake: compute plus billed cloud services; BigQuery on demand: TiB; a reservation:
+    slot-hours).
+    """
+    if cost.vendor == "snowflake":
+        units, unit = total.compute_credits + total.cloud_services_credits, "credits"
+        price = cost.usd_per_credit
+    elif total.kind == "reservation":
+        units, unit, price = total.slot_hours, "slot_hours", cost.slot_hour_usd
+    else:
+        units, unit, price = total.tib_billed, "tib_billed", cost.usd_per_tib
+    return f"{fmt_units(units, unit, digits=4)} × {fmt_usd(price)}/{UNIT_PRICE_WORDS[unit]}"
+
+
+def compute_credits(total: WarehouseTotal) -> str:
+    """Compute credits, marked when estimated from execution time (no metering rows)."""
+    estimated = not total.metered and total.compute_credits > 0
+    return f"{total.compute_credits:,.2f}" + (" (estimated)" if estimated else "")
 
 
 def shown_sql(report: Report, query_id: str, masked: str) -> str:

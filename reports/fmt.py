@@ -124,9 +124,9 @@ def evidence_label(key: str) -> str:
     return " ".join(_WORDS.get(w, w) for w in words)
 
 
-def fmt_units(amount: float, unit: str) -> str:
-    """``24.49 TiB billed``, ``0.601 core-hours``: an amount in a billing unit, no scientific notation."""
-    return f"{fmt_number(amount)} {UNIT_WORDS.get(unit, unit.replace('_', ' '))}"
+def fmt_units(amount: float, unit: str, digits: int = 3) -> str:
+    """``24.5 TiB billed``, ``0.601 core-hours``: an amount in a billing unit, no scientific notation."""
+    return f"{fmt_number(amount, digits)} {UNIT_WORDS.get(unit, unit.replace('_', ' '))}"
 
 
 VENDOR_NAMES = {"bigquery": "BigQuery", "snowflake": "Snowflake", "spark": "Spark"}

@@ -14,7 +14,7 @@ from analyzer.core.cost import BUCKETS, AppCost, WhatIf
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
 from analyzer.core.report import Report
-from reports.evidence import early_warnings, period_label, shown_sql
+from reports.evidence import billed_units, compute_credits, early_warnings, period_label, shown_sql
 from reports.fmt import (
     app_key,
     fmt_bytes,
@@ -91,24 +91,24 @@ def warehouse_tables(report: Report) -> str:
         totals = sorted(c.warehouses.values(), key=lambda t: -t.usd)
         usd = fmt_usd_column([t.usd for t in totals])
         if h.vendor == "snowflake":
-            headers = [("Warehouse", "text"), ("Queries", "num"), ("Cost", "num"),
-                       ("Compute credits (metered)", "num"), ("Of which idle (no query running)", "num"),
-                       ("Cloud services credits (billed)", "num")]
+            headers = [("Warehouse", "text"), ("Queries", "num"), ("Cost", "num"), ("Billed", "num"),
+                       ("Of which compute credits (metered)", "num"),
+                       ("Of which cloud services credits", "num"),
+                       ("Of compute, idle (no query running)", "num")]
             rows = ["<tr>" + _td(esc(t.name)) + _td(f"{t.query_count:,}", t.query_count, num=True)
-                    + _td(esc(u), t.usd, num=True)
-                    + _td(f"{t.compute_credits:,.2f}", t.compute_credits, num=True)
+                    + _td(esc(u), t.usd, num=True) + _td(esc(billed_units(t, c)), t.usd, num=True)
+                    + _td(compute_credits(t), t.compute_credits, num=True)
+                    + _td(f"{t.cloud_services_credits:,.2f}", t.cloud_services_credits, num=True)
                     + _td("-" if t.idle_credits is None else f"{t.idle_credits:,.2f}", t.idle_credits or 0,
-                          num=True)
-                    + _td(f"{t.cloud_services_credits:,.2f}", t.cloud_services_credits, num=True) + "</tr>"
+                          num=True) + "</tr>"
                     for t, u in zip(totals, usd, strict=True)]
             after = f"<p class=muted>{inline_markdown(warehouse_idle_sentence(c))}</p>"
         else:
             headers = [("Reservation / project", "text"), ("Kind", "text"), ("Jobs", "num"), ("Cost", "num"),
-                       ("TiB billed", "num"), ("Slot-hours", "num")]
+                       ("Billed", "num")]
             rows = ["<tr>" + _td(esc(t.name)) + _td(esc(t.kind))
                     + _td(f"{t.query_count:,}", t.query_count, num=True)
-                    + _td(esc(u), t.usd, num=True) + _td(f"{t.tib_billed:,.3f}", t.tib_billed, num=True)
-                    + _td(f"{t.slot_hours:,.1f}", t.slot_hours, num=True) + "</tr>"
+                    + _td(esc(u), t.usd, num=True) + _td(esc(billed_units(t, c)), t.usd, num=True) + "</tr>"
                     for t, u in zip(totals, usd, strict=True)]
             after = ""
         out.append(f"<h3>{esc(vendor_name(h.vendor))}: <code>{esc(h.source)}</code></h3>"

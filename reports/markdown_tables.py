@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from analyzer.core.cost import AppCost, WhatIf
 from analyzer.core.model import Application, Stage
 from analyzer.core.report import Report
-from reports.evidence import shown_sql
+from reports.evidence import billed_units, compute_credits, shown_sql
 from reports.fmt import (
     app_key,
     fmt_bytes,
@@ -98,9 +98,10 @@ def warehouse_tables(report: Report) -> list[str]:
                     md_text(t.name),
                     f"{t.query_count:,}",
                     u,
-                    f"{t.compute_credits:,.2f}",
-                    "-" if t.idle_credits is None else f"{t.idle_credits:,.2f}",
+                    billed_units(t, c),
+                    compute_credits(t),
                     f"{t.cloud_services_credits:,.2f}",
+                    "-" if t.idle_credits is None else f"{t.idle_credits:,.2f}",
                 ]
                 for t, u in zip(totals, usd, strict=True)
             ]
@@ -109,9 +110,10 @@ def warehouse_tables(report: Report) -> list[str]:
                     "warehouse",
                     "queries",
                     "cost",
-                    "compute credits (metered)",
-                    "of which idle (no query running)",
-                    "cloud services credits (billed)",
+                    "billed",
+                    "of which compute credits (metered)",
+                    "of which cloud services credits",
+                    "of compute, idle (no query running)",
                 ],
                 rows,
             )
@@ -123,12 +125,11 @@ def warehouse_tables(report: Report) -> list[str]:
                     t.kind,
                     f"{t.query_count:,}",
                     u,
-                    f"{t.tib_billed:,.3f}",
-                    f"{t.slot_hours:,.1f}",
+                    billed_units(t, c),
                 ]
                 for t, u in zip(totals, usd, strict=True)
             ]
-            out += table(["reservation / project", "kind", "jobs", "cost", "TiB billed", "slot-hours"], rows)
+            out += table(["reservation / project", "kind", "jobs", "cost", "billed"], rows)
         if c.projects:
             projects = list(c.projects.values())
             money = money_columns([[p.on_demand_usd, p.editions_usd, p.actual_usd] for p in projects])

@@ -90,11 +90,13 @@ def test_hand_bill_is_what_the_fixture_says(bill: dict[str, dict[str, float]]) -
                                             ("acme-admin:US.etl-prod", "reservation"),
                                             ("acme-admin:US.adhoc", "reservation")])
 def test_bill_per_pool_line(golden: str, bill: dict[str, dict[str, float]], pool: str, kind: str) -> None:
-    name, shown_kind, jobs, usd, tib, slot_hours = _row(golden, f"{pool} | {kind}")
+    name, shown_kind, jobs, usd, billed = _row(golden, f"{pool} | {kind}")
     assert (name, shown_kind, int(jobs)) == (pool, kind, int(bill[pool]["jobs"]))
     _close(usd, bill[pool]["usd"])
-    _close(tib, bill[pool]["tib"])
-    _close(slot_hours, bill[pool]["slot_hours"])
+    # the billed column shows the unit the pool pays in, at its price: TiB on demand, slot-hours reserved
+    units, unit = billed.split(" × ")[0].split(" ", 1)
+    assert unit == ("TiB billed" if kind == "project" else "slot-hours")
+    _close(units, bill[pool]["tib"] if kind == "project" else bill[pool]["slot_hours"])
 
 
 def test_pricing_comparison_line(golden: str, bill: dict[str, dict[str, float]]) -> None:

@@ -143,3 +143,31 @@ def test_bigquery_example_counts_the_scanned_tib_once() -> None:
     assert "net of $36.00 that the recommended changes cost" in text
     assert "(100% of the bill)" not in text
     assert "`acme-analytics.web.events`" in text  # an identifier, not a quoted string
+
+
+BILLED = re.compile(r"\| \$([\d,.]+) \| ([\d,.]+) (credits|TiB billed|slot-hours) × \$([\d,.]+)/[\w-]+ \|")
+PRICES = {"credits": "usd_per_credit", "tib_billed": "usd_per_tib", "slot_hours": "slot_hour_usd"}
+
+
+def test_every_bill_and_paid_amount_converts_with_its_price(reports: dict[str, Report]) -> None:
+    rows = 0
+    for name, report in reports.items():
+        text = RENDERERS["md"]().render(report).decode()
+        for usd, units, _, price in BILLED.findall(text):  # the bill tables: cost | N unit × $P/unit
+            expected = _number(units) * _number(price)
+            assert _number(usd) == pytest.approx(expected, abs=0.0005 * expected + 0.011), (name, usd, units)
+            rows += 1
+        for cost in report.warehouse_costs:  # paid_<unit> evidence beside paid_usd
+            for f in report.findings:
+                paid = {
+                    k[5:]: v
+                    for k, v in f.evidence.items()
+                    if k.startswith("paid_")
+                    and k != "paid_usd"
+                    and k[5:] in PRICES
+                    and isinstance(v, int | float)
+                }
+                if paid:
+                    expected = sum(v * getattr(cost, PRICES[u]) for u, v in paid.items())
+                    assert f.evidence["paid_usd"] == pytest.approx(expected, abs=0.006), (name, f.rule_id)
+    assert rows >= 10
