@@ -84,8 +84,9 @@ def _check_usable(stats: _ReplayStats, display: str) -> None:
         else:
             what = "not a Spark event log (no listener events found)"
         raise EventLogError(what, display)
-    problem = f"first problem: {stats.first_error}" if stats.first_error else \
-        "it holds only event types deanalyze does not use"
+    first = stats.first_error or ""
+    first = first[len(display) + 2:] if first.startswith(display + ": ") else first  # named once
+    problem = f"first problem: {first}" if first else "it holds only event types deanalyze does not use"
     raise EventLogError(f"no readable Spark event in {stats.lines} lines: {problem}", display)
 
 
