@@ -54,12 +54,12 @@ def measure(table: QueryTable, size: str, compute_credits: float, target_s: floa
 def _measure(table: QueryTable, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: str,
              compute_credits: float, target_s: float) -> SizeMeasure:
     """``measure`` of ``rows`` whose execution intervals (ms, NaN unknown) are ``lo``, ``hi``."""
-    executions = nan_to_zero(table.numbers("execution_ms")[rows]) / 1000
+    reported = table.numbers("execution_ms")[rows]
+    executions = nan_to_zero(reported) / 1000
     known = ~np.isnan(lo) & ~np.isnan(hi)
     busy = busy_ms(lo, hi)
     p95 = percentile(executions, 0.95)
-    headroom = target_s / p95 if p95 > 0 else float("inf")
-    steps = min(size_index(size) or 0, math.floor(math.log2(headroom)) if headroom >= 1 else 0)
+    steps = min(size_index(size) or 0, _steps_down(target_s, p95, timed=bool((~np.isnan(reported)).any())))
     spilled = int(table.numbers("spilled_local_bytes")[rows].sum()) + int(
         table.numbers("spilled_remote_bytes")[rows].sum())
     return SizeMeasure(
@@ -69,6 +69,18 @@ def _measure(table: QueryTable, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray
         concurrency=float((hi[known] - lo[known]).sum()) / busy if busy else 0.0,
         compute_credits=compute_credits, steps_possible=max(0, steps),
     )
+
+
+def _steps_down(target_s: float, p95_s: float, *, timed: bool) -> int:
+    """Size steps the p95 query could afford if its runtime doubled at each: ``log2(target / p95)``.
+
+    Queries that all ran in no measurable time can afford any number of steps; a history
+    with no execution times at all gives no evidence, so none.
+    """
+    if p95_s <= 0:
+        return 1 << 10 if timed else 0
+    headroom = target_s / p95_s
+    return math.floor(math.log2(headroom)) if headroom >= 1 else 0
 
 
 class OversizedWarehouse(WarehouseRule["OversizedWarehouse.Config"]):
