@@ -49,7 +49,7 @@ border-radius:4px;overflow-x:auto;white-space:pre}
 .paste pre code{white-space:pre;overflow-wrap:normal;padding:0}
 button.copy{position:absolute;top:.25rem;right:.25rem;font-size:.72rem;padding:.1rem .45rem;cursor:pointer;
 border:1px solid var(--line);border-radius:4px;background:#fff;color:var(--accent)}
-td.saving{white-space:normal;min-width:11rem}
+td.saving{white-space:normal;min-width:9rem}
 p.claim-note{margin:.3rem 0 0;font-size:.78rem;color:var(--muted)}
 tr.observed td{font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
@@ -73,7 +73,8 @@ dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 ul.evidence{list-style:none;padding:0;margin:.3rem 0;font-size:.8rem}ul.evidence li{overflow-wrap:break-word}
 #findings td:nth-child(4){min-width:9rem;max-width:13rem;overflow-wrap:anywhere}
 #findings td:nth-child(4) code{white-space:normal;overflow-wrap:anywhere}
-#findings td:nth-child(5){min-width:15rem}#findings td:nth-child(8){min-width:18rem;overflow-wrap:anywhere}
+#findings td:nth-child(5){min-width:12rem}#findings td:nth-child(8){min-width:16rem;overflow-wrap:anywhere}
+#findings td:nth-child(8) code{white-space:normal;overflow-wrap:anywhere}
 ol.actions li{margin:.3rem 0}ul.notes li{margin:.35rem 0}.muted{color:var(--muted)}.err{color:#991b1b}
 footer{color:var(--muted);font-size:.8rem;text-align:center;padding:1rem}
 nav{overflow-x:auto;white-space:nowrap}dl.facts dd{min-width:0;overflow-wrap:anywhere}

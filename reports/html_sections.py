@@ -14,7 +14,14 @@ from analyzer.core.cost import BUCKETS, AppCost, WhatIf
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, Stage
 from analyzer.core.report import Report
-from reports.evidence import billed_units, compute_credits, early_warnings, period_label, shown_sql
+from reports.evidence import (
+    billed_units,
+    compute_credits,
+    early_warnings,
+    period_label,
+    savings_summary,
+    shown_sql,
+)
 from reports.fmt import (
     app_key,
     fmt_bytes,
@@ -35,7 +42,7 @@ from reports.governance import (
 from reports.html_findings import prose, table
 from reports.html_findings import td as _td
 from reports.html_page import esc, inline_markdown
-from reports.markdown_report import TOP_STAGES, bill_usd, savings_sentence, top_actions
+from reports.markdown_report import TOP_STAGES, bill_usd, top_actions
 
 if TYPE_CHECKING:
     from analyzer.core.warehouse_cost import WarehouseCost  # imports pandas: only for warehouse reports
@@ -70,9 +77,13 @@ def _cards(report: Report) -> list[tuple[str, str, str]]:
     monthly = [c.monthly_usd for c in report.costs if c.monthly_usd is not None]
     severe = sum(f.severity_rank >= 2 for f in report.findings)
     priced = report.costs or report.warehouse_costs
-    amount, _, rest = savings_sentence(report).partition(" (") if total else ("$0.00", "", "no bill")
+    saving, change, _ = savings_summary(report)
+    note = "no bill"
+    if total:
+        note = f"{saving / total:.0%} of the bill, each resource counted once" + (
+            f", net of {fmt_usd(change)} the changes cost" if change else "")
     cards = [("Total cost", fmt_usd(total) if priced else "-", "for what was read"),
-             ("Potential savings", amount, "(" + rest if total else rest),
+             ("Potential savings", fmt_usd(saving), note),
              ("Findings", str(len(report.findings) - len(early_warnings(report))),
               f"{severe} high or critical; {len(early_warnings(report))} early warning(s)"),
              ("Application runs", str(len(report.applications)), f"{len(report.errors)} input(s) unreadable")]
