@@ -356,6 +356,7 @@ def test_decompressed_stream_protocol() -> None:
     stream = DecompressedStream(raw, decoder, "x")
     assert stream.readable() and stream.truncated is False
     assert stream.readall() == b"abcd"
+    assert stream.readinto(bytearray(4)) == 0  # nothing left after readall
     stream = DecompressedStream(raw := io.BytesIO(b""), decoder, "x")
     buffer = bytearray(1)
     assert stream.readinto(buffer) == 1 and buffer == b"a"
@@ -364,3 +365,8 @@ def test_decompressed_stream_protocol() -> None:
     stream.close()  # twice is fine
     plain = DecompressedStream(io.BytesIO(b"x" * 3_000_000), _plain_chunks, "x")
     assert plain.readall() == b"x" * 3_000_000
+
+
+@pytest.mark.parametrize("alias", ["zst", "zstd"])
+def test_codec_aliases_pick_their_decoder(alias: str) -> None:
+    assert decode(zstd_frame(b"x\n"), alias) == (b"x\n", False)
