@@ -290,23 +290,36 @@ def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, 
 
 
 def drop_duplicate_apps(apps: list[Application], errors: list[InputError]) -> list[Application]:
-    """One analysis per application attempt: the same app id and attempt read from several files
-    (copies, a folder given under two names) would count its cost and findings several times.
+    """One analysis per run: the same run read from several files (copies, a folder given under
+    two names, an unfinished copy beside the finished log) would count its cost and findings twice.
 
-    The complete copy wins over an unfinished one, else the first found; every other copy
-    becomes an ``errors[]`` note naming the copy that was analysed.
+    Two logs are the same run when they have the same application id, attempt and start time
+    and one's stages (id, attempt, task count) are all in the other's: an unfinished copy is a
+    prefix of the finished one. Logs that share an id but not their content (a test fixture
+    edited per platform, a reused id) are different runs and both analysed. Of one run, the
+    complete copy with the most stages wins, else the first found; every other copy becomes an
+    ``errors[]`` note naming the copy that was analysed.
     """
-    def key(app: Application) -> tuple[str, str | None, int | None]:
-        return app.app_id, app.attempt_id, app.start_time_ms  # the start time tells apart reused ids
+    groups: dict[tuple[str, str | None, int | None], list[Application]] = {}
+    for app in apps:
+        groups.setdefault((app.app_id, app.attempt_id, app.start_time_ms), []).append(app)
+    dropped: dict[int, Application] = {}
+    for copies in groups.values():
+        # sorted() is stable: among equals the first found wins
+        ranked = sorted(copies, key=lambda a: (not a.complete, -len(a.stages)))
+        for app in copies:
+            keeper = next(k for k in ranked if k is app or _contains(k, app))
+            if keeper is not app:
+                dropped[id(app)] = keeper
+    for app in apps:
+        if id(app) in dropped:
+            message = (f"duplicate of {dropped[id(app)].source}: same application id and attempt, "
+                       "analysed once")
+            errors.append(InputError(source=app.source, message=message))
+    return [app for app in apps if id(app) not in dropped]
 
-    kept: dict[tuple[str, str | None, int | None], Application] = {}
-    for app in apps:
-        other = kept.get(key(app))
-        if other is None or (app.complete and not other.complete):
-            kept[key(app)] = app
-    for app in apps:
-        chosen = kept[key(app)]
-        if chosen is not app:
-            errors.append(InputError(source=app.source, message=f"duplicate of {chosen.source}: same "
-                                     "application id and attempt, analysed once"))
-    return [app for app in apps if kept[key(app)] is app]
+
+def _contains(whole: Application, part: Application) -> bool:
+    """Every stage attempt of ``part`` is in ``whole`` with the same task count."""
+    stages = {(s.stage_id, s.attempt_id, s.num_tasks) for s in whole.stages}
+    return all((s.stage_id, s.attempt_id, s.num_tasks) in stages for s in part.stages)
