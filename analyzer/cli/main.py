@@ -6,6 +6,7 @@ write, exit with a documented code (see ``analyzer.api.output``).
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -67,6 +68,20 @@ class _Main(click.Group):
 @click.version_option(__version__, prog_name="deanalyze")
 def main() -> None:
     """Where the money and the time of your data pipelines go, and what to change."""
+    if "--debug" not in sys.argv:
+        quiet_third_party_loggers()
+
+
+# Storage and HTTP libraries log their own retries and shutdown tracebacks; deanalyze already
+# reports each failure as one line, so their logs stay quiet unless --debug asks for detail.
+NOISY_LOGGERS = ("asyncio", "aiohttp", "fsspec", "gcsfs", "s3fs", "adlfs", "botocore", "urllib3",
+                 "google", "snowflake", "py4j")
+
+
+def quiet_third_party_loggers() -> None:
+    """Only critical messages from the libraries in ``NOISY_LOGGERS``."""
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: str | None, fail_on: str,
