@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 import zstandard
 
-from analyzer import __version__
+from analyzer.api.history.code_version import reader_version
 from analyzer.api.history.identity import log_key
 from analyzer.api.history.record import rules_hash
 from analyzer.api.history.store import HistoryStore, open_store, wait_seconds
@@ -116,11 +116,11 @@ class HistoryLogCache:
     ``misses`` say what happened.
     """
 
-    def __init__(self, history: str | os.PathLike[str], tool_version: str = __version__,
+    def __init__(self, history: str | os.PathLike[str], tool_version: str | None = None,
                  wait_s: float | None = None) -> None:
         self.history = history
         self.wait_s = wait_seconds() if wait_s is None else wait_s
-        self.tool_version = tool_version
+        self.tool_version = tool_version or reader_version()  # a changed reader re-reads every log
         self.hits = 0
         self.misses = 0
         self._pending: dict[str, tuple[str | None, str | None, Application]] = {}

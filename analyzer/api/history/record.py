@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analyzer import __version__
+from analyzer.api.history.code_version import rules_version
 from analyzer.api.history.identity import log_key, spark_app_key
 from analyzer.api.history.owners import DEFAULT_OWNER_KEYS, spark_owner
 from analyzer.api.history.store import HistoryStore
@@ -31,8 +32,8 @@ RUN_IDS = ("app_id", "attempt_id", "app_name")
 
 
 def rules_hash(rules_config: object | None) -> str:
-    """A short hash of the effective rules config (its repr): which thresholds produced the findings."""
-    return hashlib.sha256(repr(rules_config).encode()).hexdigest()[:16]
+    """A short hash of the rules' code and the effective rules config: what produced the findings."""
+    return hashlib.sha256(f"{rules_version()} {rules_config!r}".encode()).hexdigest()[:16]
 
 
 def finding_key(finding: Finding) -> str:
