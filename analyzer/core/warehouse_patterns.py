@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.core.sql_text import sql_snippet
+from analyzer.core.vendors import vendor
 from analyzer.core.warehouse_model import WarehouseHistory
 from analyzer.core.warehouse_usage import fingerprint_codes
 
@@ -59,6 +60,7 @@ def top_patterns(history: WarehouseHistory, usd: np.ndarray, pools: np.ndarray, 
             fingerprint=str(labels[code]), runs=int(runs[code]), usd=float(totals[code]),
             share=float(totals[code]) / spent if spent else 0.0, pools=tuple(payers),
             example_query_id=record.query_id,
-            example_sql=sql_snippet(record.query_text, double_quoted_strings=record.vendor == "bigquery"),
+            example_sql=sql_snippet(record.query_text,
+                                    double_quoted_strings=vendor(record.vendor).double_quoted_strings),
         ))
     return tuple(out)

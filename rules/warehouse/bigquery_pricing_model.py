@@ -11,6 +11,7 @@ import numpy as np
 from analyzer.core.findings import Finding
 from analyzer.core.query_table import QueryTable, per_category
 from analyzer.core.units import MS_PER_HOUR
+from analyzer.core.vendors import vendor
 from analyzer.core.warehouse_model import QueryRecord, WarehouseHistory
 from analyzer.core.warehouse_usage import slot_hours, tib_billed
 from rules.engine import Thresholds, WarehouseRule, option
@@ -153,7 +154,7 @@ class PricingModel(WarehouseRule["PricingModel.Config"]):
         bigquery = (frame["vendor"] == "bigquery").to_numpy()
         if not bigquery.any():
             return
-        if history.vendor == "bigquery":
+        if vendor(history.vendor).bills == "bytes":
             used = usage(history)
             script, tib, hours_used = used.script, used.tib_billed, used.slot_hours
         else:

@@ -24,6 +24,7 @@ import pandas as pd
 from analyzer.core.query_table import QueryTable, nan_to_zero, per_category, text_or
 from analyzer.core.sql_text import same_table, sql_snippet
 from analyzer.core.units import MS_PER_DAY
+from analyzer.core.vendors import vendor
 from analyzer.core.warehouse_model import MeteringHour, QueryRecord, TableStorage, WarehouseHistory
 from analyzer.core.warehouse_usage import (
     UNITS,
@@ -73,7 +74,7 @@ def pool_keys(history: WarehouseHistory) -> np.ndarray:
     """Per row, who pays: the Snowflake warehouse ('' for none), BigQuery reservation or project."""
     def compute() -> np.ndarray:
         table = history.queries
-        if history.vendor == "snowflake":
+        if vendor(history.vendor).pool == "warehouse":
             return text_or(table.frame["warehouse"], "")
         return usage(history).pool.astype(object).to_numpy()
     return _cached("pool_keys", history, compute)  # type: ignore[no-any-return]
@@ -114,8 +115,8 @@ def paid_evidence(usage: Mapping[str, float]) -> dict[str, float]:
 
 def pool_subject(q: QueryRecord) -> dict[str, object]:
     """The finding subject naming who pays: the Snowflake warehouse, BigQuery reservation or project."""
-    if q.vendor == "snowflake":
-        return {"vendor": "snowflake", "warehouse": q.warehouse}
+    if vendor(q.vendor).pool == "warehouse":
+        return {"vendor": q.vendor, "warehouse": q.warehouse}
     if q.warehouse:
         return {"vendor": q.vendor, "reservation": q.warehouse, "project": q.project}
     return {"vendor": q.vendor, "project": q.project or "(unknown project)"}
@@ -123,7 +124,7 @@ def pool_subject(q: QueryRecord) -> dict[str, object]:
 
 def snippet(q: QueryRecord) -> str:
     """The query text with its literals masked, shortened for evidence."""
-    return sql_snippet(q.query_text, double_quoted_strings=q.vendor == "bigquery")
+    return sql_snippet(q.query_text, double_quoted_strings=vendor(q.vendor).double_quoted_strings)
 
 
 def find_table(history: WarehouseHistory, name: str) -> TableStorage | None:

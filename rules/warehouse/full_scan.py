@@ -13,6 +13,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import per_category
 from analyzer.core.sql_text import filter_columns, tables_in
 from analyzer.core.units import GiB
+from analyzer.core.vendors import vendor
 from analyzer.core.warehouse_model import QueryRecord, TableStorage, WarehouseHistory
 from rules.engine import Thresholds, WarehouseRule, option
 from rules.warehouse.common import (
@@ -47,7 +48,7 @@ def measure(q: QueryRecord, table: TableStorage | None, pruned_fraction: float) 
     ``avoidable_fraction = 1 − pruned_fraction / scan_fraction``: the share of the scan a query
     that pruned down to ``pruned_fraction`` of the table would not read.
     """
-    if q.vendor == "snowflake":
+    if vendor(q.vendor).pruning == "partitions":
         if not q.partitions_total or q.partitions_scanned is None:
             return None
         fraction = q.partitions_scanned / q.partitions_total
@@ -251,10 +252,9 @@ class FullScan(WarehouseRule["FullScan.Config"]):
             "filter_column": column, "example_sql": snippet(q0), "example_query_id": q0.query_id,
             **paid_evidence(paid),
         }
-        if q0.vendor == "snowflake":
+        if vendor(q0.vendor).pruning == "partitions":
             evidence.update(partitions_scanned=q0.partitions_scanned, partitions_total=q0.partitions_total)
-        recommendation, tradeoffs = (_snowflake_advice(table, column) if q0.vendor == "snowflake"
-                                     else _bigquery_advice(table, column, storage))
+        recommendation, tradeoffs = _ADVICE[q0.vendor](table, column, storage)
         queries = "1 query" if len(rows) == 1 else f"{len(rows)} queries"
         return Finding(
             rule_id=self.id, severity=severity, subject={**pool_subject(q0), "table": table},
@@ -264,7 +264,7 @@ class FullScan(WarehouseRule["FullScan.Config"]):
         )
 
 
-def _snowflake_advice(table: str, column: str | None) -> tuple[str, str]:
+def _snowflake_advice(table: str, column: str | None, _storage: TableStorage | None) -> tuple[str, str]:
     """Cluster by the filter column (or add a filter first), with the DDL."""
     if column:
         return (f"ALTER TABLE {table} CLUSTER BY ({column});  -- the queries filter on {column} "
@@ -312,3 +312,7 @@ def _bigquery_advice(table: str, column: str | None, storage: TableStorage | Non
     return advice, ("require_partition_filter makes every query without a partition filter fail, including "
                     "existing dashboards and jobs: fix them first. Rebuilding a table costs one full scan "
                     "and breaks references to it until renamed.")
+
+
+# The vendor's own DDL for pruning (clustering keys; partitioning and clustering), by vendor name.
+_ADVICE = {"snowflake": _snowflake_advice, "bigquery": _bigquery_advice}

@@ -213,18 +213,24 @@ class RepeatedQuery(WarehouseRule["RepeatedQuery.Config"]):
     def _advice(q: QueryRecord, fp: str, refresh_hours: float) -> str:
         minutes = max(1, round(refresh_hours * 60))
         name = f"rq_{fp[:8]}"
-        if q.vendor == "snowflake":
-            text = (f"Precompute it once per refresh and point the dashboard at the result: "
-                    f"CREATE DYNAMIC TABLE "
-                    f"<db>.<schema>.{name} TARGET_LAG = '{minutes} minutes' WAREHOUSE = {q.warehouse} AS "
-                    f"<this query>; (or a materialized view when it reads one table)")
-        else:
-            text = (f"Precompute it once per refresh and point the dashboard at the result: "
-                    f"CREATE MATERIALIZED "
-                    f"VIEW `<project>.<dataset>.{name}` OPTIONS (enable_refresh = true, "
-                    f"refresh_interval_minutes = {minutes}) AS <this query>; (or a scheduled query writing "
-                    f"a table every {minutes} minutes)")
+        precompute = _PRECOMPUTE[q.vendor](name, minutes, q.warehouse)
+        text = f"Precompute it once per refresh and point the dashboard at the result: {precompute}"
         if is_nondeterministic(q.query_text):
             text += ("; and replace CURRENT_TIMESTAMP()/CURRENT_DATE()/RANDOM() with fixed bounds so the "
                      "24-hour result cache can answer identical runs")
         return text + "."
+
+
+def _snowflake_precompute(name: str, minutes: int, warehouse: str | None) -> str:
+    return (f"CREATE DYNAMIC TABLE <db>.<schema>.{name} TARGET_LAG = '{minutes} minutes' "
+            f"WAREHOUSE = {warehouse} AS <this query>; (or a materialized view when it reads one table)")
+
+
+def _bigquery_precompute(name: str, minutes: int, _warehouse: str | None) -> str:
+    return (f"CREATE MATERIALIZED VIEW `<project>.<dataset>.{name}` OPTIONS (enable_refresh = true, "
+            f"refresh_interval_minutes = {minutes}) AS <this query>; (or a scheduled query writing "
+            f"a table every {minutes} minutes)")
+
+
+# The vendor's own DDL to compute a result once per refresh, by vendor name.
+_PRECOMPUTE = {"snowflake": _snowflake_precompute, "bigquery": _bigquery_precompute}

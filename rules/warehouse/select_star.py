@@ -12,6 +12,7 @@ from analyzer.core.findings import Finding
 from analyzer.core.query_table import per_category
 from analyzer.core.sql_text import star_tables
 from analyzer.core.units import GiB
+from analyzer.core.vendors import vendor
 from analyzer.core.warehouse_model import QueryRecord, TableStorage, WarehouseHistory
 from rules.damping import early_warning
 from rules.engine import Thresholds, WarehouseRule, option
@@ -46,7 +47,8 @@ def measure(q: QueryRecord, table_name: str, table: TableStorage | None, needed_
     columns of equal width a query naming ``needed_columns`` of N reads ``needed/N`` of the bytes.
     """
     name, width, avoidable = measure_table(table_name, table, needed_columns)
-    scanned = q.bytes_billed if q.vendor != "snowflake" and q.bytes_billed is not None else q.bytes_scanned
+    billed = q.bytes_billed if vendor(q.vendor).bills == "bytes" else None
+    scanned = billed if billed is not None else q.bytes_scanned
     return StarMeasure(table=name, column_count=width, scanned_bytes=scanned, avoidable_fraction=avoidable)
 
 
@@ -175,14 +177,14 @@ class SelectStar(WarehouseRule["SelectStar.Config"]):
         q0 = records(history, rows[:1])[0]
         paid = rows_usage(history, rows)
         width, avoidable = found.width[at[0]], float(found.avoidable[at[0]])
-        quote = "`" if q0.vendor != "snowflake" else ""
-        drop = "EXCEPT" if q0.vendor != "snowflake" else "EXCLUDE"
+        dialect = vendor(q0.vendor)
+        quote, drop = dialect.identifier_quote, dialect.star_except
         recommendation = (
             f"Name the columns the consumer uses instead of SELECT *: SELECT col_a, col_b, … FROM "
             f"{quote}{table}{quote}" + (f" (the table has {width} columns)" if width else "") + "; "
             f"to drop a few wide columns use SELECT * {drop} (…)")
-        if q0.vendor != "snowflake":
-            recommendation += "; to look at rows use the table preview or bq head (free), not SELECT * LIMIT"
+        if dialect.free_preview:
+            recommendation += f"; to look at rows use {dialect.free_preview}, not SELECT * LIMIT"
         return Finding(
             rule_id=self.id, severity=severity, subject={**pool_subject(q0), "table": table},
             title=f"{'1 SELECT * query' if len(rows) == 1 else f'{len(rows)} SELECT * queries'} read every "

@@ -20,6 +20,7 @@ import numpy as np
 from analyzer.api.history.identity import dbt_model, tag_values
 from analyzer.api.history.owners import warehouse_owner
 from analyzer.core.sql_text import sql_snippet
+from analyzer.core.vendors import vendor
 from analyzer.core.warehouse_model import WarehouseHistory
 from analyzer.core.warehouse_usage import fingerprint_codes
 
@@ -79,7 +80,7 @@ def usage_rows(history: WarehouseHistory, cost: WarehouseCost,
         slot_hours=("slot_hours", "sum"), execution_ms=("execution_ms", "sum"), cost_usd=("cost_usd", "sum"),
         row=("row", "first")).reset_index()
     texts = frame["query_text"]
-    vendor_bq = history.vendor == "bigquery"
+    double_quoted = vendor(history.vendor).double_quoted_strings
     examples: dict[str, str] = {}  # one masked example per pattern: snippets cost more than sums
     out = []
     for rec in sums.to_dict("records"):
@@ -87,7 +88,7 @@ def usage_rows(history: WarehouseHistory, cost: WarehouseCost,
         if rec["pattern"] not in examples:
             text = texts.iloc[row]
             examples[rec["pattern"]] = sql_snippet(str(text) if isinstance(text, str) else "",
-                                                   double_quoted_strings=vendor_bq)
+                                                   double_quoted_strings=double_quoted)
         rec["example_sql"] = examples[rec["pattern"]]
         stamp = rec.pop("hour")
         rec["hour"] = stamp.to_pydatetime() if isinstance(stamp, pd.Timestamp) else dt.datetime(1970, 1, 1)
