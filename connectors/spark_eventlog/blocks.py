@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 
 from connectors.spark_eventlog.errors import EventLogError
 
+_FIRST_BLOCK = 1 << 17
+
 
 class HeadCheck:
     """Fails fast on a file that is not an event log: no listener event in its first 20 lines."""
@@ -36,13 +38,15 @@ def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_lin
     """``(block, start, stop, offset, final)``: whole lines ``block[start:stop]`` from ``readinto``.
 
     One buffer is read into again and again (no new memory, no page faults per block), so
-    a block is valid only until the next one is asked for. The line that straddles two
+    a block is valid only until the next one is asked for; it starts at 128 KiB and grows
+    to ``size`` while reads fill it. The line that straddles two
     reads is handed over alone, as bytes. ``offset`` is the stream offset of ``block[0]``;
     ``final`` marks the last, unfinished line of the stream (no newline). With
     ``max_line``, a longer line is not held in memory: it comes as an empty ``block``
     (with ``stop`` its length, so that ``offset + stop`` is still where it ends).
     """
-    buffer = bytearray(size)
+    capacity = min(size, _FIRST_BLOCK)  # small logs never pay for zeroing 8 MiB
+    buffer = bytearray(capacity)
     view = memoryview(buffer)
     parts: list[bytes] = []
     pending = offset = 0  # bytes in ``parts``; stream offset of ``buffer[0]``
@@ -72,6 +76,10 @@ def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_lin
             parts.append(bytes(view[rest:n]))
             pending += n - rest
         offset += n
+        if n == capacity < size:  # a full read: the stream is big, read more at a time
+            capacity = min(size, capacity * 2)
+            buffer = bytearray(capacity)
+            view = memoryview(buffer)
     if parts:
         line = b"".join(parts)
         yield line, 0, len(line), offset - pending, True

@@ -39,6 +39,7 @@ SUM_FIELDS = StageMetrics.__dataclass_fields__.keys()
 # executor run time, GC time, input bytes, shuffle read and write bytes, spills.
 _DIST_COLUMNS = [METRICS + i for i in (0, 3, 6, 10, 14, 17, 18)]
 _INT64_LIMIT = 1 << 63
+_NUMPY_SORT = 256  # above this many values numpy's sort beats Python's
 
 
 class StageState:
@@ -148,12 +149,15 @@ class StageState:
 
     def freeze(self) -> Stage:
         """The immutable model of this stage attempt."""
-        durations = np.concatenate(self.durations) if self.durations else np.empty(0, np.int64)
-        dists = np.concatenate(self.dist_rows) if self.dist_rows else np.empty((0, 7), np.int64)
+        durations = _joined(self.durations, np.empty(0, np.int64))
+        dists = _joined(self.dist_rows, np.empty((0, 7), np.int64))
         successful = len(dists)
+        in_order = durations.tolist()
+        # numpy sorts big stages; shs_quantiles sorts again, a linear pass on sorted input
+        ordered = np.sort(durations).tolist() if len(in_order) > _NUMPY_SORT else in_order
+        columns = (np.sort(dists, axis=0) if successful > _NUMPY_SORT else dists).T.tolist()
         dist = TaskDistributions(
-            successful, shs_quantiles(np.sort(durations).tolist(), successful),
-            *(shs_quantiles(np.sort(dists[:, i]).tolist()) for i in range(dists.shape[1])),
+            successful, shs_quantiles(ordered, successful), *(shs_quantiles(column) for column in columns),
         )
         return Stage(
             stage_id=self.stage_id, attempt_id=self.attempt_id, name=self.name,
@@ -165,10 +169,16 @@ class StageState:
             completion_time_ms=self.completion_time, failure_reason=self.failure_reason,
             parent_stage_ids=self.parent_ids, job_ids=tuple(self.job_ids),
             metrics=StageMetrics(*self.sums), tasks=dist,
-            task_durations_ms=tuple(durations.tolist()),
+            task_durations_ms=tuple(in_order),
             failure_causes=tuple(sorted(self.causes.items())), task_end_events=self.task_ends,
             failed_task_time_ms=self.failed_time,
         )
+
+
+def _joined(pieces: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    if len(pieces) == 1:
+        return pieces[0]
+    return np.concatenate(pieces) if pieces else empty
 
 
 def _exact_sum(values: np.ndarray) -> int:
