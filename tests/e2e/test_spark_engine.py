@@ -153,6 +153,28 @@ def test_without_pyspark_one_usage_line(monkeypatch: pytest.MonkeyPatch, tmp_pat
         load_audit_config(config)
 
 
+def test_audit_source_with_engine_spark(spark: Any, tmp_path: Path) -> None:
+    from analyzer.api.audit import run_audit
+    from analyzer.api.audit_config import load_audit_config
+
+    config = tmp_path / "audit.toml"
+    config.write_text(f'[output]\ndir = "out"\nformats = ["json"]\n'
+                      f'[[spark]]\nname = "local"\npaths = ["{EXAMPLES}"]\n'
+                      f'[[spark]]\nname = "on-spark"\npaths = ["{EXAMPLES}"]\nengine = "spark"\n')
+    result = run_audit(load_audit_config(config), "2026-W49")
+    assert result.exit_code == 0
+    folder = tmp_path / "out" / "2026-W49"
+    assert _strip((folder / "on-spark.json").read_text()) == _strip((folder / "local.json").read_text())
+
+
+def test_history_rerun_with_engine_spark_same_report(spark: Any, tmp_path: Path) -> None:
+    history = str(tmp_path / "fleet.duckdb")
+    args = ["spark-logs", str(EXAMPLES), "--engine", "spark", "--format", "json", "--history", history]
+    first, second = (CliRunner().invoke(main, args) for _ in range(2))
+    assert first.exit_code == second.exit_code == 0, first.output
+    assert _strip(first.stdout) == _strip(second.stdout)
+
+
 def test_master_needs_engine_spark() -> None:
     result = CliRunner().invoke(main, ["spark-logs", str(EXAMPLES), "--master", "local[2]"])
     assert result.exit_code == 2 and "master: only with engine spark" in result.output
