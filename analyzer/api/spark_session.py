@@ -46,6 +46,10 @@ appender.console.layout.pattern = deanalyze: spark: %p %c{1}: %m%n
 _shipped: set[tuple[str, str]] = set()  # (application id, zip digest): each zip added once per context
 
 
+class SparkEngineError(RuntimeError):
+    """Spark could not start (bad master URL, no Java, cluster unreachable); ``str()`` is one line."""
+
+
 def require_pyspark() -> None:
     """Raise a one-line ``SourceSettingsError`` naming the extra when pyspark is not installed."""
     try:
@@ -70,7 +74,13 @@ def spark_context(master: str | None = None) -> Iterator[Any]:
         else:
             with warnings.catch_warnings():  # pyspark's warning about the pandas version: not ours
                 warnings.simplefilter("ignore", FutureWarning)
-                sc = _new_context(master, Path(scratch))
+                try:
+                    sc = _new_context(master, Path(scratch))
+                except Exception as err:  # noqa: BLE001 - py4j and pyspark raise many types
+                    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+                    reason = lines[0][:300] if lines else type(err).__name__
+                    raise SparkEngineError(f"could not start Spark on {master or 'local[*]'}: "
+                                           f"{reason}") from err
         try:
             _ship_project(sc)
             yield sc

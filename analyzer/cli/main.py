@@ -96,6 +96,7 @@ def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: st
         load_rules_config,
     )
     from analyzer.api.history import HistoryError, analyze_source_into_history
+    from analyzer.api.spark_session import SparkEngineError
 
     try:
         source.check(settings)
@@ -108,7 +109,7 @@ def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: st
             report = analyze_source_into_history(
                 history, source, settings, owner_keys=owner_keys, app_keys=app_keys, catalog=catalog,
                 rules_config=rules_config, debug=debug, progress=on_progress, on_sources=on_sources)
-    except HistoryError as err:
+    except (HistoryError, SparkEngineError) as err:
         click.echo(f"deanalyze: {err}", err=True)
         sys.exit(EXIT_USAGE)
     for problem in report.errors:

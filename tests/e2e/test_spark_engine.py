@@ -175,6 +175,17 @@ def test_history_rerun_with_engine_spark_same_report(spark: Any, tmp_path: Path)
     assert _strip(first.stdout) == _strip(second.stdout)
 
 
+def test_spark_that_cannot_start_is_one_line() -> None:
+    """A fresh process (no active session): a bad master URL is one line and exit 2, not a traceback."""
+    command = [sys.executable, "-m", "analyzer.cli.main", "spark-logs", str(EXAMPLES), "--engine", "spark",
+               "--master", "nonsense://x"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert run.returncode == 2
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("deanalyze: could not start Spark on nonsense://x: ")
+    assert "Traceback" not in run.stderr
+
+
 def test_master_needs_engine_spark() -> None:
     result = CliRunner().invoke(main, ["spark-logs", str(EXAMPLES), "--master", "local[2]"])
     assert result.exit_code == 2 and "master: only with engine spark" in result.output
