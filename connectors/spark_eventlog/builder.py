@@ -13,7 +13,6 @@ from typing import Any
 
 from analyzer.core.model import Application, Executor, Job, LogIntegrity
 from connectors.spark_eventlog import events as ev
-from connectors.spark_eventlog.block_decoder import TAGGED
 from connectors.spark_eventlog.redaction import redact
 from connectors.spark_eventlog.sql_state import SqlState
 from connectors.spark_eventlog.stage_state import StageState
@@ -57,9 +56,6 @@ class AppBuilder:
             ev.ExecutorAdded: self.on_executor_added, ev.ExecutorRemoved: self.on_executor_removed,
             ev.BlockManagerAdded: self.on_block_manager_added,
         }
-        for tagged in TAGGED.values():  # the block decoder's subclasses, one per event name
-            base = tagged.__mro__[1]
-            self.handlers[tagged] = self.handlers.get(base) or self.sql.handle
 
     # -- batches -------------------------------------------------------------------
     def begin_batch(self, batch: Batch) -> None:
@@ -72,7 +68,12 @@ class AppBuilder:
     def handle_at(self, seq: int, event: Any) -> None:
         """Apply one decoded non-task event found at line ``seq`` of the batch."""
         self.seq = seq
-        (self.handlers.get(type(event)) or self.sql.handle)(event)
+        kind = type(event)
+        handler = self.handlers.get(kind)
+        if handler is None:  # first of its type: a block decoder subclass, or a SQL event
+            handler = self.handlers.get(kind.__mro__[1]) or self.sql.handle
+            self.handlers[kind] = handler
+        handler(event)
 
     def end_batch(self) -> None:
         """Apply the batch's remaining task events to every live stage."""

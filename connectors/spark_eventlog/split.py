@@ -43,13 +43,13 @@ def split_point(storage: Storage, path: str, codec: str | None) -> int | None:
     """Where a second process should take over reading ``path``, or None to read it alone."""
     if codec is not None or type(storage) is not Storage or not _can_fork():
         return None
-    if _usable_cpus() < 2 or _busy():
-        return None
     local = storage.normalize(path)
     try:
         info = os.stat(local)
         size = info.st_size
         if not stat.S_ISREG(info.st_mode) or size < _min_bytes() or size > current_limits().max_log_bytes:
+            return None
+        if _usable_cpus() < 2 or _busy():
             return None
         with open(local, "rb") as fh:
             middle = int(size * (1 - WORKER_SHARE))

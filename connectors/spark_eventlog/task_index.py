@@ -68,9 +68,9 @@ def _groups(batch: Batch) -> dict[int, KeyEvents]:
     delta = np.ones(len(order), dtype=np.int64)
     end_codes = ends[:, CODE]
     delta[is_end] = np.where(end_codes[rows[is_end]] == RESUBMITTED, 0, -1)
-    bounds = np.flatnonzero(np.diff(keys)) + 1
+    bounds = (np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()
     groups: dict[int, KeyEvents] = {}
-    for lo, hi in zip(np.r_[0, bounds].tolist(), np.r_[bounds, len(keys)].tolist(), strict=True):
+    for lo, hi in zip([0, *bounds], [*bounds, len(keys)], strict=True):
         groups[int(keys[lo])] = KeyEvents(seqs[lo:hi], is_end[lo:hi], delta[lo:hi], rows[lo:hi])
     return groups
 
