@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from connectors.spark_eventlog import errors as eventlog_errors
@@ -24,6 +24,9 @@ from connectors.warehouse_files import PartialHistoryError, WarehouseInputError,
 # Under mutation testing (tests/mutation/run.py) each mutant reruns these tests: fewer examples
 # keep one mutant to seconds; the full count runs in the suite.
 FEWER = 4 if os.environ.get("DEANALYZE_MUTATION") else 1
+if FEWER > 1:  # a failing example is enough to kill a mutant: no time spent shrinking it
+    settings.register_profile("deanalyze-mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate))
+    settings.load_profile("deanalyze-mutation")
 
 # --- warehouse drivers: scrub_secrets -----------------------------------------------------------
 
@@ -107,6 +110,7 @@ def test_event_log_error_is_one_redacted_line() -> None:
     err = EventLogError("denied for\ns3://k:s@b/x?t=1", "s3://k:s@b/app-1?sig=2")
     assert str(err) == "s3://***@b/app-1?***: denied for s3://***@b/x?***"
     assert str(EventLogError("only a message")) == "only a message"
+    assert repr(EventLogError("bad\nthing", "x")) == "EventLogError('bad thing')"  # debug logs show it
     assert EventLogError("m", "").source == ""
     assert eventlog_errors.one_line("y" * 301) == "y" * 299 + "…"
     assert eventlog_errors.one_line("y" * 300) == "y" * 300

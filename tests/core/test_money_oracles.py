@@ -18,7 +18,7 @@ import os
 from collections import defaultdict
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.catalog import load_catalog, parse_catalog
@@ -31,6 +31,9 @@ from analyzer.core.warehouse_model import MeteringHour, QueryRecord, WarehouseHi
 # Under mutation testing (tests/mutation/run.py) each mutant reruns these tests: fewer examples
 # keep one mutant to seconds; the full count runs in the suite.
 FEWER = 4 if os.environ.get("DEANALYZE_MUTATION") else 1
+if FEWER > 1:  # a failing example is enough to kill a mutant: no time spent shrinking it
+    settings.register_profile("deanalyze-mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate))
+    settings.load_profile("deanalyze-mutation")
 H = 3_600_000  # ms per hour
 M = 60_000  # ms per minute
 T0 = 1_767_571_200_000  # 2026-01-05 00:00 UTC, a day boundary

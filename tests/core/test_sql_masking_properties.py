@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.sql_text import mask_literals, normalize_sql, sql_snippet, text_fingerprint
@@ -21,6 +21,9 @@ from analyzer.core.sql_text import mask_literals, normalize_sql, sql_snippet, te
 # Under mutation testing (tests/mutation/run.py) each mutant reruns these tests: fewer examples
 # keep one mutant to seconds; the full count runs in the suite.
 FEWER = 4 if os.environ.get("DEANALYZE_MUTATION") else 1
+if FEWER > 1:  # a failing example is enough to kill a mutant: no time spent shrinking it
+    settings.register_profile("deanalyze-mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate))
+    settings.load_profile("deanalyze-mutation")
 EMAIL = "bob@example.com"
 
 

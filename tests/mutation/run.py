@@ -55,8 +55,8 @@ class Target:
 TARGETS: dict[str, Target] = {
     "sql_text": Target(
         ("analyzer/core/sql_text.py",),
-        ("tests/test_sql_text.py", "tests/core/test_sql_masking_properties.py",
-         "tests/test_warehouse_patterns.py"),
+        ("tests/core/test_sql_text.py", "tests/core/test_sql_masking_properties.py",
+         "tests/core/test_warehouse_patterns.py"),
         ci_sample=("analyzer.core.sql_text.x_mask_literals*", "analyzer.core.sql_text.x__masker*"),
     ),
     "redaction": Target(
@@ -68,38 +68,38 @@ TARGETS: dict[str, Target] = {
     ),
     "codecs": Target(
         ("connectors/spark_eventlog/codecs.py",),
-        ("tests/connectors/test_codec_errors.py", "tests/test_codecs.py"),
+        ("tests/connectors/test_codec_errors.py", "tests/connectors/test_codecs.py"),
         ci_sample=("connectors.spark_eventlog.codecs.x__member_chunks*",
                    "connectors.spark_eventlog.codecs.x__lz4*"),
     ),
     "discovery": Target(
         ("connectors/spark_eventlog/discovery.py",),
-        ("tests/test_layouts.py", "tests/connectors/test_discovery_oracles.py"),
+        ("tests/connectors/test_layouts.py", "tests/connectors/test_discovery_oracles.py"),
         ci_sample=("connectors.spark_eventlog.discovery.x_discover*",),
     ),
     "exit_codes": Target(
         ("analyzer/api/output.py",),
-        ("tests/e2e/test_exit_codes.py", "tests/e2e/test_output_file.py", "tests/test_cli.py"),
+        ("tests/e2e/test_exit_codes.py", "tests/e2e/test_output_file.py", "tests/e2e/test_cli.py"),
         # Never under mutation: a mutant of write_atomically renames a file over /dev/null (as root).
-        pytest_args=("--deselect", "tests/test_cli.py::test_output_to_a_device_is_written_in_place"),
+        pytest_args=("--deselect", "tests/e2e/test_cli.py::test_output_to_a_device_is_written_in_place"),
         ci_sample=("analyzer.api.output.x_exit_code*",),
     ),
     "money_spark": Target(
         ("analyzer/core/cost.py", "analyzer/core/timeline.py", "analyzer/core/ledger.py",
          "analyzer/core/spark_savings.py"),
-        ("tests/core/test_money_oracles.py", "tests/test_cost.py"),
+        ("tests/core/test_money_oracles.py", "tests/core/test_cost.py"),
         ci_sample=("analyzer.core.cost.x_ledger_core_hours*",),
     ),
     "money_warehouse": Target(
         ("analyzer/core/warehouse_usage.py", "analyzer/core/warehouse_cost.py",
          "analyzer/core/warehouse_savings.py"),
-        ("tests/core/test_money_oracles.py", "tests/test_warehouse_cost.py"),
+        ("tests/core/test_money_oracles.py", "tests/core/test_warehouse_cost.py"),
         ci_sample=("analyzer.core.warehouse_cost.x__attributed*",),
     ),
     "rule_measures": Target(
         ("rules/spark/spill.py", "rules/spark/gc_pressure.py", "rules/warehouse/select_star.py"),
-        ("tests/rules/test_severity_boundaries.py", "tests/test_rules_stage.py",
-         "tests/test_rules_warehouse.py"),
+        ("tests/rules/test_severity_boundaries.py", "tests/rules/test_rules_stage.py",
+         "tests/rules/test_rules_warehouse.py"),
         ci_sample=("rules.spark.spill.x_measure*", "rules.spark.gc_pressure.x_measure*"),
         focus=r"\.(x_measure\w*|x_stars|x_execution_memory_per_task|xǁ\w+ǁcheck)__mutmut_",
     ),
@@ -190,7 +190,7 @@ def _config(target: Target) -> str:
     def arr(items: tuple[str, ...] | list[str]) -> str:
         return "[" + ", ".join(json.dumps(i) for i in items) + "]"
     tests = [t for t in target.tests if (ROOT / t).exists()]
-    pytest_args = ["-q", "-p", "no:cacheprovider", "-m", "not spark and not online", "-o", "addopts=",
+    pytest_args = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not spark and not online", "-o", "addopts=",
                    *target.pytest_args]
     return (
         "[tool.mutmut]\n"
