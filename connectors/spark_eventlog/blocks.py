@@ -34,18 +34,19 @@ class HeadCheck:
 
 
 def line_blocks(readinto: Callable[[memoryview], int | None], size: int, max_line: int | None = None,
-                ) -> Iterator[tuple[bytes | bytearray, int, int, int, bool]]:
+                expected: int | None = None) -> Iterator[tuple[bytes | bytearray, int, int, int, bool]]:
     """``(block, start, stop, offset, final)``: whole lines ``block[start:stop]`` from ``readinto``.
 
     One buffer is read into again and again (no new memory, no page faults per block), so
-    a block is valid only until the next one is asked for; it starts at 128 KiB and grows
-    to ``size`` while reads fill it. The line that straddles two
+    a block is valid only until the next one is asked for; it starts at 128 KiB (or the
+    ``expected`` length) and grows to ``size`` while reads fill it. The line that straddles two
     reads is handed over alone, as bytes. ``offset`` is the stream offset of ``block[0]``;
     ``final`` marks the last, unfinished line of the stream (no newline). With
     ``max_line``, a longer line is not held in memory: it comes as an empty ``block``
     (with ``stop`` its length, so that ``offset + stop`` is still where it ends).
     """
-    capacity = min(size, _FIRST_BLOCK)  # small logs never pay for zeroing 8 MiB
+    # Small logs never pay for zeroing 8 MiB; a plain file of known size is one block.
+    capacity = min(size, _FIRST_BLOCK if expected is None else max(_FIRST_BLOCK, expected + 1))
     buffer = bytearray(capacity)
     view = memoryview(buffer)
     parts: list[bytes] = []

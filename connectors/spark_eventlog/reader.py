@@ -115,7 +115,8 @@ def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: A
     with storage.open(path) as raw:
         stream = _decompressed(raw, path, codec)
         head = HeadCheck(path)
-        for block, start, stop, _, final in line_blocks(stream.readinto, BLOCK):
+        blocks = line_blocks(stream.readinto, BLOCK, expected=_plain_size(raw, codec))
+        for block, start, stop, _, final in blocks:
             batch = decode_block(block, stats.lines + 1, final=final and is_last_file, head=head,
                                  start=start, stop=stop)
             _replay(batch, builder, stats, path, is_last_file, None)
@@ -183,6 +184,16 @@ def _replay(batch: Batch, builder: AppBuilder, stats: _ReplayStats, path: str, i
         stats.decoded += 1
         builder.handle_at(seq, event)
     builder.end_batch()
+
+
+def _plain_size(raw: BinaryIO, codec: str | None) -> int | None:
+    """The size of an uncompressed file, when the OS knows it: a small log is one block."""
+    if codec is not None:
+        return None
+    try:
+        return os.fstat(raw.fileno()).st_size
+    except (OSError, AttributeError, ValueError):  # not a plain file (fsspec, zip member)
+        return None
 
 
 def _decompressed(raw: BinaryIO, path: str, codec: str | None) -> Any:
