@@ -39,3 +39,6 @@ def load_report(text: str) -> dict:
     doc = json.loads(text)
     jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     return doc
+
+
+from history_server import history_server  # noqa: E402,F401  (fixture: Spark's History Server on 127.0.0.1)

@@ -17,9 +17,11 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 
 def spark_home() -> Path | None:
@@ -157,3 +159,36 @@ def _wait_until_listed(server: HistoryServer, expected: set[str], deadline: floa
         time.sleep(0.25)
     raise RuntimeError(f"the History Server did not list {sorted(expected - listed)} in time "
                        f"(it lists {sorted(listed)}):\n{server.log_tail()}")
+
+
+# --- the pytest fixture (imported by tests/conftest.py) -----------------------------------
+
+_DATA = Path(__file__).resolve().parent / "data"
+_GENERATED = _DATA / "generated"
+_KUBEFLOW = _DATA / "spark-events" / "kubeflow-mcp-apache-spark-history-server"
+_E2E = _KUBEFLOW / "skills" / "cli" / "e2e" / "spark-events"
+
+# app id -> its logs: a Spark 1.4 plain file, zstd and lz4 files, a rolling zstd folder, and
+# a YARN app with two attempts (the first one never finished).
+HISTORY_APPS: dict[str, list[Path]] = {
+    "local-1430917381534": [_DATA / "spark-events" / "apache-spark" / "spark-events" / "local-1430917381534"],
+    "local-1795877657976": [_GENERATED / "zstd" / "local-1795877657976.zstd"],
+    "local-1795877684997": [_GENERATED / "lz4" / "local-1795877684997.lz4"],
+    "local-1795877831611": [_GENERATED / "rolling-zstd" / "eventlog_v2_local-1795877831611"],
+    "application_1713000000000_0001": [_E2E / "application_1713000000000_0001_1.zstd",
+                                       _E2E / "application_1713000000000_0001_2.zstd"],
+}
+
+
+@pytest.fixture(scope="session")
+def history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HistoryServer]:
+    """Spark's History Server on 127.0.0.1 serving ``HISTORY_APPS``; skipped without pyspark or Java."""
+    if spark_home() is None:
+        pytest.skip("pyspark with bin/spark-class is not installed")
+    if not java_available():
+        pytest.skip("Java is not installed")
+    server = start_history_server(HISTORY_APPS, tmp_path_factory.mktemp("history-server"))
+    try:
+        yield server
+    finally:
+        server.stop()

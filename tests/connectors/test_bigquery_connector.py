@@ -31,7 +31,7 @@ from fake_bigquery_server import FakeBigQueryServer, View  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
 from google.cloud import bigquery  # noqa: E402
 
-DATA = Path(__file__).resolve().parent / "data" / "warehouse"
+DATA = Path(__file__).resolve().parents[1] / "data" / "warehouse"
 JOBS = {fmt: DATA / f"bigquery_jobs.{fmt}" for fmt in ("jsonl", "json", "csv", "parquet")}
 STORAGE = DATA / "bigquery_table_storage.csv"
 PROJECT = "acme-analytics"

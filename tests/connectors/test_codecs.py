@@ -14,7 +14,7 @@ import pytest
 from connectors.spark_eventlog.codecs import codec_from_filename, open_decompressed
 from connectors.spark_eventlog.errors import EventLogError
 
-GENERATED = Path(__file__).parent / "data" / "generated"
+GENERATED = Path(__file__).parents[1] / "data" / "generated"
 MANIFEST = json.loads((GENERATED / "MANIFEST.json").read_text())["logs"]
 EVENT_LOGS = [entry for entry in MANIFEST if entry["kind"] == "events"]
 COMPLETE = [entry for entry in EVENT_LOGS if entry["complete"]]

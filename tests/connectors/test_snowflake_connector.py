@@ -32,8 +32,8 @@ fakesnow_server = fakesnow.server  # bound now: importing fakesnow.server later 
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # fakesnow: "Arrow output ... extra copy"
 
-DATA = Path(__file__).resolve().parent / "data" / "warehouse"
-ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parents[1] / "data" / "warehouse"
+ROOT = Path(__file__).resolve().parents[2]
 QUERIES = {fmt: DATA / f"snowflake_query_history.{fmt}" for fmt in ("csv", "json", "parquet")}
 METERING = {
     "csv": DATA / "snowflake_warehouse_metering.csv",

@@ -22,7 +22,7 @@ from analyzer.core.catalog import load_catalog
 from rules.config import parse_config
 from rules.registry import rules_by_id
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 _BLOCK = re.compile(r"^```toml[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 RULES_SECTIONS = {"rules", "suppress", "cost", "report"}
 AUDIT_SECTIONS = {"output", "spark", "snowflake", "bigquery", "spark-history"}
@@ -69,7 +69,7 @@ def test_readme_toml_block_loads(line: int, block: str, tmp_path: Path) -> None:
         assert load_catalog(str(path))
     else:
         pytest.fail(f"README.md line {line}: a ```toml block of unknown kind (sections {sorted(data)}); "
-                    "teach tests/test_readme_toml.py the loader that reads it")
+                    "teach tests/e2e/test_readme_toml.py the loader that reads it")
 
 
 

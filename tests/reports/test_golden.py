@@ -3,7 +3,7 @@ Snowflake and BigQuery export fixtures (findings, bills, costliest query pattern
 
 Regenerate after an intended change with:
 
-    DEANALYZE_UPDATE_GOLDEN=1 python3 -m pytest tests/test_golden.py
+    DEANALYZE_UPDATE_GOLDEN=1 python3 -m pytest tests/reports/test_golden.py
 
 and review the diff of tests/golden/ like any other code change. Update mode rewrites the
 files and skips the comparison (a file compared with itself proves nothing); it refuses to

@@ -1,6 +1,6 @@
 """The BigQuery golden report's bill, checked line by line against figures computed by hand.
 
-Why: tests/test_golden.py only says the rendered report equals the golden file; nothing
+Why: tests/reports/test_golden.py only says the rendered report equals the golden file; nothing
 else checked that the golden file's numbers are right. Here the bill is recomputed from
 the fixture export (tests/data/warehouse/bigquery_jobs.jsonl) with BigQuery's own billing
 rules, written as plain Python in this file: on demand, $6.25 per TiB of

@@ -31,7 +31,7 @@ from reports.html_page import inline_markdown, script_json
 from reports.html_report import HtmlRenderer
 from reports.html_timeline import stage_concurrency, utilisation
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = EVENTS / "apache-spark/spark-events/local-1430917381534"
 FAILING = (EVENTS / "NVIDIA-spark-rapids-tools/core/src/test/resources/spark-events-profiling"
            / "tasks_executors_fail_compressed_eventlog.zstd")
@@ -425,7 +425,7 @@ def test_browser_cdn_page_offline_says_why_charts_are_missing(browser, hostile_r
 
 def test_browser_renders_a_warehouse_dashboard(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Snowflake export fixtures end to end: bills, findings with dollars and the costliest patterns."""
-    data = Path(__file__).resolve().parent / "data" / "warehouse"
+    data = Path(__file__).resolve().parents[1] / "data" / "warehouse"
     out = tmp_path / "warehouse.html"
     result = CliRunner().invoke(main, [
         "snowflake", "--query-history-file", str(data / "snowflake_query_history.csv"),

@@ -29,7 +29,7 @@ from rules.spark._simulate import (
     size_cluster,
 )
 
-SCENARIOS = Path(__file__).parent / "data" / "scenarios" / "cluster"
+SCENARIOS = Path(__file__).parents[1] / "data" / "scenarios" / "cluster"
 OVERSIZED, DRIVER_BOUND = "spark.oversized-cluster", "spark.driver-bound"
 MY_RULES = (OVERSIZED, DRIVER_BOUND)
 # The scenario apps are seconds long: switch the production damping off, keep the thresholds.

@@ -210,7 +210,7 @@ logs, `spark.ui.enabled=false`) from synthetic data, by this project's script. R
 Each folder holds the log of one run (`spark.app.name` = `deanalyze-sql-<folder>`); the function of
 the same name in `tests/scenarios/sql_jobs.py` is what ran. Tables lived in a temporary directory.
 
-| folder | what ran | what the plan rules say (tests/test_rules_sql.py) |
+| folder | what ran | what the plan rules say (tests/rules/test_rules_sql.py) |
 |---|---|---|
 | `full-scan` | `sales` (parquet, partitioned by `dt`, 30 days) written, then read with `WHERE amount > 990` only | `spark.full-scan` (PartitionFilters `[]`, 30 partitions read) |
 | `partition-pruned` | the same table read with `WHERE dt = '2024-01-15'` | no `spark.full-scan` (1 partition read) |

@@ -236,7 +236,7 @@ def run_scenario(scenario: Scenario, outdir: Path) -> Path:
 README = """# Stage-rule scenarios: real Spark event logs
 
 Written by Apache Spark {spark} (pyspark {spark}, Java {java}, local mode) for
-`tests/test_rules_stage.py`. Regenerate all of them (a few minutes on two cores) with:
+`tests/rules/test_rules_stage.py`. Regenerate all of them (a few minutes on two cores) with:
 
     python tests/scenarios/stage_jobs.py tests/data/scenarios/stage
 
