@@ -193,3 +193,17 @@ def test_url_names_are_shown_without_credentials(tmp_path: Path) -> None:
     finally:
         fs.rm("/bob:pw@discovery-test", recursive=True)
         fs.rm("/discovery-test", recursive=True)
+
+
+def test_a_nested_single_log_in_a_zip_keeps_its_member_path(tmp_path: Path) -> None:
+    archive = tmp_path / "logs.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("logs/app-3", "{}\n")
+    assert found(archive) == [LogSource(f"{archive}!/logs/app-3", (f"{archive}!/logs/app-3",))]
+
+
+def test_a_corrupt_zip_is_an_error_naming_the_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "bad.zip"
+    archive.write_bytes(b"PK\x03\x04 this is not a zip archive" * 3)
+    (err,) = found(archive)
+    assert isinstance(err, EventLogError) and err.source == str(archive)
