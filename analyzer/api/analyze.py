@@ -41,7 +41,7 @@ def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: Pric
                                 runs_per_month=settings.get("runs_per_month"))
             if cost.spot_warning:  # the report's cost notes say it too
                 print(f"deanalyze: {cost.spot_warning}", file=sys.stderr)
-            jobs = int(settings.get("jobs") or 1)
+            jobs = settings.get("jobs") or "auto"
             return analyze_found_logs(logs, errors, jobs=jobs, debug=debug,  # type: ignore[arg-type]
                                       progress=progress, on_sources=on_sources, rules_config=rules_config,
                                       cost_settings=cost, history=history,

@@ -47,7 +47,7 @@ WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 _TOML_TYPES: dict[str, type] = {
     "str": str, "strs": list, "path": str, "paths": list, "int": int, "float": float, "bool": bool,
-    "choice": str,
+    "choice": str, "workers": object,
 }
 
 
@@ -220,6 +220,10 @@ def _check_history_keys(source: Source, settings: dict[str, Any], where: str) ->
 
 def _check_value(option: SourceOption, value: Any, where: str) -> None:
     """Ranges and choices the option declares (types are checked before)."""
+    if option.type == "workers":
+        if value != "auto" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{where} {option.name}: {value!r} is not a positive whole number or 'auto'")
+        return
     if option.choices and value not in option.choices:
         raise ValueError(f"{where} {option.name}: {value!r} is not one of {', '.join(option.choices)}")
     if option.minimum is not None and value < option.minimum:
@@ -246,6 +250,8 @@ def _check_types(table: dict[str, Any], kind: str, where: str) -> None:
 
 
 def _type_ok(value: Any, expected: type) -> bool:
+    if expected is object:  # checked by the option itself (e.g. workers: a number or "auto")
+        return True
     if isinstance(value, bool):  # TOML true is no number
         return expected is bool
     if expected is float:

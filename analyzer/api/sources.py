@@ -47,7 +47,8 @@ BY_AUDIT_TABLE: Mapping[str, Source] = {s.audit_table: s for s in SOURCES}
 
 #: Options of every Spark source: how to read the logs and how to price the runs.
 SPARK_ANALYSIS_OPTIONS: tuple[SourceOption, ...] = (
-    SourceOption("jobs", "Parse this many logs in parallel processes.", type="int", default=1, minimum=1,
+    SourceOption("jobs", "Parse this many logs in parallel processes; auto: one per usable CPU.",
+                 type="workers", default="auto", minimum=1,
                  short="-j", show_default=True),
     SourceOption("engine", "Where logs are read: local (this machine, --jobs processes) or spark "
                  "(a Spark cluster's executors; needs pip install 'deanalyze[spark]').", type="choice",

@@ -31,10 +31,31 @@ def click_param(option: SourceOption) -> click.Parameter:
         "int": click.IntRange(min=_int(option.minimum), max=_int(option.maximum)),
         "float": click.FloatRange(min=option.minimum, max=option.maximum),
         "choice": click.Choice(list(option.choices)),
+        "workers": WORKERS,
     }[option.type]
     if option.type in ("paths", "strs"):
         kwargs["multiple"] = True
     return click.Option(names, **kwargs)
+
+
+class _Workers(click.ParamType):
+    """A positive whole number of worker processes, or ``auto`` (one per usable CPU)."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
+        if value == "auto" or (isinstance(value, int) and value >= 1):
+            return value  # type: ignore[no-any-return]
+        try:
+            number = int(str(value))
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.fail(f"{value!r} is not a positive whole number or 'auto'", param, ctx)
+        return number
+
+
+WORKERS = _Workers()
 
 
 def _int(value: float | None) -> int | None:

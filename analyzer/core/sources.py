@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 from analyzer.core.model import InputError
 from analyzer.core.warehouse_model import WarehouseHistory
 
-OptionType = Literal["str", "strs", "path", "paths", "int", "float", "bool", "choice"]
+OptionType = Literal["str", "strs", "path", "paths", "int", "float", "bool", "choice", "workers"]
 Settings = Mapping[str, object]
 
 
@@ -29,11 +29,11 @@ Settings = Mapping[str, object]
 class SourceOption:
     """One setting of a source: ``--jobs-file`` on the command line, ``jobs_file`` in the audit.
 
-    ``type`` decides the CLI parameter and the TOML type (``strs``/``paths`` are lists, a
-    repeatable option on the command line); ``path``/``paths`` values are resolved against
-    the audit config's folder. ``argument`` makes it positional on the
-    command line; ``audit=False`` keeps it off the audit table (e.g. a live window the
-    audit fixes itself).
+    ``type`` decides the CLI parameter and the TOML type: ``strs``/``paths`` are lists (a
+    repeatable option on the command line), ``workers`` is a whole number or ``"auto"``, and
+    ``path``/``paths`` values are resolved against the audit config's folder. ``argument``
+    makes it positional on the command line; ``audit=False`` keeps it off the audit table
+    (e.g. a live window the audit fixes itself).
     """
 
     name: str
