@@ -458,7 +458,7 @@ def test_real_history_server_downloads_read_like_local_files(history_server: His
 @pytest.mark.spark
 def test_downloaded_logs_match_the_live_history_servers_own_figures(history_server: HistoryServer,
                                                                     tmp_path: Path) -> None:
-    """tests/connectors/test_shs_parity.py's oracle, asked live: stages and task quantiles as the server has them."""
+    """test_shs_parity.py's oracle, asked live: stages and task quantiles as the server has them."""
     from shs_oracle import SUMMARY_FIELDS, compare
 
     def get(path: str) -> Any:
