@@ -14,6 +14,7 @@ warning (with no saving); both are accepted, a graded severity is not.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -194,3 +195,132 @@ def test_gc_recommendation_states_the_heap_per_task() -> None:
     (f,) = gc(150_000)
     assert "--conf spark.executor.memory=" in f.recommendation
     assert "1,024 MiB per concurrent task" in f.recommendation  # 4 GiB heap / 4 cores
+
+
+# --- measure() and check() details (each test kills mutants that once survived) ------------------
+
+
+def stage_n(stage_id: int, metrics: StageMetrics, tasks: int = 8, failed: int = 0) -> Stage:
+    return dataclasses.replace(stage(metrics, tasks), stage_id=stage_id, num_complete_tasks=tasks - failed,
+                               num_failed_tasks=failed)
+
+
+def check_spill(*stages: Stage) -> list[Finding]:
+    return list(StageSpill().check(app(*stages), StageSpill.Config()))
+
+
+def test_spill_per_task_counts_failed_attempts_and_a_single_task() -> None:
+    metrics = StageMetrics(input_bytes=DATA, memory_bytes_spilled=DATA, disk_bytes_spilled=200 * MiB)
+    (f,) = check_spill(stage_n(3, metrics, tasks=8, failed=2))
+    assert f.evidence["spill_per_task_bytes"] == DATA // 8  # 6 complete + 2 failed attempts
+    (f,) = check_spill(stage_n(3, metrics, tasks=1))
+    assert f.evidence["spill_per_task_bytes"] == DATA
+
+
+def test_spill_without_data_read_or_spilled() -> None:
+    one_byte = StageMetrics(memory_bytes_spilled=1, disk_bytes_spilled=200 * MiB)
+    assert [f.severity for f in check_spill(stage_n(3, one_byte))] == ["high"]  # ratio 1
+    nothing = StageMetrics(memory_bytes_spilled=0, disk_bytes_spilled=200 * MiB)
+    assert check_spill(stage_n(3, nothing)) == []  # ratio 0
+
+
+def test_spill_keeps_judging_stages_after_one_below_the_thresholds() -> None:
+    small = StageMetrics(input_bytes=DATA, memory_bytes_spilled=DATA // 20, disk_bytes_spilled=200 * MiB)
+    big = StageMetrics(input_bytes=DATA, memory_bytes_spilled=DATA, disk_bytes_spilled=200 * MiB)
+    found = check_spill(stage_n(1, small), stage_n(2, big))
+    assert [(f.subject["stage_id"], f.severity) for f in found] == [(2, "high")]
+
+
+def test_spill_below_the_floor_is_an_early_warning_with_its_graded_severity() -> None:
+    metrics = StageMetrics(input_bytes=DATA, memory_bytes_spilled=DATA, disk_bytes_spilled=1)
+    (f,) = check_spill(stage_n(3, metrics))
+    assert f.severity == "info" and f.avoidable_core_hours == 0
+    assert f.evidence["early_warning"]["graded_severity"] == "high"  # type: ignore[index]
+    assert "100×" in f.scale_note and "None" not in f.scale_note
+
+
+def check_gc(*stages: Stage) -> list[Finding]:
+    return list(GcPressure().check(app(*stages), GcPressure.Config()))
+
+
+def test_gc_without_run_time_is_no_finding() -> None:
+    assert check_gc(stage_n(3, StageMetrics())) == []
+
+
+def test_gc_application_finding_lists_its_worst_stages() -> None:
+    (f,) = check_gc(stage_n(3, StageMetrics(executor_run_time_ms=RUN_MS, jvm_gc_time_ms=200_000)),
+                    stage_n(4, StageMetrics(executor_run_time_ms=RUN_MS, jvm_gc_time_ms=100_000)))
+    assert f.subject.get("stage_id") is None and f.severity == "high"  # 300 s / 2000 s = 0.15
+    worst = f.evidence["worst_stages"]
+    assert [s["stage_id"] for s in worst] == [3, 4]  # type: ignore[union-attr, index]
+
+
+def test_gc_damping_names_the_task_time_it_saw() -> None:
+    (f,) = gc(30_000, run_ms=150_000)
+    assert f.severity == "info"
+    assert "150.0 s of task run time (min_app_run_seconds 300)" in str(f.evidence["early_warning"])
+
+
+def test_gc_large_stages_are_judged_alone_from_300_seconds_of_task_time() -> None:
+    at_floor = stage_n(1, StageMetrics(executor_run_time_ms=300_000, jvm_gc_time_ms=60_000))  # 0.2
+    below = stage_n(2, StageMetrics(executor_run_time_ms=299_999, jvm_gc_time_ms=60_000))
+    healthy = stage_n(3, StageMetrics(executor_run_time_ms=3_000_000, jvm_gc_time_ms=0))
+    found = [f for f in check_gc(at_floor, below, healthy) if f.severity != "info"]
+    assert [(f.subject.get("stage_id"), f.severity) for f in found] == [(1, "critical")]
+
+
+def test_select_star_measure_of_one_query() -> None:
+    from rules.warehouse.select_star import measure
+
+    storage = TableStorage("p.d.Events", 4 * TiB, column_count=40)
+    bq = QueryRecord(vendor="bigquery", query_id="j", start_time_ms=T0, end_time_ms=T0 + 1, status="DONE",
+                     bytes_scanned=7 * GiB, bytes_billed=5 * GiB)
+    m = measure(bq, "events", storage, 10)
+    assert (m.table, m.column_count, m.scanned_bytes) == ("p.d.Events", 40, 5 * GiB)
+    assert m.avoidable_fraction == 0.75
+    unbilled = dataclasses.replace(bq, bytes_billed=None)
+    assert measure(unbilled, "events", storage, 10).scanned_bytes == 7 * GiB
+    sf = dataclasses.replace(bq, vendor="snowflake", bytes_billed=3 * GiB)  # Snowflake bills time, not bytes
+    assert measure(sf, "events", storage, 10).scanned_bytes == 7 * GiB
+    unknown = measure(bq, "events", None, 10)
+    assert (unknown.table, unknown.column_count, unknown.avoidable_fraction) == ("events", None, 0.0)
+
+
+def star_history(*jobs: QueryRecord, tables: tuple[TableStorage, ...]) -> list[Finding]:
+    history = WarehouseHistory(vendor=jobs[0].vendor, source="hand", window_start_ms=T0,
+                               window_end_ms=T0 + 86_400_000, queries=jobs, tables=tables)  # type: ignore[arg-type]
+    return list(SelectStar().check(history, SelectStar.Config()))
+
+
+def job(qid: str, text: str, billed: int | None = 2 * TiB, scanned: int = 2 * TiB) -> QueryRecord:
+    return QueryRecord(vendor="bigquery", query_id=qid, start_time_ms=T0, end_time_ms=T0 + 60_000,
+                       status="DONE", query_text=text, statement_type="SELECT", project="p",
+                       bytes_scanned=scanned, bytes_billed=billed, slot_ms=1000, job_type="QUERY")
+
+
+def test_select_star_of_two_tables_in_one_query_is_two_findings() -> None:
+    tables = (TableStorage("p.d.a", TiB, column_count=40), TableStorage("p.d.b", TiB, column_count=20),
+              TableStorage("p.d.c", TiB, column_count=12))
+    found = star_history(job("j1", "SELECT * FROM `p.d.c` UNION ALL SELECT * FROM `p.d.a` "
+                                   "UNION ALL SELECT * FROM `p.d.b`"),
+                         job("j2", "SELECT x FROM `p.d.a`"), tables=tables)
+    graded_only = [f for f in found if f.severity != "info"]
+    by_table = {f.subject["table"]: (f.severity, f.evidence["column_count"], f.evidence["queries"],
+                                     f.evidence["scanned_bytes_total"]) for f in graded_only}
+    assert by_table == {"p.d.a": ("medium", 40, 1, 2 * TiB), "p.d.b": ("low", 20, 1, 2 * TiB)}  # c: 0.17
+
+
+def test_select_star_reads_unbilled_bigquery_and_snowflake_bytes_scanned() -> None:
+    tables = (TableStorage("p.d.a", TiB, column_count=40),)
+    (f,) = star_history(job("j1", "SELECT * FROM `p.d.a`", billed=None, scanned=3 * GiB), tables=tables)
+    assert f.evidence["scanned_bytes_total"] == 3 * GiB
+    sf = dataclasses.replace(job("q1", "SELECT * FROM p.d.a", billed=None, scanned=3 * GiB),
+                             vendor="snowflake", project=None, warehouse="WH", warehouse_size="X-Small",
+                             slot_ms=None)
+    (g,) = star_history(sf, tables=tables)
+    assert g.evidence["scanned_bytes_total"] == 3 * GiB and g.subject["warehouse"] == "WH"
+
+
+def test_select_star_of_a_table_of_unknown_width_is_not_measured() -> None:
+    (f,) = star_history(job("j1", "SELECT * FROM `p.d.a`"), tables=(TableStorage("p.d.a", TiB),))
+    assert f.severity == "info" and not f.avoidable_usage and f.estimated_savings_usd == 0
