@@ -15,7 +15,7 @@ warning (with no saving); both are accepted, a graded severity is not.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -251,8 +251,8 @@ def test_gc_application_finding_lists_its_worst_stages() -> None:
     (f,) = check_gc(stage_n(3, StageMetrics(executor_run_time_ms=RUN_MS, jvm_gc_time_ms=200_000)),
                     stage_n(4, StageMetrics(executor_run_time_ms=RUN_MS, jvm_gc_time_ms=100_000)))
     assert f.subject.get("stage_id") is None and f.severity == "high"  # 300 s / 2000 s = 0.15
-    worst = f.evidence["worst_stages"]
-    assert [s["stage_id"] for s in worst] == [3, 4]  # type: ignore[union-attr, index]
+    worst = cast("list[dict[str, object]]", f.evidence["worst_stages"])
+    assert [s["stage_id"] for s in worst] == [3, 4]
 
 
 def test_gc_damping_names_the_task_time_it_saw() -> None:
