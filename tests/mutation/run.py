@@ -128,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[str, dict[str, Any]] = {}
     for name in names:
         target = TARGETS[name]
-        globs: tuple[str, ...] = ()
-        if args.ci and not changed.intersection(target.modules):
+        globs: tuple[str, ...] = tuple(args.only)
+        if args.ci and not globs and not changed.intersection(target.modules):
             globs = target.ci_sample
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
@@ -154,6 +154,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "deanalyze-mutation"))
     parser.add_argument("--working-tree", action="store_true", help="copy uncommitted files too (not HEAD)")
+    parser.add_argument("--only", action="append", default=[], metavar="GLOB",
+                        help="only the mutants whose names match (e.g. 'rules.spark.spill.x_measure*')")
     return parser
 
 
