@@ -226,6 +226,8 @@ def _run_target(name: str, target: Target, work: Path, args: argparse.Namespace,
                 budget: float | None) -> dict[str, Any]:
     """Copy, configure, run mutmut, and collect the status of every mutant of the target."""
     start = time.monotonic()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
     _copy_tree(work, args.working_tree)
     _write_config(work, target)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "DEANALYZE_MUTATION": "1"}
@@ -255,6 +257,7 @@ def _run_target(name: str, target: Target, work: Path, args: argparse.Namespace,
         focus = re.compile(target.focus)
         result["focus"] = _score({k: v for k, v in statuses.items() if focus.search(k)})
     result.update(seconds=round(time.monotonic() - start), interrupted=interrupted, sample=list(globs),
+                  commit=commit + ("+working-tree" if args.working_tree else ""),
                   exit_code=proc.returncode, modules=_per_module(statuses))
     return result
 
@@ -285,7 +288,7 @@ def _report(summary: dict[str, dict[str, Any]], min_score: float) -> int:
     failed = False
     for name, result in summary.items():
         score = result["score"]
-        print(f"\n== {name}: {result['killed']}/{result['tested']} killed ({score} %), "
+        print(f"\n== {name} at {result['commit']}: {result['killed']}/{result['tested']} killed ({score} %), "
               f"{result['seconds']} s{' (budget reached)' if result['interrupted'] else ''}")
         for module, figures in result["modules"].items():
             print(f"   {module}: {figures['killed']}/{figures['tested']} ({figures['score']} %)")
