@@ -28,6 +28,7 @@ class QueryRecord:
     query_hash: str | None = None
     statement_type: str | None = None
     user: str | None = None
+    role: str | None = None  # Snowflake ROLE_NAME: the role the query ran as (an owner key)
     project: str | None = None
     warehouse: str | None = None
     warehouse_size: str | None = None

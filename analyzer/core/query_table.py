@@ -31,7 +31,7 @@ NULLABLE_NUMBERS = (
 COUNTS = ("bytes_scanned", "spilled_local_bytes", "spilled_remote_bytes")
 #: Text with few distinct values (and query texts, which repeat): categoricals, NaN for None.
 TEXT = (
-    "vendor", "status", "query_text", "query_hash", "statement_type", "user", "project", "warehouse",
+    "vendor", "status", "query_text", "query_hash", "statement_type", "user", "role", "project", "warehouse",
     "warehouse_size", "warehouse_type", "parent_id", "job_type",
 )  # fmt: skip
 #: Values kept as Python objects: distinct ids, table tuples, label dicts.

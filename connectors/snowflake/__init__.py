@@ -2,7 +2,7 @@
 
 Normalization (the same for files and live reads): ``query_hash`` =
 query_parameterized_hash (query_hash when absent), ``statement_type`` = query_type,
-``user`` = user_name, ``warehouse`` = warehouse_name, ``warehouse_size`` /
+``user`` = user_name, ``role`` = role_name, ``warehouse`` = warehouse_name, ``warehouse_size`` /
 ``warehouse_type`` / ``cluster_number`` as in the view (size NULL ⇒ cloud services
 only), bytes/partitions/spill/rows as in the view, every *_ms field from the
 matching *_time column (milliseconds), ``credits_cloud_services`` =

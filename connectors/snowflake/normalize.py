@@ -31,6 +31,7 @@ QUERY_COLUMNS = (
     "query_text",
     "query_type",
     "user_name",
+    "role_name",
     "warehouse_size",
     "warehouse_type",
     "cluster_number",
@@ -127,6 +128,7 @@ def labels_of_tags(tags: pa.ChunkedArray) -> np.ndarray:
 _SAME_MEANING = {
     "statement_type": "query_type",
     "user": "user_name",
+    "role": "role_name",
     "warehouse": "warehouse_name",
     "warehouse_size": "warehouse_size",
     "warehouse_type": "warehouse_type",
@@ -143,7 +145,7 @@ _SAME_MEANING = {
     "spilled_local_bytes": "bytes_spilled_to_local_storage",
     "spilled_remote_bytes": "bytes_spilled_to_remote_storage",
 }
-_TEXT = {"statement_type", "user", "warehouse", "warehouse_size", "warehouse_type"}
+_TEXT = {"statement_type", "user", "role", "warehouse", "warehouse_size", "warehouse_type"}
 
 
 def _statuses(cols: Columns) -> pa.ChunkedArray:

@@ -27,7 +27,7 @@ DEFAULT_OWNER_KEYS: dict[str, tuple[str, ...]] = {
     "bigquery": ("label:team", "label:owner", "user", "reservation"),
 }
 _PREFIXES = {"spark": ("prop:", "tag:"), "snowflake": ("tag:",), "bigquery": ("label:", "tag:")}
-_PLAIN = {"spark": ("user",), "snowflake": ("query_tag", "user", "warehouse"),
+_PLAIN = {"spark": ("user",), "snowflake": ("query_tag", "role", "user", "warehouse"),
           "bigquery": ("user", "reservation", "project")}
 
 

@@ -53,11 +53,10 @@ def usage_rows(history: WarehouseHistory, cost: WarehouseCost,
     codes, prints = fingerprint_codes(table)
     opened = _per_labels(frame["labels"].to_numpy(), tag_values)
     models = [dbt_model(o) for o in opened]
-    users = frame["user"].astype(object).where(frame["user"].notna(), None).to_numpy()
-    pools = frame["warehouse"].astype(object).where(frame["warehouse"].notna(), None).to_numpy()
-    projects = frame["project"].astype(object).where(frame["project"].notna(), None).to_numpy()
-    owners = [warehouse_owner(o, {"user": u, "warehouse": w, "project": p}, owner_keys)
-              for o, u, w, p in zip(opened, users, pools, projects, strict=True)]
+    users, roles, pools, projects = (frame[name].astype(object).where(frame[name].notna(), None).to_numpy()
+                                     for name in ("user", "role", "warehouse", "project"))
+    owners = [warehouse_owner(o, {"user": u, "role": r, "warehouse": w, "project": p}, owner_keys)
+              for o, u, r, w, p in zip(opened, users, roles, pools, projects, strict=True)]
     start = frame["start_time_ms"].to_numpy()
     hour = pd.to_datetime(np.where(np.isnan(start), 0, start), unit="ms").floor("h")
     pattern = np.asarray(prints, dtype=object)[codes]
