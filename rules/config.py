@@ -19,10 +19,10 @@ Unknown rules or options are errors (a typo must not silently keep a default).
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from pathlib import Path
 from typing import Any
 
+from analyzer.core.toml_files import TomlFileError, read_toml
 from rules.engine import EngineConfig, RuleBase, Thresholds
 from rules.registry import rules_by_id
 
@@ -40,15 +40,9 @@ def load_config(path: str | Path | None = None) -> EngineConfig:
             return EngineConfig()
         path = DEFAULT_CONFIG_FILE
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: invalid TOML: {err}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
+        data = read_toml(path)
+    except TomlFileError as err:
+        raise ConfigError(str(err)) from None
     try:
         return parse_config(data)
     except (ValueError, TypeError, AttributeError) as err:  # AttributeError: a value of the wrong shape

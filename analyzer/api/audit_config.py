@@ -28,13 +28,13 @@ import datetime as dt
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.api.sources import BY_AUDIT_TABLE, Source, SourceOption, options_of
 from analyzer.core.errors import SourceSettingsError
+from analyzer.core.toml_files import TomlFileError, read_toml
 
 if TYPE_CHECKING:
     from analyzer.core.catalog import PriceCatalog
@@ -113,15 +113,9 @@ def load_audit_config(path: str | os.PathLike[str]) -> AuditConfig:
     """Read and validate ``path``; raises ``AuditConfigError`` (one line) on any problem."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise AuditConfigError(f"{path}: cannot read: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise AuditConfigError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
-        raise AuditConfigError(f"{path}: invalid TOML: {err}") from None
-    except RecursionError:
-        raise AuditConfigError(f"{path}: invalid TOML: nested too deeply") from None
+        data = read_toml(path)
+    except TomlFileError as err:
+        raise AuditConfigError(str(err)) from None
     try:
         return _parse(data, path)
     except ValueError as err:

@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from analyzer.core.toml_files import TomlFileError, read_toml
+
 BUILTIN = ("generic", "emr", "dataproc", "databricks", "kubernetes")
 # GCP N2 on-demand list prices: the reference ratio between a GiB-hour and a vCPU-hour.
 _REFERENCE_VCPU_HOUR = 0.031611
@@ -76,15 +78,9 @@ def load_catalog(name_or_path: str | None = None) -> PriceCatalog:
         return parse_catalog(tomllib.loads(text), name_or_path)
     path = Path(name_or_path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise CatalogError(f"{path}: cannot read price catalog: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise CatalogError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
-        raise CatalogError(f"{path}: invalid TOML: {err}") from None
-    except RecursionError:
-        raise CatalogError(f"{path}: invalid TOML: nested too deeply") from None
+        data = read_toml(path, "price catalog")
+    except TomlFileError as err:
+        raise CatalogError(str(err)) from None
     try:
         return parse_catalog(data, str(path))
     except CatalogError:
