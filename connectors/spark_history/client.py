@@ -194,30 +194,28 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
-class _Connection(http.client.HTTPConnection):
-    """Connects within the connect timeout, then waits up to the read timeout for each read."""
+class _ReadTimeout:
+    """Connects within the connect timeout (and shakes hands, for TLS), then waits up to the
+    read timeout for each read: a slow answer is not a slow connection."""
+
+    sock: Any
 
     def __init__(self, *args: Any, read_timeout_s: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self.read_timeout_s = read_timeout_s
 
     def connect(self) -> None:
         """Open the socket (``timeout`` = connect timeout), then switch to the read timeout."""
-        super().connect()
+        super().connect()  # type: ignore[misc]
         self.sock.settimeout(self.read_timeout_s)
 
 
-class _TLSConnection(http.client.HTTPSConnection):
-    """``_Connection`` for HTTPS: the read timeout starts after the TLS handshake."""
+class _Connection(_ReadTimeout, http.client.HTTPConnection):
+    """HTTP with separate connect and read timeouts."""
 
-    def __init__(self, *args: Any, read_timeout_s: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.read_timeout_s = read_timeout_s
 
-    def connect(self) -> None:
-        """Connect and shake hands within the connect timeout, then use the read timeout."""
-        super().connect()
-        self.sock.settimeout(self.read_timeout_s)
+class _TLSConnection(_ReadTimeout, http.client.HTTPSConnection):
+    """HTTPS with separate connect and read timeouts."""
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
