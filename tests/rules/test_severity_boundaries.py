@@ -324,3 +324,33 @@ def test_select_star_reads_unbilled_bigquery_and_snowflake_bytes_scanned() -> No
 def test_select_star_of_a_table_of_unknown_width_is_not_measured() -> None:
     (f,) = star_history(job("j1", "SELECT * FROM `p.d.a`"), tables=(TableStorage("p.d.a", TiB),))
     assert f.severity == "info" and not f.avoidable_usage and f.estimated_savings_usd == 0
+    assert f.subject["table"] == "p.d.a"
+    assert f.scale_note == (
+        "Not measured: the table's column count is not in the export (no table storage row with "
+        "column_count), so the columns read needlessly cannot be counted. Export the table's size and "
+        "columns (TABLE_STORAGE, INFORMATION_SCHEMA.COLUMNS) to size it.")
+    (g,) = star_history(job("j1", "SELECT * FROM `p.d.zzz`"), tables=())  # no storage row at all
+    assert g.severity == "info" and g.subject["table"] == "p.d.zzz"
+
+
+def test_select_star_items_of_several_texts_map_to_their_own_tables() -> None:
+    tables = (TableStorage("p.d.a", TiB, column_count=40), TableStorage("p.d.b", TiB, column_count=20),
+              TableStorage("p.d.c", TiB, column_count=100))
+    found = star_history(job("j1", "SELECT * FROM `p.d.c`", billed=TiB, scanned=TiB),
+                         job("j2", "SELECT * FROM `p.d.a` UNION ALL SELECT * FROM `p.d.b`"),
+                         job("j3", "SELECT * FROM `p.d.b`", billed=3 * TiB, scanned=3 * TiB), tables=tables)
+    by_table = {f.subject["table"]: (f.severity, f.evidence["queries"], f.evidence["scanned_bytes_total"])
+                for f in found}
+    assert by_table == {"p.d.c": ("high", 1, TiB), "p.d.a": ("medium", 1, 2 * TiB),  # 0.9, 0.75, 0.5
+                        "p.d.b": ("low", 2, 5 * TiB)}
+
+
+def test_select_star_bytes_are_billed_bytes_on_bigquery_and_scanned_bytes_on_snowflake() -> None:
+    tables = (TableStorage("p.d.a", TiB, column_count=40),)
+    (f,) = star_history(job("j1", "SELECT * FROM `p.d.a`", billed=5 * GiB, scanned=7 * GiB), tables=tables)
+    assert f.evidence["scanned_bytes_total"] == 5 * GiB
+    sf = dataclasses.replace(job("q1", "SELECT * FROM p.d.a", billed=5 * GiB, scanned=7 * GiB),
+                             vendor="snowflake", project=None, warehouse="WH", warehouse_size="X-Small",
+                             slot_ms=None)
+    (g,) = star_history(sf, tables=tables)
+    assert g.evidence["scanned_bytes_total"] == 7 * GiB
