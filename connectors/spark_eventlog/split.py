@@ -31,7 +31,7 @@ from connectors.spark_eventlog.blocks import HeadCheck, line_blocks
 from connectors.spark_eventlog.storage import Storage
 from connectors.spark_eventlog.task_batch import Batch, decode_block
 
-SPLIT_MIN_BYTES = 32 << 20  # above the break-even with margin: see benchmarks/README.md
+SPLIT_MIN_BYTES = 64 << 20  # the measured break-even (benchmarks/README.md)
 SPLIT_ENV = "DEANALYZE_SPLIT_MIN_BYTES"  # overrides SPLIT_MIN_BYTES; a huge value turns splitting off
 # The main process also replays everything, so the worker takes more than half the bytes.
 WORKER_SHARE = 0.55
