@@ -87,13 +87,14 @@ TARGETS: dict[str, Target] = {
     "money_spark": Target(
         ("analyzer/core/cost.py", "analyzer/core/timeline.py", "analyzer/core/ledger.py",
          "analyzer/core/spark_savings.py"),
-        ("tests/core/test_money_oracles.py", "tests/core/test_cost.py"),
+        ("tests/core/test_money_oracles.py", "tests/core/test_cost.py", "tests/core/test_ledger.py"),
         ci_sample=("analyzer.core.cost.x_ledger_core_hours*",),
     ),
     "money_warehouse": Target(
         ("analyzer/core/warehouse_usage.py", "analyzer/core/warehouse_cost.py",
          "analyzer/core/warehouse_savings.py"),
-        ("tests/core/test_money_oracles.py", "tests/core/test_warehouse_cost.py"),
+        ("tests/core/test_money_oracles.py", "tests/core/test_warehouse_cost.py",
+         "tests/core/test_ledger.py"),
         ci_sample=("analyzer.core.warehouse_cost.x__attributed*",),
     ),
     "rule_measures": Target(
@@ -187,11 +188,14 @@ def _copy_tree(dest: Path, working_tree: bool) -> None:
             tar.extractall(dest, filter="data")
 
 
-def _config(target: Target) -> str:
+def _config(target: Target, work: Path) -> str:
     """The ``[tool.mutmut]`` table of one target (replaces the repository's own)."""
     def arr(items: tuple[str, ...] | list[str]) -> str:
         return "[" + ", ".join(json.dumps(i) for i in items) + "]"
-    tests = [t for t in target.tests if (ROOT / t).exists()]
+    tests = [t for t in target.tests if (work / t).exists()]
+    missing = sorted(set(target.tests) - set(tests))
+    if missing:  # a moved test file must not silently weaken the run
+        raise SystemExit(f"test files not found in the copy: {', '.join(missing)}")
     pytest_args = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not spark and not online", "-o", "addopts=",
                    *target.pytest_args]
     return (
@@ -214,7 +218,7 @@ def _write_config(work: Path, target: Target) -> None:
     pyproject = work / "pyproject.toml"
     text = pyproject.read_text()
     text = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", "", text)
-    pyproject.write_text(text.rstrip() + "\n\n" + _config(target))
+    pyproject.write_text(text.rstrip() + "\n\n" + _config(target, work))
 
 
 def _mutmut() -> list[str]:
