@@ -412,3 +412,56 @@ def test_a_pricing_change_saves_its_bytes_minus_the_slots_it_buys() -> None:
     assert assign_warehouse_savings([switch(9.0, 100)], cost)[0].estimated_savings_usd <= 15.625 - 4 + 0.01
     # A change that costs more than it saves saves nothing (never negative).
     assert assign_warehouse_savings([switch(0.5, 1000)], cost)[0].estimated_savings_usd == 0.0
+
+
+# --- claims of one application, by hand (each test kills mutants that once survived) ---------------
+
+
+def stage_finding(rule_id: str, core_hours: float, **subject: object) -> Finding:
+    return Finding(rule_id=rule_id, severity="high",
+                   subject={"app_id": "app-1", "attempt_id": None, **subject},
+                   title=rule_id, evidence={}, recommendation="r", avoidable_core_hours=core_hours)
+
+
+def test_stage_then_sql_then_application_claims_on_task_time() -> None:
+    # Useful task time: 4 core-hours (stage 0: 3 h of tasks, stage 1: 2 h, scaled to the 5 h of task time
+    # in the ledger: unchanged). A stage-0 fix claims 2 of stage 0's 3; a SQL fix (proportional) then
+    # 2 x (4 - 2) / 4 = 1; an application-wide fix last its fraction 2/4 of the 1 left = 0.5.
+    _, found = priced(application(), stage_finding("spark.spill", 2.0, stage_id=0),
+                      stage_finding("spark.full-scan", 2.0, sql_execution_id=7),
+                      stage_finding("spark.gc-pressure", 2.0))
+    assert found["spark.spill"].estimated_savings_usd == pytest.approx(2 * CORE_HOUR, abs=1e-4)
+    assert found["spark.full-scan"].estimated_savings_usd == pytest.approx(1 * CORE_HOUR, abs=1e-4)
+    assert found["spark.gc-pressure"].estimated_savings_usd == pytest.approx(0.5 * CORE_HOUR, abs=1e-4)
+
+
+def test_a_stage_claim_outside_task_time_is_not_sized_by_the_stage() -> None:
+    # Skew of stage 1 (2 core-hours of tasks) claims 3 idle core-hours of the skew tail, all there.
+    cost, found = priced(application(), stage_finding("spark.skew", 3.0, stage_id=1))
+    assert cost.ledger_core_hours["skew_tail"] == pytest.approx(3.0)
+    assert found["spark.skew"].estimated_savings_usd == pytest.approx(3 * CORE_HOUR, abs=1e-4)
+
+
+def test_small_claims_are_counted_as_they_are_and_capped_ones_say_so() -> None:
+    _, found = priced(application(), stage_finding("spark.gc-pressure", 0.5))
+    assert found["spark.gc-pressure"].estimated_savings_usd == pytest.approx(0.5 * CORE_HOUR, abs=1e-4)
+    _, found = priced(application(), stage_finding("spark.task-failures", 5.0))
+    claim = found["spark.task-failures"].claim
+    assert claim is not None and claim.unit == "core_hours" and "core-hours" in claim.note
+
+
+def test_findings_meet_their_own_attempt_only() -> None:
+    app = application(attempt_id="2")
+    _, found = priced(app, Finding(rule_id="spark.gc-pressure", severity="high",
+                                   subject={"app_id": "app-1", "attempt_id": "2"}, title="t", evidence={},
+                                   recommendation="r", avoidable_core_hours=1.0))
+    assert found["spark.gc-pressure"].estimated_savings_usd == pytest.approx(CORE_HOUR, abs=1e-4)
+    _, found = priced(app, finding("spark.gc-pressure", 1.0))  # attempt None: another run
+    assert found["spark.gc-pressure"].estimated_savings_usd == 0.0
+
+
+@pytest.mark.parametrize(("cores", "hour"), [("2", 2 * VCPU + 4.4 * GIB), ("", VCPU + 4.4 * GIB)])
+def test_driver_cores_price_the_driver(cores: str, hour: float) -> None:
+    props = {"spark.executor.memory": "8g", "spark.driver.memory": "4g", "spark.driver.cores": cores}
+    cost, _ = priced(application(properties=props))
+    assert cost.driver_usd == pytest.approx(4 * hour)
