@@ -465,3 +465,89 @@ def test_driver_cores_price_the_driver(cores: str, hour: float) -> None:
     props = {"spark.executor.memory": "8g", "spark.driver.memory": "4g", "spark.driver.cores": cores}
     cost, _ = priced(application(properties=props))
     assert cost.driver_usd == pytest.approx(4 * hour)
+
+
+# --- warehouse claims: what each finding claims, by hand ---------------------------------------------
+
+
+def bigquery_history() -> WarehouseHistory:
+    jobs = (bq("big", 2 * TIB), bq("small", TIB // 2),
+            bq("reserved", TIB, slot_ms=10 * H, reservation="res1"), bq("script", TIB, statement_type="SCRIPT"))
+    return WarehouseHistory(vendor="bigquery", source="hand", window_start_ms=T0, window_end_ms=T0 + H,
+                            queries=jobs)  # type: ignore[arg-type]
+
+
+def claim_of(f: Finding, cost) -> Finding:  # type: ignore[no-untyped-def]
+    (out,) = assign_warehouse_savings([f], cost)
+    return out
+
+
+def wf(subject: dict[str, object], usage: dict[str, float], evidence: dict[str, object] | None = None,
+       bucket: str | None = None, rule: str = "warehouse.full-scan") -> Finding:
+    return Finding(rule_id=rule, severity="low", subject=subject, title="t", evidence=evidence or {},
+                   recommendation="r", avoidable_usage=usage, savings_bucket=bucket)
+
+
+def test_bigquery_pricing_tables_by_hand() -> None:
+    cost = price_history(bigquery_history(), GENERIC)
+    proj, res = cost.warehouses["proj"], cost.warehouses["res1"]
+    assert (proj.kind, proj.query_count, proj.tib_billed) == ("project", 2, pytest.approx(2.5))
+    assert (res.kind, res.query_count, res.slot_hours) == ("reservation", 1, pytest.approx(10.0))
+    assert res.usd == pytest.approx(10 * 0.04) and res.tib_billed == pytest.approx(1.0)
+    comparison = cost.projects["proj"]
+    assert comparison.jobs == 3 and comparison.tib_billed == pytest.approx(3.5)
+    assert comparison.slot_hours == pytest.approx(10.0)
+    assert comparison.on_demand_usd == pytest.approx(3.5 * 6.25)
+    assert comparison.editions_usd == pytest.approx(10 * 0.04)
+    assert comparison.actual_usd == pytest.approx(2.5 * 6.25 + 0.4)
+    assert cost.notes == (
+        "on-demand: the first 1 TiB per month per billing account is free and not deducted here",
+        "1 SCRIPT parent job(s) excluded: their child jobs carry the bytes and slots")
+    assert len(cost.queries) == 3 and set(cost.queries) == {"big", "small", "reserved"}
+
+
+def test_each_pool_is_claimed_in_the_unit_it_pays() -> None:
+    cost = price_history(bigquery_history(), GENERIC)
+    on_demand = claim_of(wf({"project": "proj"}, {}), cost).claim
+    reserved = claim_of(wf({"reservation": "res1"}, {}), cost).claim
+    nobody = claim_of(wf({}, {"tib_billed": 1.0}), cost).claim
+    assert on_demand is not None and reserved is not None and nobody is not None
+    assert (on_demand.unit, on_demand.resource) == ("tib_billed", "project proj (TiB billed)")
+    assert (reserved.unit, reserved.resource) == ("slot_hours", "reservation res1 (slot-hours)")
+    assert (nobody.resource, nobody.counted) == ("all of hand (TiB billed)", pytest.approx(1.0))
+    snow = price_history(snowflake(METERING), GENERIC)
+    sf = claim_of(wf({"warehouse": "WH1"}, {}), snow).claim
+    assert sf is not None and (sf.unit, sf.resource) == ("credits", "warehouse WH1 (credits)")
+
+
+def test_the_costliest_unit_of_a_finding_is_its_claim() -> None:
+    cost = price_history(bigquery_history(), GENERIC)
+    f = claim_of(wf({"project": "proj"}, {"tib_billed": 1.0, "slot_hours": 10.0}), cost)
+    assert f.claim is not None and f.claim.unit == "tib_billed"  # 6.25 $ against 0.40 $
+    g = claim_of(wf({"project": "proj"}, {"tib_billed": 0.01, "slot_hours": 10.0}), cost)
+    assert g.claim is not None and g.claim.unit == "slot_hours"  # 0.0625 $ against 0.40 $
+
+
+def test_table_scans_query_runs_and_idle_time_are_parts() -> None:
+    cost = price_history(bigquery_history(), GENERIC)
+    scans = claim_of(wf({"project": "proj", "table": "d.events"}, {"tib_billed": 1.0},
+                        {"paid_tib_billed": 2.0}), cost)
+    assert scans.claim is not None and scans.claim.part == "scans of d.events"
+    assert scans.evidence["paid_usd"] == pytest.approx(12.5) and scans.savings_bucket == "compute"
+    runs = claim_of(wf({"project": "proj", "query_hash": "0123456789abcdef"}, {"tib_billed": 1.0},
+                       rule="warehouse.repeated-query"), cost)
+    assert runs.claim is not None and runs.claim.part == "runs of query 0123456789ab"
+    snow = price_history(snowflake(METERING), GENERIC)
+    idle = claim_of(wf({"warehouse": "WH1"}, {"credits": 2.0}, bucket="idle"), snow)
+    assert idle.claim is not None and idle.claim.part == "idle time"
+    assert idle.claim.counted == pytest.approx(1.8 - 50 / 60) and idle.savings_bucket == "idle"
+
+
+def test_a_claim_counted_after_another_names_it() -> None:
+    cost = price_history(bigquery_history(), GENERIC)
+    scans, switch = assign_warehouse_savings(
+        [wf({"project": "proj", "table": "d.events"}, {"tib_billed": 2.0}, {"paid_tib_billed": 2.0}),
+         wf({"project": "proj"}, {"tib_billed": 2.5}, rule="bigquery.pricing-model")], cost)
+    assert scans.claim is not None and scans.claim.counted == pytest.approx(2.0)
+    assert switch.claim is not None and switch.claim.counted == pytest.approx(0.5)  # 2.5 of 2.5, 2 taken
+    assert "warehouse.full-scan · d.events" in switch.claim.note
