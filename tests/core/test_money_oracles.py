@@ -472,7 +472,8 @@ def test_driver_cores_price_the_driver(cores: str, hour: float) -> None:
 
 def bigquery_history() -> WarehouseHistory:
     jobs = (bq("big", 2 * TIB), bq("small", TIB // 2),
-            bq("reserved", TIB, slot_ms=10 * H, reservation="res1"), bq("script", TIB, statement_type="SCRIPT"))
+            bq("reserved", TIB, slot_ms=10 * H, reservation="res1"),
+            bq("script", TIB, statement_type="SCRIPT"))
     return WarehouseHistory(vendor="bigquery", source="hand", window_start_ms=T0, window_end_ms=T0 + H,
                             queries=jobs)  # type: ignore[arg-type]
 
