@@ -9,11 +9,13 @@ amount converts to it with the stated price.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from analyzer.core.findings import Claim, Finding
 from analyzer.core.report import Report
+from analyzer.core.sql_text import mask_literals
 from reports.fmt import UNIT_PRICE_WORDS, evidence_label, fmt_evidence, fmt_units, fmt_usd
 
 if TYPE_CHECKING:  # pandas-backed: only for warehouse reports
@@ -21,6 +23,8 @@ if TYPE_CHECKING:  # pandas-backed: only for warehouse reports
 
 #: An evidence table: (title, column labels, rows of formatted cells).
 EvidenceTable = tuple[str, list[str], list[list[str]]]
+# Spark's short call site: ``collect at <console>:23``, ``save at NativeMethodAccessorImpl.java:0``.
+_CALL_SITE = re.compile(r"[\w$.<>-]+ at \S+:\d+\Z")
 _COUNT_CURVES = {"simulated_job_time_ms_by_count": ("executors", "simulated job time")}
 
 
@@ -35,6 +39,8 @@ def display_evidence(finding: Finding, report: Report) -> dict[str, object]:
                 shown[k] = ", ".join(_cell(_unit_key(k), item) for item in v)
             continue
         shown[k] = v
+    if "sql_description" in shown:
+        shown["sql_description"] = spark_sql(str(shown["sql_description"]), report.show_sql_literals)
     query_id = finding.evidence.get("example_query_id")
     if query_id and "example_sql" in shown:
         shown["example_sql"] = shown_sql(report, str(query_id), str(shown["example_sql"]))
@@ -146,6 +152,19 @@ def shown_sql(report: Report, query_id: str, masked: str) -> str:
     rows = ((h.queries, h.queries.index_of(query_id)) for h in report.warehouses)
     raw = next((table[row].query_text for table, row in rows if row is not None), None)
     return raw or masked
+
+
+def spark_sql(text: str, show_literals: bool) -> str:
+    """A Spark SQL description as reports show it: literals masked as in warehouse SQL, unless opted in.
+
+    Spark keeps the statement as submitted, so an email or a card number in a ``WHERE`` would
+    otherwise reach every report. Spark SQL reads ``"..."`` as a string, hence
+    ``double_quoted_strings``. A call site (what Spark shows when no SQL text was given) keeps
+    its line number.
+    """
+    if show_literals or _CALL_SITE.match(text):  # ``collect at <console>:23``: code, not a statement
+        return text
+    return mask_literals(text, double_quoted_strings=True)
 
 
 def period_label(finding: Finding) -> str:

@@ -9,6 +9,7 @@ latest runs. Input strings pass ``md_text``; numbers pass ``reports.fmt``.
 from __future__ import annotations
 
 from analyzer.core.fleet import FindingTrack, FleetReport, RecurringApp, Regression
+from analyzer.core.safe_text import printable_document
 from reports.fleet_renderer import FleetRenderer, signed_usd
 from reports.fmt import fmt_bytes, fmt_duration_ms, fmt_time_ms, fmt_usd, vendor_name
 from reports.markdown_report import md_text
@@ -34,7 +35,7 @@ class FleetMarkdownRenderer(FleetRenderer):
         lines += _owners(fleet) + _apps(fleet.applications) + _regressions(fleet.regressions)
         lines += _findings(fleet.findings) + _runs(fleet.applications)
         lines += ["## Methodology", "", *[f"- {md_text(m)}" for m in fleet.methodology], ""]
-        return "\n".join(lines).encode()
+        return printable_document("\n".join(lines)).encode()
 
 
 def ratio(value: float | None) -> str:

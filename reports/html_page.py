@@ -14,6 +14,8 @@ import hashlib
 import html
 import re
 
+from analyzer.core.safe_text import json_escape_unsafe, printable
+
 PLOTLYJS_MODES = ("inline", "cdn")
 CDN_ORIGIN = "https://cdn.plot.ly"
 
@@ -138,8 +140,12 @@ BOOT_JS = """(function () {
 
 
 def esc(value: object) -> str:
-    """Input text as HTML text or attribute value; ``None`` becomes empty."""
-    return "" if value is None else html.escape(str(value), quote=True)
+    """Input text as HTML text or attribute value; ``None`` becomes empty.
+
+    Controls and bidi overrides become visible escapes too: HTML escaping leaves them in, and
+    a page saved from the dashboard may be read with ``cat`` or reorder what the reader sees.
+    """
+    return "" if value is None else html.escape(printable(value), quote=True)
 
 
 def inline_markdown(text: str) -> str:
@@ -161,7 +167,7 @@ def script_json(text: str) -> str:
     """
     for raw, escaped in _JSON_ESCAPES:
         text = text.replace(raw, escaped)
-    return text
+    return json_escape_unsafe(text)
 
 
 def data_block(block_id: str, json_text: str) -> str:

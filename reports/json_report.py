@@ -17,7 +17,7 @@ from analyzer.core.findings import Claim, Finding
 from analyzer.core.model import Application, Executor, Job, Quantiles, SqlExecution, Stage
 from analyzer.core.report import Report
 from analyzer.core.warehouse_model import WarehouseHistory
-from reports.evidence import shown_sql
+from reports.evidence import shown_sql, spark_sql
 from reports.fmt import iso_time_ms
 from reports.renderer import Renderer
 
@@ -43,11 +43,13 @@ def report_document(report: Report) -> dict[str, Any]:
         "generated_at": report.generated_at,
         "tool": {"name": "deanalyze", "version": report.tool_version},
         "pricing": catalog_document(report.catalog),
-        "applications": [application_document(a, costs.get((a.app_id, a.attempt_id)))
+        "applications": [application_document(a, costs.get((a.app_id, a.attempt_id)),
+                                              show_sql_literals=report.show_sql_literals)
                          for a in report.applications],
         "warehouses": [warehouse_document(h, c, report)
                        for h, c in zip(report.warehouses, report.warehouse_costs, strict=True)],
-        "findings": [finding_document(f) for f in report.findings],
+        "findings": [finding_document(f, show_sql_literals=report.show_sql_literals)
+                     for f in report.findings],
         "errors": [{"source": e.source, "message": e.message} for e in report.errors],
     }
 
@@ -101,8 +103,12 @@ def claim_document(c: Claim | None) -> dict[str, Any] | None:
             "standalone_usd": round(c.standalone_usd, 6), "note": c.note}
 
 
-def application_document(app: Application, cost: AppCost | None = None) -> dict[str, Any]:
-    """One application attempt with its cost, stages, executors, jobs and SQL summaries."""
+def application_document(app: Application, cost: AppCost | None = None, *,
+                         show_sql_literals: bool = False) -> dict[str, Any]:
+    """One application attempt with its cost, stages, executors, jobs and SQL summaries.
+
+    SQL descriptions have their literals masked unless ``show_sql_literals`` (``--show-sql-literals``).
+    """
     integrity = app.integrity
     return {
         "app_id": app.app_id,
@@ -129,7 +135,7 @@ def application_document(app: Application, cost: AppCost | None = None) -> dict[
         "stages": [stage_document(s) for s in app.stages],
         "executors": [executor_document(e) for e in app.executors],
         "jobs": [job_document(j) for j in app.jobs],
-        "sql_executions": [sql_document(q) for q in app.sql_executions],
+        "sql_executions": [sql_document(q, show_sql_literals=show_sql_literals) for q in app.sql_executions],
     }
 
 
@@ -199,11 +205,11 @@ def job_document(j: Job) -> dict[str, Any]:
     }
 
 
-def sql_document(q: SqlExecution) -> dict[str, Any]:
-    """A SQL execution's timing and plan size (the plan text stays out of the JSON)."""
+def sql_document(q: SqlExecution, *, show_sql_literals: bool = False) -> dict[str, Any]:
+    """A SQL execution's timing and plan size (the plan text stays out of the JSON; literals masked)."""
     return {
         "execution_id": q.execution_id,
-        "description": q.description,
+        "description": spark_sql(q.description, show_sql_literals),
         "start_time": iso_time_ms(q.start_time_ms),
         "duration_ms": q.duration_ms,
         "job_ids": list(q.job_ids),
@@ -245,14 +251,18 @@ def warehouse_document(history: WarehouseHistory, cost: WarehouseCost, report: R
     }
 
 
-def finding_document(f: Finding) -> dict[str, Any]:
-    """A finding exactly as the rule engine produced it."""
+def finding_document(f: Finding, *, show_sql_literals: bool = False) -> dict[str, Any]:
+    """A finding as the rule engine produced it; a Spark SQL description in it has its literals masked."""
+    evidence = dict(f.evidence)
+    description = evidence.get("sql_description")
+    if isinstance(description, str):
+        evidence["sql_description"] = spark_sql(description, show_sql_literals)
     return {
         "rule_id": f.rule_id,
         "severity": f.severity,
         "subject": dict(f.subject),
         "title": f.title,
-        "evidence": dict(f.evidence),
+        "evidence": evidence,
         "recommendation": f.recommendation,
         "tradeoffs": f.tradeoffs,
         "avoidable_core_hours": round(f.avoidable_core_hours, 6),

@@ -13,6 +13,7 @@ import re
 
 from analyzer.core.findings import Finding
 from analyzer.core.report import Report
+from analyzer.core.safe_text import printable_document
 from reports import markdown_tables as tables
 from reports.evidence import (
     claim_note,
@@ -61,7 +62,7 @@ class MarkdownRenderer(Renderer):
         lines += ["## Data-governance considerations", "", *governance_lines(report), ""]
         lines += ["## Methodology and assumptions", "", *methodology_lines(report), ""]
         lines += _errors(report)
-        return ("\n".join(lines).rstrip() + "\n").encode()
+        return printable_document("\n".join(lines).rstrip() + "\n").encode()
 
 
 def bill_usd(report: Report) -> float:

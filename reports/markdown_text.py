@@ -7,15 +7,17 @@ being literal, cannot carry Markdown or HTML from a hostile name.
 
 from __future__ import annotations
 
+from analyzer.core.safe_text import printable
+
 _SPAN = "`"
 
 
 def md_text(value: object) -> str:
-    """Input text made safe for Markdown: no table breaks, no raw HTML, one line, no code spans."""
-    text = "" if value is None else str(value)
+    """Input text made safe for Markdown: no table breaks, no raw HTML, one line, no code spans, no
+    terminal controls (the report is often read with ``cat``; ESC or BEL would act on the terminal)."""
+    text = printable(" ".join(("" if value is None else str(value)).split()))
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("`", "'")
-    return " ".join(text.split())
+    return text.replace("`", "'")
 
 
 def md_prose(value: object) -> str:
@@ -24,7 +26,7 @@ def md_prose(value: object) -> str:
     An unpaired backquote stays a quote. Inside a span only ``|`` is escaped (for tables): a
     code span shows ``<`` and ``*`` literally.
     """
-    text = " ".join(("" if value is None else str(value)).split())
+    text = printable(" ".join(("" if value is None else str(value)).split()))
     parts = text.split(_SPAN)
     if len(parts) % 2 == 0:  # an odd number of backquotes: the last one is not a span
         parts[-2:] = [parts[-2] + "'" + parts[-1]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
@@ -42,10 +43,13 @@ def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: Pric
             if cost.spot_warning:  # the report's cost notes say it too
                 print(f"deanalyze: {cost.spot_warning}", file=sys.stderr)
             jobs = settings.get("jobs") or "auto"
-            return analyze_found_logs(logs, errors, jobs=jobs, debug=debug,  # type: ignore[arg-type]
-                                      progress=progress, on_sources=on_sources, rules_config=rules_config,
-                                      cost_settings=cost, history=history,
-                                      reader=_reader(settings, debug, progress))
+            report = analyze_found_logs(logs, errors, jobs=jobs, debug=debug,  # type: ignore[arg-type]
+                                        progress=progress, on_sources=on_sources, rules_config=rules_config,
+                                        cost_settings=cost, history=history,
+                                        reader=_reader(settings, debug, progress))
+            # SQL descriptions stay raw in the model (rules read them); renderers mask their literals
+            # unless the user opted in, as for warehouse SQL.
+            return dataclasses.replace(report, show_sql_literals=bool(settings.get("show_sql_literals")))
     return analyze_warehouse_source(lambda: source.read(settings), source.label(settings),
                                     rules_config=rules_config, catalog=catalog,
                                     edition=str(settings.get("edition") or "standard"),

@@ -54,6 +54,7 @@ from analyzer.api.audit_summary import (
 from analyzer.api.output import EXIT_INTERNAL, exit_code, render, write_atomically
 from analyzer.core.model import InputError
 from analyzer.core.report import Report
+from analyzer.core.safe_text import printable, quote_name
 
 LIVE_DAYS = 7  # live warehouse sources read the week up to the run
 
@@ -141,7 +142,8 @@ def _run_source(config: AuditConfig, source: AuditSource, folder: Path, fail_on:
     if report.errors:
         first, extra = report.errors[0], len(report.errors) - 1
         more = f" (and {extra} more problem(s), see the report)" if extra else ""
-        say(f"deanalyze: audit: {source.kind} source {source.name!r}: {first.source}: {first.message}{more}")
+        where = f"{source.kind} source {source.name!r}: {quote_name(first.source)}"
+        say(f"deanalyze: audit: {where}: {printable(first.message)}{more}")
     files = []
     for fmt in config.formats:
         write_atomically(str(folder / f"{source.name}.{fmt}"), render(report, fmt, plotlyjs=config.plotlyjs))

@@ -56,6 +56,8 @@ SPARK_ANALYSIS_OPTIONS: tuple[SourceOption, ...] = (
     SourceOption("master", "Spark master URL for --engine spark (default: the active session under "
                  "spark-submit, else local[*]).", type="str"),
     SourceOption("spot", "Executors run on spot/preemptible capacity (catalog's discount).", type="bool"),
+    SourceOption("show_sql_literals", "Keep literals in Spark SQL descriptions shown in reports "
+                 "(masked by default).", type="bool"),
     SourceOption("runs_per_month", "Runs a month, for the monthly projection "
                  "(default: inferred from several runs).", type="float", minimum=0),
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from analyzer.api.output import EXIT_OK, EXIT_USAGE, write_report
+from analyzer.api.terminal import stderr_line
 
 if TYPE_CHECKING:
     from analyzer.api.history import FleetReport
@@ -37,7 +38,7 @@ def history_params() -> tuple[click.Parameter, ...]:
 
 def fail(message: str) -> NoReturn:
     """One line on stderr and the usage exit code."""
-    click.echo(f"deanalyze: {message}", err=True)
+    click.echo(stderr_line(f"deanalyze: {message}"), err=True)
     sys.exit(EXIT_USAGE)
 
 

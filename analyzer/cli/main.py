@@ -16,6 +16,7 @@ import click
 from analyzer import __version__
 from analyzer.api.output import EXIT_INTERNAL, EXIT_USAGE, exit_code, render, write_report
 from analyzer.api.sources import SOURCES, Source
+from analyzer.api.terminal import problem_line, stderr_line
 from analyzer.cli.history_commands import dashboard, history_command, history_params
 from analyzer.cli.progress import ProgressBar
 from analyzer.cli.source_commands import source_command
@@ -60,7 +61,7 @@ class _Main(click.Group):
             if "--debug" in sys.argv:
                 raise
             message = f"deanalyze: internal error: {type(err).__name__}: {err} (rerun with --debug)"
-            click.echo(message, err=True)
+            click.echo(stderr_line(message), err=True)
             ctx.exit(EXIT_INTERNAL)
 
 
@@ -110,10 +111,10 @@ def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: st
                 history, source, settings, owner_keys=owner_keys, app_keys=app_keys, catalog=catalog,
                 rules_config=rules_config, debug=debug, progress=on_progress, on_sources=on_sources)
     except (HistoryError, SparkEngineError) as err:
-        click.echo(f"deanalyze: {err}", err=True)
+        click.echo(stderr_line(f"deanalyze: {err}"), err=True)
         sys.exit(EXIT_USAGE)
     for problem in report.errors:
-        click.echo(f"deanalyze: {problem.source}: {problem.message}", err=True)
+        click.echo(problem_line(problem.source, problem.message), err=True)
     write_report(render(report, fmt, plotlyjs=plotlyjs), output)
     sys.exit(exit_code(report, fail_on))
 
@@ -148,10 +149,10 @@ def audit(config_path: str, week: str | None, output_dir: str | None, fail_on: s
         config = load_audit_config(config_path)
         week = parse_week(week) if week is not None else None
         result = run_audit(config, week, output_dir=output_dir, fail_on=fail_on, debug=debug,
-                           on_problem=lambda line: click.echo(line, err=True),
+                           on_problem=lambda line: click.echo(stderr_line(line), err=True),
                            sources=sources, summary_only=summary_only)
     except AuditConfigError as err:
-        click.echo(f"deanalyze: {err}", err=True)
+        click.echo(stderr_line(f"deanalyze: {err}"), err=True)
         sys.exit(EXIT_USAGE)
     summary = result.summary
     done = f"reports in {result.folder}" if summary is None else f"summary in {result.folder / 'summary.md'}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from analyzer.core.safe_text import redact_url
+
 
 def span_ms(start_ms: int | None, end_ms: int | None) -> int | None:
     """``end - start`` in ms, or None when either end is unknown: the one duration rule of the model."""
@@ -208,6 +210,11 @@ class Application:
     sql_executions: tuple[SqlExecution, ...] = ()
     integrity: LogIntegrity = LogIntegrity()
 
+    def __post_init__(self) -> None:
+        """The log's name as every report and the run history store it: no URL credentials."""
+        if "://" in self.source:
+            object.__setattr__(self, "source", redact_url(self.source))
+
     @property
     def duration_ms(self) -> int | None:
         """Application wall-clock time; None while the application has no end."""
@@ -220,3 +227,11 @@ class InputError:
 
     source: str
     message: str
+
+    def __post_init__(self) -> None:
+        """Redact URL credentials and query tokens once, here, so no report, stderr line or history
+        row can show them, whichever connector or API path built the record."""
+        if "://" in self.source:
+            object.__setattr__(self, "source", redact_url(self.source))
+        if "://" in self.message:
+            object.__setattr__(self, "message", redact_url(self.message))

@@ -8,22 +8,11 @@ once, so no caller can print a secret or a backend's 89-line stack dump.
 
 from __future__ import annotations
 
-import re
+from analyzer.core.safe_text import redact_url
+
+__all__ = ["EventLogError", "one_line", "redact_url"]
 
 _MAX_MESSAGE = 300
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
-_QUERY = re.compile(r"\?[^\s!]*")
-
-
-def redact_url(text: str) -> str:
-    """``text`` with URL credentials removed: user/password before ``@`` and any query string.
-
-    Query strings carry Azure SAS signatures and presigned-URL tokens; event-log paths never
-    need one, so the whole query is replaced rather than guessing which parameter is secret.
-    """
-    if "://" not in text:
-        return text
-    return _QUERY.sub("?***", _USERINFO.sub(r"\1***@", text))
 
 
 def one_line(text: str) -> str:
