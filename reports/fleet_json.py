@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from analyzer.core.fleet import UNATTRIBUTED, FindingTrack, FleetReport, RecurringApp, Regression, RunSummary
+from analyzer.core.safe_text import terminal_safe_json
 from reports.fleet_renderer import FleetRenderer
 from reports.fmt import iso_time_ms
 
@@ -29,7 +30,7 @@ class FleetJsonRenderer(FleetRenderer):
 
     def render(self, fleet: FleetReport) -> bytes:
         """The fleet report as indented JSON, newline-terminated."""
-        return orjson.dumps(fleet_document(fleet), option=orjson.OPT_INDENT_2) + b"\n"
+        return terminal_safe_json(orjson.dumps(fleet_document(fleet), option=orjson.OPT_INDENT_2)) + b"\n"
 
 
 def fleet_document(fleet: FleetReport) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from analyzer.core.cost import AppCost, WhatIf
 from analyzer.core.findings import Claim, Finding
 from analyzer.core.model import Application, Executor, Job, Quantiles, SqlExecution, Stage
 from analyzer.core.report import Report
+from analyzer.core.safe_text import terminal_safe_json
 from analyzer.core.warehouse_model import WarehouseHistory
 from reports.evidence import shown_sql, spark_sql
 from reports.fmt import iso_time_ms
@@ -32,7 +33,7 @@ class JsonRenderer(Renderer):
 
     def render(self, report: Report) -> bytes:
         """The report as indented JSON, newline-terminated."""
-        return orjson.dumps(report_document(report), option=orjson.OPT_INDENT_2) + b"\n"
+        return terminal_safe_json(orjson.dumps(report_document(report), option=orjson.OPT_INDENT_2)) + b"\n"
 
 
 def report_document(report: Report) -> dict[str, Any]:

@@ -92,6 +92,17 @@ def json_escape_unsafe(json_text: str) -> str:
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
 
 
+def terminal_safe_json(raw: bytes) -> bytes:
+    """UTF-8 JSON with DEL, C1 controls and bidi/invisible characters written as ``\\uXXXX``.
+
+    JSON encoders escape C0 controls but leave those raw; a report printed to a terminal must
+    not carry them. Parsed, the document is identical. Plain-ASCII output is returned as is.
+    """
+    if raw.isascii() and b"\x7f" not in raw:
+        return raw
+    return json_escape_unsafe(raw.decode()).encode()
+
+
 def printable_document(text: str) -> str:
     """A whole text document (a Markdown report) with ``printable``'s escapes, newlines kept.
 
