@@ -433,6 +433,8 @@ def test_stage_then_sql_then_application_claims_on_task_time() -> None:
     assert found["spark.spill"].estimated_savings_usd == pytest.approx(2 * CORE_HOUR, abs=1e-4)
     assert found["spark.full-scan"].estimated_savings_usd == pytest.approx(1 * CORE_HOUR, abs=1e-4)
     assert found["spark.gc-pressure"].estimated_savings_usd == pytest.approx(0.5 * CORE_HOUR, abs=1e-4)
+    parts = {rule: f.claim.part if f.claim else None for rule, f in found.items()}
+    assert parts == {"spark.spill": "stage 0", "spark.full-scan": "SQL execution 7", "spark.gc-pressure": ""}
 
 
 def test_a_stage_claim_outside_task_time_is_not_sized_by_the_stage() -> None:
