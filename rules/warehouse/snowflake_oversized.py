@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -140,32 +140,35 @@ class OversizedWarehouse(WarehouseRule["OversizedWarehouse.Config"]):
             small = m.p95_scanned_bytes <= config.max_p95_scanned_bytes and m.spilled_bytes == 0
             if not small or m.concurrency > config.max_concurrency or m.compute_credits < config.min_credits:
                 continue
-            severity = config.steps_possible.severity(m.steps_possible)
             kind = text_at(table, "warehouse_type", rows[-1]) or ""
-            floor = 2 if "SNOWPARK" in kind.upper() else 0  # starts at Medium
-            steps = min(m.steps_possible, config.max_steps, (size_index(size) or 0) - floor)
+            floor = 2 if "SNOWPARK" in kind.upper() else 0  # Snowpark-optimized sizes start at Medium
+            m = replace(m, steps_possible=max(0, min(m.steps_possible, (size_index(size) or 0) - floor)))
+            severity = config.steps_possible.severity(m.steps_possible)
+            steps = min(m.steps_possible, config.max_steps)
             if severity and steps > 0:
-                yield self._finding(name, m, steps, severity, config)
+                yield self._finding(name, m, steps, severity, config, kind)
 
-    def _finding(self, name: str, m: SizeMeasure, steps: int, severity: str, config: Config) -> Finding:
+    def _finding(self, name: str, m: SizeMeasure, steps: int, severity: str, config: Config,
+                 kind: str) -> Finding:
         new = resize(m.size, -steps)
         if new is None:  # unreachable: check() only passes sizes size_index() knows
             raise ValueError(f"unknown warehouse size {m.size!r}")
+        rate, new_rate = credits_per_hour(m.size, kind), credits_per_hour(new.name, kind)  # the type's rates
         saved = m.compute_credits * (1 - 0.5**steps)
         return Finding(
             rule_id=self.id, severity=severity, subject={"vendor": "snowflake", "warehouse": name},
             title=f"{m.size} warehouse {name} runs only short queries (p95 {m.p95_execution_s:.1f} s)",
             evidence={
-                "size": m.size, "credits_per_hour": credits_per_hour(m.size), "queries": m.queries,
+                "size": m.size, "credits_per_hour": rate, "queries": m.queries,
                 "p95_execution_ms": round(m.p95_execution_s * 1000),
                 "p95_scanned_bytes": int(m.p95_scanned_bytes),
                 "spilled_bytes": m.spilled_bytes, "average_concurrency": round(m.concurrency, 2),
                 "compute_credits": round(m.compute_credits, 4), "steps_possible": m.steps_possible,
-                "recommended_size": new.name, "recommended_credits_per_hour": new.standard,
+                "recommended_size": new.name, "recommended_credits_per_hour": new_rate,
             },
             recommendation=(
                 f"ALTER WAREHOUSE {name} SET WAREHOUSE_SIZE = '{new.ddl}';  -- {m.size} → {new.name}: "
-                f"{credits_per_hour(m.size):g} → {new.standard:g} credits/h; the p95 query "
+                f"{rate:g} → {new_rate:g} credits/h; the p95 query "
                 f"({m.p95_execution_s:.1f} s) stays under {config.target_p95_execution_s:g} s even if it "
                 f"ran {2**steps}× slower"),
             tradeoffs="A smaller warehouse has less memory, local disk and cache: a rare large query may "

@@ -14,7 +14,7 @@ from analyzer.core.units import GiB
 from analyzer.core.warehouse_model import WarehouseHistory
 from analyzer.core.warehouse_usage import credits_per_hour, resize
 from rules.engine import Thresholds, WarehouseRule, option
-from rules.warehouse.common import current_size, percentile, warehouse_rows
+from rules.warehouse.common import current_size, percentile, text_at, warehouse_rows
 
 BIN_MS = 300_000  # WAREHOUSE_LOAD_HISTORY's 5-minute intervals
 
@@ -136,15 +136,18 @@ class UndersizedWarehouse(WarehouseRule["UndersizedWarehouse.Config"]):
             size = current_size(history, name, rows)
             spill = config.spill_time_share.severity(m.spill_time_share)
             if spill and m.remote_spilled_bytes >= config.min_remote_spilled_bytes and size:
-                yield self._spill_finding(name, size, m, spill, config)
+                kind = text_at(history.queries, "warehouse_type", rows[-1]) or ""
+                yield self._spill_finding(name, size, m, spill, config, kind)
             queue = config.overload_share.severity(m.overload_share)
             if queue:
                 yield self._queue_finding(name, size, m, queue, config)
 
-    def _spill_finding(self, name: str, size: str, m: LoadMeasure, severity: str, config: Config) -> Finding:
+    def _spill_finding(self, name: str, size: str, m: LoadMeasure, severity: str, config: Config,
+                       kind: str) -> Finding:
         steps = max(1, min(config.max_steps_up, math.ceil(math.log2(1 + m.p90_remote_to_local))))
         new = resize(size, steps)
-        rate, new_rate = credits_per_hour(size) or 0.0, new.standard if new else 0.0
+        rate = credits_per_hour(size, kind) or 0.0  # the warehouse type's rates (Snowpark-optimized: 1.5x)
+        new_rate = (credits_per_hour(new.name, kind) or 0.0) if new else 0.0
         return Finding(
             rule_id=self.id, severity=severity,
             subject={"vendor": "snowflake", "warehouse": name, "cause": "spill"},
