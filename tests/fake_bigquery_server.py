@@ -15,6 +15,9 @@ registered pre-aggregated (GROUP BY queries: rows served as given) or as failing
 encoded the way the service does: strings, TIMESTAMP as int64 microseconds when the
 client asks for ``formatOptions.useInt64Timestamp``, RECORD as ``{"f": [...]}`` and
 REPEATED as ``[{"v": ...}]``. Bound to 127.0.0.1 on a free port; no network beyond it.
+
+Bad days of the service: ``busy`` holds HTTP statuses (429, 503, ...) answered, one per
+request, before the requests are served again; ``delay_s`` makes every answer that slow.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -75,6 +79,8 @@ class FakeBigQuery:
     requests: list[Request] = field(default_factory=list)
     page_size: int = 10
     results: dict[str, _Result] = field(default_factory=dict)
+    busy: list[int] = field(default_factory=list)  # statuses answered to the next requests, in order
+    delay_s: float = 0.0  # every answer waits this long (a slow service)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -259,6 +265,14 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}") if length else {}
         query = parse_qs(url.query)
         self.fake.requests.append(Request(method, url.path, query, body))
+        if self.fake.delay_s:
+            time.sleep(self.fake.delay_s)
+        if self.fake.busy:
+            status = self.fake.busy.pop(0)
+            reason = "rateLimitExceeded" if status == 429 else "backendError"
+            error = {"code": status, "message": f"busy ({status})", "errors": [{"reason": reason}]}
+            self._reply(status, {"error": error})
+            return
         try:
             self._reply(200, self._route(method, url.path, query, body))
         except _HttpError as exc:

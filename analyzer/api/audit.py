@@ -22,6 +22,7 @@ writes the summary from those results without reading any source (``audit_state`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import traceback
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,7 @@ from analyzer.api.audit_config import (
     current_week,
     parse_week,
 )
+from analyzer.api.audit_lock import week_lock
 from analyzer.api.audit_state import entries_on_disk, prior_entry, refresh_states, select_sources, write_state
 from analyzer.api.audit_summary import (
     Problem,
@@ -51,7 +53,7 @@ from analyzer.api.audit_summary import (
     summary_from_entries,
     summary_markdown,
 )
-from analyzer.api.output import EXIT_INTERNAL, exit_code, render, write_atomically
+from analyzer.api.output import EXIT_INTERNAL, EXIT_OUTPUT, OutputError, exit_code, render, write_atomically
 from analyzer.core.model import InputError
 from analyzer.core.report import Report
 from analyzer.core.safe_text import printable, quote_name
@@ -83,7 +85,11 @@ def run_audit(config: AuditConfig, week: str | None = None, *, output_dir: str |
     week listed in its summary and this run no longer writes are removed. ``sources``
     (names) runs only those sources and writes no summary; ``summary_only`` writes the
     summary from the results earlier runs left on disk. Raises ``AuditConfigError`` (one
-    line, before any work) for an unknown source name or both modes at once.
+    line, before any work) for an unknown source name or both modes at once,
+    ``AuditBusyError`` when another audit of the week holds it past ``DEANALYZE_AUDIT_WAIT``,
+    and ``OutputError`` for an output folder that cannot be written (before any source runs)
+    or a summary that cannot be written. A source whose report cannot be written is that
+    source's error (exit 5); the other sources still run.
     """
     if sources and summary_only:
         raise AuditConfigError("--source and --summary-only: give one or the other")
@@ -92,9 +98,17 @@ def run_audit(config: AuditConfig, week: str | None = None, *, output_dir: str |
     week = parse_week(week) if week else current_week()
     base = Path(output_dir) if output_dir is not None else config.output_dir
     folder = base / week
-    folder.mkdir(parents=True, exist_ok=True)
+    with week_lock(base, folder, [s.name for s in chosen] if sources else ()):
+        return _run_locked(config, chosen, week, base, folder, fail_on, debug, say,
+                           only_chosen=bool(sources), summary_only=summary_only)
+
+
+def _run_locked(config: AuditConfig, chosen: Sequence[AuditSource], week: str, base: Path, folder: Path,
+                fail_on: str, debug: bool, say: Problem, *, only_chosen: bool,
+                summary_only: bool) -> AuditResult:
+    """``run_audit`` once the week is held: no other audit reads or writes it meanwhile."""
     earlier = read_summary(folder / "summary.json")
-    if sources:
+    if only_chosen:
         return _run_chosen(config, chosen, week, folder, earlier, fail_on, debug, say)
     results: list[SourceResult] = []
     if summary_only:
@@ -144,10 +158,18 @@ def _run_source(config: AuditConfig, source: AuditSource, folder: Path, fail_on:
         more = f" (and {extra} more problem(s), see the report)" if extra else ""
         where = f"{source.kind} source {source.name!r}: {quote_name(first.source)}"
         say(f"deanalyze: audit: {where}: {printable(first.message)}{more}")
-    files = []
+    files, unwritten = [], []
     for fmt in config.formats:
-        write_atomically(str(folder / f"{source.name}.{fmt}"), render(report, fmt, plotlyjs=config.plotlyjs))
+        try:
+            data = render(report, fmt, plotlyjs=config.plotlyjs)
+            write_atomically(str(folder / f"{source.name}.{fmt}"), data)
+        except OutputError as err:  # a full disk: this source's error; the next sources still try
+            say(f"deanalyze: audit: {source.kind} source {source.name!r}: {err}")
+            unwritten.append(InputError(source=err.target, message=str(err).removeprefix(f"{err.target}: ")))
+            continue
         files.append(f"{source.name}.{fmt}")
+    if unwritten:
+        report, code = dataclasses.replace(report, errors=(*report.errors, *unwritten)), EXIT_OUTPUT
     return SourceResult(source=source, report=report, files=tuple(files), exit_code=code)
 
 

@@ -14,7 +14,16 @@ from typing import Any
 import click
 
 from analyzer import __version__
-from analyzer.api.output import EXIT_INTERNAL, EXIT_USAGE, exit_code, render, write_report
+from analyzer.api.output import (
+    EXIT_INTERNAL,
+    EXIT_OUTPUT,
+    EXIT_USAGE,
+    OutputError,
+    check_output,
+    exit_code,
+    render,
+    write_report,
+)
 from analyzer.api.sources import SOURCES, Source
 from analyzer.api.terminal import problem_line, stderr_line
 from analyzer.cli.history_commands import dashboard, history_command, history_params
@@ -57,6 +66,9 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except OutputError as err:  # a full disk or a closed pipe is not a bug: exit 5, the target named
+            click.echo(stderr_line(f"deanalyze: {err}"), err=True)
+            ctx.exit(EXIT_OUTPUT)
         except Exception as err:
             if "--debug" in sys.argv:
                 raise
@@ -101,9 +113,10 @@ def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: st
 
     try:
         source.check(settings)
+        check_output(output)  # a missing or read-only folder before the analysis, not after
         rules_config = load_rules_config(config_path)
         catalog = load_prices(prices)
-    except (SettingsError, SourceSettingsError) as err:
+    except (SettingsError, SourceSettingsError, OutputError) as err:
         raise click.UsageError(str(err)) from None
     try:
         with ProgressBar(progress) as (on_sources, on_progress):

@@ -5,6 +5,12 @@ Why these queries: JOBS_BY_PROJECT / JOBS_BY_ORGANIZATION are partitioned by
 whole view is slow and billed). Values travel as query parameters; the project and
 region are identifiers (they cannot be parameters), so they are validated instead.
 Results come back as Arrow and go through the same normalizer as export files.
+
+Every request has a timeout (``timeout`` seconds, default 60) and is retried at most
+``retries`` times (default 3) with exponential backoff when the service says it is busy
+(429, 5xx) or the connection fails: without them a machine with no network waited on the
+client's defaults for minutes in silence. A request that times out is not retried (a slow
+service stays slow) and becomes one line; the wait for a running query is bounded too.
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ if TYPE_CHECKING:
     from google.cloud import bigquery
 
 log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_RETRIES = 3
+_QUERY_WAIT_FACTOR = 10  # a running query may take this many request timeouts to finish
+_BACKOFF_S = 0.5  # first pause between attempts; doubles, at most _BACKOFF_MAX_S
+_BACKOFF_MAX_S = 10.0
 
 _PROJECT = re.compile(r"^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,61}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]+(?:-[a-z0-9]+)*$")
@@ -63,10 +75,13 @@ def read_bigquery_live(
     *,
     by_organization: bool = False,
     client: bigquery.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
 ) -> WarehouseHistory:
     """Read the last ``days`` of jobs (and table sizes) of a project or its organization.
 
-    Uses Application Default Credentials unless a ``client`` is given. Reading
+    Uses Application Default Credentials unless a ``client`` is given. ``timeout``
+    bounds each request (seconds), ``retries`` the attempts after a busy answer. Reading
     TABLE_STORAGE or COLUMNS may be refused (other permissions than jobs); that is
     logged and the history is returned without table sizes.
 
@@ -89,14 +104,15 @@ def read_bigquery_live(
     # JOBS_BY_ORGANIZATION has no ``query`` column (Google's schema for that view).
     columns = _JOB_COLUMNS.format(query="" if by_organization else "query, ")
     sql = _JOBS_SQL.format(columns=columns, project=project, region=region, view=view)
-    jobs = _run(bq, client, sql, params, project, region, source)
+    net = _Network(timeout, retries)
+    jobs = _run(bq, client, sql, params, project, region, source, net)
     return WarehouseHistory(
         vendor=VENDOR,
         source=source,
         window_start_ms=int(start.timestamp() * 1000),
         window_end_ms=int(end.timestamp() * 1000),
         queries=jobs_to_table(jobs, source),
-        tables=_tables(bq, client, project, region, by_organization, source),
+        tables=_tables(bq, client, project, region, by_organization, source, net),
     )
 
 
@@ -134,15 +150,54 @@ def _location(region: str) -> str:
     return region.upper() if region in ("us", "eu") else region
 
 
-def _run(bq: Any, client: Any, sql: str, params: list, project: str, region: str, source: str) -> pa.Table:
+class _Network:
+    """The timeout and retry budget of one live read."""
+
+    def __init__(self, timeout: float, retries: int) -> None:
+        self.timeout, self.retries = float(timeout), int(retries)
+
+    def retry(self) -> Any:
+        """A fresh ``Retry`` per query: at most ``retries`` retries, of busy answers and lost connections."""
+        import requests
+        from google.api_core import exceptions as api_exceptions
+        from google.api_core.retry import Retry
+
+        busy = (api_exceptions.TooManyRequests, api_exceptions.InternalServerError, api_exceptions.BadGateway,
+                api_exceptions.ServiceUnavailable, api_exceptions.GatewayTimeout)
+        left = [self.retries]
+
+        def retryable(exc: BaseException) -> bool:
+            lost = isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout)
+            if not (isinstance(exc, busy) or lost) or left[0] <= 0:
+                return False
+            left[0] -= 1
+            return True
+
+        budget = self.timeout * (self.retries + 1) + _BACKOFF_MAX_S * self.retries
+        return Retry(predicate=retryable, initial=_BACKOFF_S, maximum=_BACKOFF_MAX_S, multiplier=2.0,
+                     timeout=budget)
+
+
+def _run(bq: Any, client: Any, sql: str, params: list, project: str, region: str, source: str,
+         net: _Network) -> pa.Table:
     """Run one query and return its rows as Arrow (Storage Read API when installed)."""
+    import concurrent.futures
+
+    import requests
     from google.api_core import exceptions as api_exceptions
 
     config = bq.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
     try:
-        rows = client.query_and_wait(sql, job_config=config, location=_location(region), project=project)
+        rows = client.query_and_wait(sql, job_config=config, location=_location(region), project=project,
+                                     api_timeout=net.timeout, wait_timeout=net.timeout * _QUERY_WAIT_FACTOR,
+                                     retry=net.retry(), job_retry=None)
         storage = importlib.util.find_spec("google.cloud.bigquery_storage") is not None
         return rows.to_arrow(create_bqstorage_client=storage)
+    except (requests.Timeout, concurrent.futures.TimeoutError, api_exceptions.DeadlineExceeded):
+        raise WarehouseInputError(f"no answer within {net.timeout:g} s (raise the timeout option if "
+                                  "the service is only slow)", source) from None
+    except requests.RequestException as exc:  # no network, refused connection, DNS
+        raise WarehouseInputError(f"cannot reach BigQuery: {one_line(_api_message(exc))}", source) from None
     except (api_exceptions.GoogleAPIError, ValueError) as exc:
         raise WarehouseInputError(f"query failed: {one_line(_api_message(exc))}", source) from None
 
@@ -152,7 +207,8 @@ def _api_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"
 
 
-def _tables(bq: Any, client: Any, project: str, region: str, by_org: bool, source: str) -> tuple:
+def _tables(bq: Any, client: Any, project: str, region: str, by_org: bool, source: str,
+            net: _Network) -> tuple:
     """TABLE_STORAGE joined with each table's layout from COLUMNS; both optional."""
     import pyarrow as pa
 
@@ -166,6 +222,7 @@ def _tables(bq: Any, client: Any, project: str, region: str, by_org: bool, sourc
             project,
             region,
             source,
+            net,
         )
     except WarehouseInputError as exc:
         log.warning("skipping table sizes: %s", exc)
@@ -173,7 +230,8 @@ def _tables(bq: Any, client: Any, project: str, region: str, by_org: bool, sourc
     if not by_org:  # COLUMNS is per project; an organization-wide layout would be N queries
         try:
             layout = _run(
-                bq, client, _LAYOUT_SQL.format(project=project, region=region), [], project, region, source
+                bq, client, _LAYOUT_SQL.format(project=project, region=region), [], project, region,
+                source, net,
             )
             storage = storage.join(
                 layout, ["project_id", "table_schema", "table_name"], join_type="left outer"

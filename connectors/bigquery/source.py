@@ -8,6 +8,8 @@ from analyzer.core.warehouse_model import WarehouseHistory
 
 EDITIONS = ("standard", "enterprise", "enterprise_plus")
 LIVE_DAYS = 7
+DEFAULT_TIMEOUT_S = 60  # the same defaults as connectors/bigquery/live.py, which is imported lazily
+DEFAULT_RETRIES = 3
 
 
 def _read(s: Settings) -> WarehouseHistory:
@@ -19,7 +21,10 @@ def _read(s: Settings) -> WarehouseHistory:
 
     days = int(s.get("days") or LIVE_DAYS)  # type: ignore[call-overload]
     return read_bigquery_live(str(s["project"]), str(s.get("region") or "us"), days,
-                              by_organization=bool(s.get("by_organization")))
+                              by_organization=bool(s.get("by_organization")),
+                              timeout=float(s.get("timeout") or DEFAULT_TIMEOUT_S),  # type: ignore[arg-type]
+                              retries=int(s.get("retries") if s.get("retries") is not None  # type: ignore[call-overload]
+                                          else DEFAULT_RETRIES))
 
 
 def _label(s: Settings) -> str:
@@ -44,6 +49,11 @@ SOURCE = WarehouseSource(
         SourceOption("days", "Window (live).", type="int", default=LIVE_DAYS, minimum=1, maximum=180,
                      show_default=True, audit=False),
         SourceOption("by_organization", "Read JOBS_BY_ORGANIZATION instead (live).", type="bool"),
+        SourceOption("timeout", "Seconds to wait for each request to BigQuery (live).", type="float",
+                     default=DEFAULT_TIMEOUT_S, minimum=1, maximum=3600, show_default=True),
+        SourceOption("retries", "Retries of a request BigQuery answered busy (429, 5xx) or that lost "
+                     "its connection (live).", type="int", default=DEFAULT_RETRIES, minimum=0, maximum=10,
+                     show_default=True),
         SourceOption("jobs_file", "Exported JOBS rows: NDJSON, JSON, CSV, Parquet.", type="path"),
         SourceOption("table_storage_file", "Exported TABLE_STORAGE rows.", type="path"),
         SourceOption("edition", "Editions price used for slot-hours.", type="choice", choices=EDITIONS,

@@ -5,6 +5,10 @@ A named connection comes from the connector's own ``connections.toml`` (in
 Python connector does not read ``SNOWFLAKE_ACCOUNT``/``SNOWFLAKE_USER``/... (only the
 Snowflake CLI does), so those are mapped here; with neither, the connector's default
 connection is used. Every secret we can know of is scrubbed from error messages.
+
+Every connection gets ``login_timeout``, ``network_timeout`` and ``socket_timeout`` (the
+source's ``timeout`` option, default 60 s): the driver's own defaults retry a host that
+does not answer for minutes before saying anything.
 """
 
 from __future__ import annotations
@@ -54,10 +58,19 @@ def import_connector(source: str) -> Any:
     return snowflake.connector
 
 
-def connect(connection_name: str | None, source: str) -> Any:
+DEFAULT_TIMEOUT_S = 60
+
+
+def timeout_kwargs(timeout: int) -> dict[str, int]:
+    """The driver's three timeouts, all ``timeout`` seconds: logging in, each request, each socket read."""
+    return {"login_timeout": timeout, "network_timeout": timeout, "socket_timeout": timeout}
+
+
+def connect(connection_name: str | None, source: str, *, timeout: int = DEFAULT_TIMEOUT_S) -> Any:
     """Open a connection; failures become one scrubbed line (never the password)."""
     sf = import_connector(source)
     kwargs: dict[str, Any] = {"connection_name": connection_name} if connection_name else env_kwargs()
+    kwargs |= timeout_kwargs(timeout)
     try:
         return sf.connect(**kwargs)
     except Exception as exc:  # the driver raises many types (config, network, auth); all are user-facing

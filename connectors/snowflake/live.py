@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from analyzer.core.warehouse_model import WarehouseHistory
-from connectors.snowflake.connection import connect, import_connector, known_secrets
+from connectors.snowflake.connection import DEFAULT_TIMEOUT_S, connect, import_connector, known_secrets
 from connectors.snowflake.normalize import (
     METERING_COLUMNS,
     QUERY_COLUMNS,
@@ -46,12 +46,13 @@ def _now() -> dt.datetime:
 
 
 def read_snowflake_live(
-    connection_name: str | None, days: int, *, connection: Any = None
+    connection_name: str | None, days: int, *, connection: Any = None, timeout: int = DEFAULT_TIMEOUT_S
 ) -> WarehouseHistory:
     """Read the last ``days`` of queries, warehouse metering and warehouse settings.
 
     ``connection`` (an open DB-API connection) is used as given and left open;
-    otherwise one is opened from ``connection_name`` or the environment and closed.
+    otherwise one is opened from ``connection_name`` or the environment (``timeout``
+    seconds for logging in and for each request) and closed.
     Warehouse settings need SHOW WAREHOUSES rights; without them a warning is logged.
 
     Raises:
@@ -62,7 +63,7 @@ def read_snowflake_live(
         raise WarehouseInputError(f"days must be 1..365 (ACCOUNT_USAGE keeps 365 days), got {days}", source)
     own = connection is None
     if own:
-        connection = connect(connection_name, source)
+        connection = connect(connection_name, source, timeout=timeout)
     try:
         return _read(connection, connection_name, days, source)
     finally:

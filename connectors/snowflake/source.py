@@ -7,6 +7,7 @@ from analyzer.core.sources import Settings, SourceOption, WarehouseSource
 from analyzer.core.warehouse_model import WarehouseHistory
 
 LIVE_DAYS = 7
+DEFAULT_TIMEOUT_S = 60  # as connectors/snowflake/connection.py, which is imported lazily
 
 
 def _read(s: Settings) -> WarehouseHistory:
@@ -16,7 +17,8 @@ def _read(s: Settings) -> WarehouseHistory:
         return read_snowflake_export(str(s["query_history_file"]), s.get("metering_file"))  # type: ignore[arg-type]
     from connectors.snowflake.live import read_snowflake_live
 
-    return read_snowflake_live(s.get("connection"), int(s.get("days") or LIVE_DAYS))  # type: ignore[arg-type, call-overload]
+    return read_snowflake_live(s.get("connection"), int(s.get("days") or LIVE_DAYS),  # type: ignore[arg-type, call-overload]
+                               timeout=int(s.get("timeout") or DEFAULT_TIMEOUT_S))  # type: ignore[call-overload]
 
 
 def _label(s: Settings) -> str:
@@ -42,6 +44,8 @@ SOURCE = WarehouseSource(
         SourceOption("live", "Connect with the SNOWFLAKE_* environment variables (live).", type="bool"),
         SourceOption("days", "Window (live).", type="int", default=LIVE_DAYS, minimum=1, maximum=365,
                      show_default=True, audit=False),
+        SourceOption("timeout", "Seconds for logging in and for each request to Snowflake (live).",
+                     type="int", default=DEFAULT_TIMEOUT_S, minimum=1, maximum=3600, show_default=True),
         SourceOption("query_history_file", "Exported QUERY_HISTORY rows: CSV (Snowsight), JSON, Parquet.",
                      type="path"),
         SourceOption("metering_file", "Exported WAREHOUSE_METERING_HISTORY rows.", type="path"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.api.output import write_atomically, write_report
+from analyzer.api.output import OutputError, write_atomically, write_report
 
 
 def test_an_existing_report_is_replaced_by_rename_not_rewritten(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_a_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path: Pa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputError, match=f"^{target}: cannot write the report: No space left"):
         write_atomically(str(target), b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
