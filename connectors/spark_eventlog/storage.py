@@ -25,7 +25,7 @@ from connectors.spark_eventlog.errors import EventLogError
 # fsspec protocol -> the pip extra of deanalyze that installs its backend.
 EXTRA_FOR_PROTOCOL = {
     "s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "abfs": "azure", "abfss": "azure",
-    "az": "azure", "adl": "azure", "hdfs": "hdfs", "webhdfs": "hdfs",
+    "az": "azure", "adl": "azure", "hdfs": "hdfs", "webhdfs": "hdfs", "http": "http", "https": "http",
 }
 NETWORK_TIMEOUT_S = 20.0  # per connection attempt or request, where a backend takes a timeout
 _ATTEMPTS = 3
