@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from audit_configs import write_audit_config
 from click.testing import CliRunner
 from conftest import DATA
 
@@ -26,22 +27,7 @@ WEEK = "2026-W48"
 
 
 def write_config(folder: Path, formats: str = '["md", "json"]') -> Path:
-    path = folder / "audit.toml"
-    path.write_text(f"""
-[output]
-dir = "audit"
-formats = {formats}
-
-[[snowflake]]
-name = "prod"
-query_history_file = "{WAREHOUSE / 'snowflake_query_history.csv'}"
-metering_file = "{WAREHOUSE / 'snowflake_warehouse_metering.csv'}"
-
-[[bigquery]]
-name = "analytics"
-jobs_file = "{WAREHOUSE / 'bigquery_jobs.jsonl'}"
-""")
-    return path
+    return write_audit_config(folder, formats=formats)
 
 
 def audit(config: Path, *args: str) -> tuple[int, str]:

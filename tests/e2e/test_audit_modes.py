@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_configs import write_audit_config
 from click.testing import CliRunner
 from conftest import DATA
 
@@ -26,27 +27,7 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
 
 def write_config(folder: Path, formats: str = '["md", "json"]') -> Path:
     """The three real sources, by absolute path: two output folders must get the same reports."""
-    path = folder / "audit.toml"
-    path.write_text(f"""
-[output]
-dir = "audit"
-formats = {formats}
-
-[[spark]]
-name = "spark"
-paths = ["{SPARK_LOG}"]
-
-[[snowflake]]
-name = "prod"
-query_history_file = "{WAREHOUSE / 'snowflake_query_history.csv'}"
-metering_file = "{WAREHOUSE / 'snowflake_warehouse_metering.csv'}"
-
-[[bigquery]]
-name = "analytics"
-jobs_file = "{WAREHOUSE / 'bigquery_jobs.jsonl'}"
-table_storage_file = "{WAREHOUSE / 'bigquery_table_storage.csv'}"
-""")
-    return path
+    return write_audit_config(folder, formats=formats, spark=True, table_storage=True)
 
 
 def audit(config: Path, *args: str) -> tuple[int, str, str]:

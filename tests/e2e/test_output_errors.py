@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from audit_configs import write_audit_config
 from click.testing import CliRunner
 from conftest import DATA
 
@@ -94,22 +95,7 @@ def test_stdout_whose_reader_left_is_exit_5_and_one_line() -> None:
 
 
 def _audit_config(folder: Path, out: str) -> Path:
-    path = folder / "audit.toml"
-    path.write_text(f"""
-[output]
-dir = "{out}"
-formats = ["md", "json"]
-
-[[snowflake]]
-name = "prod"
-query_history_file = "{WAREHOUSE / 'snowflake_query_history.csv'}"
-metering_file = "{WAREHOUSE / 'snowflake_warehouse_metering.csv'}"
-
-[[bigquery]]
-name = "analytics"
-jobs_file = "{WAREHOUSE / 'bigquery_jobs.jsonl'}"
-""")
-    return path
+    return write_audit_config(folder, out=out)
 
 
 def test_an_audit_folder_that_cannot_be_made_is_one_line_and_exit_5_before_any_source(
