@@ -21,9 +21,10 @@ from connectors.bigquery.normalize import (
     storage_to_tables,
 )
 from connectors.warehouse_checks import converting
-from connectors.warehouse_files import PartialHistoryError, WarehouseInputError
+from connectors.warehouse_files import PartialHistoryError
 from connectors.warehouse_readers import read_export
 from connectors.warehouse_records import time_span
+from connectors.warehouse_side_files import read_side_export
 
 
 def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) -> WarehouseHistory:
@@ -41,15 +42,8 @@ def read_bigquery_export(jobs_file: str, table_storage_file: str | None = None) 
     problems = [(jobs_file, note) for note in notes]
     tables: tuple[TableStorage, ...] = ()
     if table_storage_file:
-        try:
-            notes = []
-            storage = read_export(table_storage_file, STORAGE_COLUMNS, STORAGE_REQUIRED, STORAGE_NUMERIC,
-                                  notes=notes)
-            with converting(table_storage_file):
-                tables = storage_to_tables(storage, table_storage_file)
-            problems += [(table_storage_file, note) for note in notes]
-        except WarehouseInputError as err:  # the jobs are still worth analysing without it
-            problems.append((err.source or table_storage_file, err.message))
+        tables = read_side_export(table_storage_file, STORAGE_COLUMNS, STORAGE_REQUIRED, STORAGE_NUMERIC,
+                                  storage_to_tables, (), problems)
     first, last = time_span(queries)
     history = WarehouseHistory(
         vendor=VENDOR,

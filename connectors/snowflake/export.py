@@ -20,9 +20,10 @@ from connectors.snowflake.normalize import (
     queries_to_table,
 )
 from connectors.warehouse_checks import converting
-from connectors.warehouse_files import PartialHistoryError, WarehouseInputError
+from connectors.warehouse_files import PartialHistoryError
 from connectors.warehouse_readers import read_export
 from connectors.warehouse_records import time_span
+from connectors.warehouse_side_files import read_side_export
 
 
 def read_snowflake_export(query_history_file: str, metering_file: str | None = None) -> WarehouseHistory:
@@ -42,15 +43,8 @@ def read_snowflake_export(query_history_file: str, metering_file: str | None = N
     problems = [(query_history_file, note) for note in notes]
     metering: tuple[MeteringHour, ...] = ()
     if metering_file:
-        try:
-            notes = []
-            table = read_export(metering_file, METERING_COLUMNS, METERING_REQUIRED, METERING_NUMERIC,
-                                notes=notes)
-            with converting(metering_file):
-                metering = metering_to_hours(table, metering_file)
-            problems += [(metering_file, note) for note in notes]
-        except WarehouseInputError as err:  # the history is still worth analysing without it
-            problems.append((err.source or metering_file, err.message))
+        metering = read_side_export(metering_file, METERING_COLUMNS, METERING_REQUIRED, METERING_NUMERIC,
+                                    metering_to_hours, (), problems)
     first, last = time_span(queries, metering)
     history = WarehouseHistory(
         vendor=VENDOR,
