@@ -83,9 +83,15 @@ def schedule_group(stages: Sequence[SimStage], slots: Slots) -> int:
     ready = [(0, sid) for sid, parents in waiting.items() if not parents]
     heapq.heapify(ready)
     finish: dict[int, int] = {}
+    # A slot for every task (the critical path): no task ever waits, a stage lasts its longest task.
+    unbounded = isinstance(slots, int) and slots >= sum(len(s.task_ms) for s in stages)
     while ready:
         ready_ms, sid = heapq.heappop(ready)
-        finish[sid] = _run_stage(by_id[sid].task_ms, ready_ms, free)
+        task_ms = by_id[sid].task_ms
+        if unbounded:
+            finish[sid] = ready_ms + max(MIN_TASK_MS, max(task_ms)) if task_ms else ready_ms
+        else:
+            finish[sid] = _run_stage(task_ms, ready_ms, free)
         for child in children[sid]:
             waiting[child].discard(sid)
             if not waiting[child]:
@@ -95,12 +101,26 @@ def schedule_group(stages: Sequence[SimStage], slots: Slots) -> int:
 
 
 def _run_stage(task_ms: Sequence[int], ready_ms: int, free: list[int]) -> int:
-    """Place one stage's tasks, in order, on the earliest-free slots; return its end time."""
+    """Place one stage's tasks, in order, on the earliest-free slots; return its end time.
+
+    Why it is written this way: this loop runs once per task per simulated cluster size, so it
+    is most of a big log's rule time. Slots free before ``ready_ms`` are first moved to
+    ``ready_ms``: the same for this stage (a task starts at ``max(free, ready)``) and for every
+    later one (stages leave the ready queue in order of ready time), and it keeps the heap a
+    heap (raising every value below ``ready_ms`` to it preserves parent <= child). Then each
+    task starts at ``free[0]`` with no ``max`` per task.
+    """
+    if free[0] < ready_ms:
+        for i, at in enumerate(free):
+            if at < ready_ms:
+                free[i] = ready_ms
     end = ready_ms
+    replace = heapq.heapreplace
     for duration in task_ms:
-        done = max(free[0], ready_ms) + max(MIN_TASK_MS, duration)
-        heapq.heapreplace(free, done)
-        end = max(end, done)
+        done = free[0] + (duration if duration > MIN_TASK_MS else MIN_TASK_MS)
+        replace(free, done)
+        if done > end:
+            end = done
     return end
 
 
