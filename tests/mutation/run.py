@@ -87,7 +87,9 @@ TARGETS: dict[str, Target] = {
     "money_spark": Target(
         ("analyzer/core/cost.py", "analyzer/core/timeline.py", "analyzer/core/ledger.py",
          "analyzer/core/spark_savings.py"),
-        ("tests/core/test_money_oracles.py", "tests/core/test_cost.py", "tests/core/test_ledger.py"),
+        ("tests/core/test_money_oracles.py", "tests/core/test_cost.py", "tests/core/test_ledger.py",
+         "tests/core/test_cost_oracles.py", "tests/core/test_ledger_oracles.py",
+         "tests/core/test_spark_savings_oracles.py", "tests/core/test_timeline_oracles.py"),
         ci_sample=("analyzer.core.cost.x_ledger_core_hours*",),
     ),
     "money_warehouse": Target(
