@@ -147,6 +147,26 @@ def test_parts_exhaust_a_small_bill_in_turn() -> None:
     assert b.note == "counted after a: 0 of the 0.4 credits asked were still billed on R"
 
 
+def test_a_part_larger_than_the_bill_asked_at_the_bill_is_not_a_cap() -> None:
+    # 10 of a part of 20 on a bill of 10: half the part = half of the 10 billed = 5; 10 is not above the
+    # 10 billed, so the note says what was left, not a cap.
+    (a,) = count_claims([req("a", 10, "t1", 20)], {"R": 10})
+    assert a.counted == pytest.approx(5.0) and a.note == "5 of the 10 credits asked were left of t1 of R"
+
+
+def test_a_part_of_negative_size_counts_nothing() -> None:
+    (a,) = count_claims([req("a", 3, "t1", -5)], {"R": 10})  # corrupt evidence: nothing to count
+    assert a.counted == 0.0
+
+
+def test_a_shortfall_within_the_tolerance_says_nothing() -> None:
+    # Bills of 1 - 1e-9 and 10 - 2e-9 units: the claims of 1 and 10 are counted whole within 1e-9 per unit.
+    (a,) = count_claims([req("a", 1)], {"R": 1 - 1e-9})
+    (b,) = count_claims([req("b", 10)], {"R": 10 - 2e-9})
+    assert (a.note, b.note) == ("", "")
+    assert a.counted == pytest.approx(1.0) and b.counted == pytest.approx(10.0)
+
+
 # --- proportional parts -----------------------------------------------------------------------------
 
 
@@ -173,6 +193,9 @@ def test_proportional_parts_are_sized_and_capped() -> None:
     assert p.note == "10 of the 20 credits asked were left of q of R"
     (p,) = count_claims([req("p", 5, "q", proportional=True)], {"R": 0})
     assert p.counted == 0.0
+    # A bill below one unit is shared all the same: 0.25 of 0.5 billed, nothing counted before.
+    (p,) = count_claims([req("p", 0.25, "q", proportional=True)], {"R": 0.5})
+    assert p.counted == pytest.approx(0.25) and p.note == ""
 
 
 # --- what a saving is worth ------------------------------------------------------------------------------
