@@ -171,7 +171,9 @@ def price_application(app: Application, settings: CostSettings, skew_core_hours:
     cores_per_exec = max(1, round(sum(life.cores for life in spans) / max(1, len(spans))))
     discount = c.spot_discount if settings.spot else 0.0
     usd_core_h = executor_core_hour_usd(app, c, cores_per_exec) * (1 - discount)
-    local = not any(not e.is_driver and e.total_cores > 0 for e in app.executors)
+    # Any executor makes it a cluster, even one whose cores the log lost (only its BlockManagerAdded):
+    # it is billed at the typical size, and the driver ran on a machine of its own.
+    local = not any(not e.is_driver for e in app.executors)
     driver_usd = 0.0 if local else hours * driver_hour_usd(app, c)
     core_ledger = ledger_core_hours(app, skew_core_hours)
     ledger = {k: v * usd_core_h for k, v in core_ledger.items()}

@@ -128,6 +128,17 @@ def test_a_run_without_executor_cores_is_one_machine_of_local_n_cores(master: st
     assert cost.driver_usd == 0.0
 
 
+def test_a_cluster_whose_executor_cores_were_lost_still_bills_its_driver() -> None:
+    # An executor known only from its block manager (cores 0): billed at spark.executor.cores = 4 for 2 h,
+    # and the driver, on its own machine, for the 2 h as well.
+    props = {"spark.executor.memory": "8g", "spark.driver.memory": "4g", "spark.executor.cores": "4"}
+    run = app(properties=props,
+              executors=(Executor("driver", "d", 0, T0), Executor("1", "a", 0, T0, T0 + 2 * H)))
+    cost = price(run)
+    assert cost.executor_core_hours == pytest.approx(8.0)
+    assert cost.driver_usd == pytest.approx(2 * DRIVER_HOUR)
+
+
 def test_spot_notes() -> None:
     discounted = parse_catalog({"name": "cheap", "as_of": "2026", "source": "s", "vcpu_hour": VCPU,
                                 "gib_hour": GIB, "spot_discount": 0.5}, "cheap")
