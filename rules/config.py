@@ -24,7 +24,6 @@ from typing import Any
 
 from analyzer.core.toml_files import TomlFileError, read_toml
 from rules.engine import EngineConfig, RuleBase, Thresholds
-from rules.registry import rules_by_id
 
 DEFAULT_CONFIG_FILE = "deanalyze.toml"
 
@@ -51,6 +50,8 @@ def load_config(path: str | Path | None = None) -> EngineConfig:
 
 def parse_config(data: dict[str, Any]) -> EngineConfig:
     """Validate and merge a parsed TOML document over the rules' defaults."""
+    from rules.registry import rules_by_id  # every rule module: only when there is a file to check
+
     unknown = set(data) - {"rules", "suppress", "cost", "report"}
     if unknown:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown))}")

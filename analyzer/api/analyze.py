@@ -6,15 +6,15 @@ import dataclasses
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.api.spark import LogCache, LogReader, ProgressCallback, analyze_found_logs
-from analyzer.api.warehouse import analyze_warehouse_source
-from analyzer.core.catalog import PriceCatalog
-from analyzer.core.cost import CostSettings
 from analyzer.core.report import Report
 from analyzer.core.sources import Source
-from rules.engine import EngineConfig
+
+if TYPE_CHECKING:
+    from analyzer.core.catalog import PriceCatalog
+    from rules.engine import EngineConfig
 
 
 def _reader(settings: Mapping[str, Any], debug: bool, progress: ProgressCallback | None) -> LogReader | None:
@@ -36,6 +36,8 @@ def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: Pric
     ``history`` (Spark only): logs a run history already holds are not read again.
     """
     if source.kind == "spark":
+        from analyzer.core.cost import CostSettings  # here: a warehouse run needs no Spark cost model
+
         with tempfile.TemporaryDirectory(prefix="deanalyze-") as scratch:  # downloads live until read
             logs, errors = source.find(settings, scratch)
             cost = CostSettings(catalog=catalog, spot=bool(settings.get("spot")),
@@ -50,6 +52,8 @@ def analyze_source(source: Source, settings: Mapping[str, Any], *, catalog: Pric
             # SQL descriptions stay raw in the model (rules read them); renderers mask their literals
             # unless the user opted in, as for warehouse SQL.
             return dataclasses.replace(report, show_sql_literals=bool(settings.get("show_sql_literals")))
+    from analyzer.api.warehouse import analyze_warehouse_source
+
     return analyze_warehouse_source(lambda: source.read(settings), source.label(settings),
                                     rules_config=rules_config, catalog=catalog,
                                     edition=str(settings.get("edition") or "standard"),

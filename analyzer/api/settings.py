@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from analyzer.core.catalog import CatalogError, PriceCatalog, load_catalog
 from rules.config import ConfigError, load_config
 from rules.engine import EngineConfig, RuleBase, Thresholds, config_fields
-from rules.registry import all_rules, rules_by_id
 
 
 class SettingsError(ValueError):
@@ -96,11 +95,15 @@ class RuleInfo:
 
 def rule_infos(config: EngineConfig | None = None) -> list[RuleInfo]:
     """Every rule, sorted by id, with the options ``config`` gives it (defaults otherwise)."""
+    from rules.registry import all_rules
+
     return sorted((_info(rule, config or EngineConfig()) for rule in all_rules()), key=lambda r: r.id)
 
 
 def rule_info(rule_id: str, config: EngineConfig | None = None) -> RuleInfo | None:
     """One rule by id, or None when no rule has that id."""
+    from rules.registry import rules_by_id
+
     rule = rules_by_id().get(rule_id)
     return None if rule is None else _info(rule, config or EngineConfig())
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from analyzer.api.spark_engine import check_engine
 from analyzer.core.sources import Settings, Source, SourceOption
 from connectors.bigquery.source import SOURCE as BIGQUERY
 from connectors.snowflake.source import SOURCE as SNOWFLAKE
@@ -26,7 +25,10 @@ def _checking_engine(source: Source) -> Source:
 
     def check(settings: Settings) -> None:
         own(settings)
-        check_engine(settings)
+        if settings.get("engine") == "spark" or settings.get("master"):
+            from analyzer.api.spark_engine import check_engine  # pyspark's checks: only when asked for
+
+            check_engine(settings)
 
     return dataclasses.replace(source, check=check)
 

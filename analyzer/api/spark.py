@@ -7,19 +7,15 @@ with its path and a one-line reason. Many logs are parsed in parallel processes.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
 import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from analyzer import __version__
 from analyzer.api.errors import rule_error_collector
-from analyzer.api.whatif import with_what_if
-from analyzer.core.catalog import load_catalog
-from analyzer.core.cost import CostSettings, price_report
 from analyzer.core.findings import Finding
 from analyzer.core.model import Application, InputError
 from analyzer.core.report import Report
@@ -29,8 +25,15 @@ from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.reader import read_application
 from connectors.spark_eventlog.source import find_logs
-from rules.engine import EngineConfig
-from rules.registry import run_rules
+
+if TYPE_CHECKING:
+    from analyzer.core.cost import CostSettings
+    from rules.engine import EngineConfig
+
+# What the analysis needs after reading: imported while a split read waits for its worker
+# (``split.while_waiting``), so a big log's second core hides their import time.
+ANALYSIS_MODULES = ("rules.registry", "analyzer.api.whatif", "analyzer.core.cost", "analyzer.core.catalog",
+                    "reports.json_report")
 
 ProgressCallback = Callable[[int, int], None]
 #: Reads logs in order, each an Application or an InputError (another strategy than read_logs).
@@ -139,6 +142,9 @@ def _pool_pass(worker: Callable[[LogSource], Application | InputError], sources:
     Returns the logs not yet read and the suspects: the logs in flight when a worker died.
     """
     waiting = iter(todo)
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     with ProcessPoolExecutor(max_workers=count, initializer=_pool_worker_init) as pool:
         flight = {pool.submit(worker, sources[i]): i for i in itertools.islice(waiting, count)}
         while flight:
@@ -162,6 +168,9 @@ def _pool_pass(worker: Callable[[LogSource], Application | InputError], sources:
 def _read_alone(worker: Callable[[LogSource], Application | InputError],
                 source: LogSource) -> Application | InputError:
     """Read one suspect log in a process of its own; its death is that log's error only."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     with ProcessPoolExecutor(max_workers=1, initializer=_pool_worker_init) as pool:
         try:
             return pool.submit(worker, source).result()
@@ -218,8 +227,13 @@ def analyze_found_logs(sources: Sequence[LogSource], found_errors: Sequence[Inpu
     if on_sources:
         on_sources(len(sources))
     apps: list[Application] = []
-    for result in _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress,
-                                   reader=reader):
+    with split.while_waiting(_import_analysis_modules):
+        results = _read_with_cache(sources, history, jobs=jobs, debug=debug, progress=progress, reader=reader)
+    from analyzer.api.whatif import with_what_if
+    from analyzer.core.catalog import load_catalog
+    from analyzer.core.cost import CostSettings, price_report
+
+    for result in results:
         if isinstance(result, InputError):
             errors.append(result)
         else:
@@ -241,6 +255,8 @@ def _rule_findings(apps: Sequence[Application], rules_config: EngineConfig | Non
                    on_error: Callable[[str, Any, Exception], None],
                    history: LogCache | None) -> list[Finding]:
     """``run_rules`` over ``apps``, reusing the findings ``history`` holds for an application."""
+    from rules.registry import run_rules
+
     if history is None:
         return run_rules(apps, rules_config, on_error)
     findings: list[Finding] = []
@@ -258,6 +274,8 @@ def _rule_findings(apps: Sequence[Application], rules_config: EngineConfig | Non
 def _run_rules_on(app: Application, rules_config: EngineConfig | None,
                   on_error: Callable[[str, Any, Exception], None]) -> tuple[list[Finding], bool]:
     """One application's findings, and whether a rule failed on it."""
+    from rules.registry import run_rules
+
     failed: list[str] = []
 
     def note(rule_id: str, subject: Any, err: Exception) -> None:
@@ -265,6 +283,12 @@ def _run_rules_on(app: Application, rules_config: EngineConfig | None,
         on_error(rule_id, subject, err)
 
     return run_rules([app], rules_config, note), bool(failed)
+
+
+def _import_analysis_modules() -> None:
+    """Import what the analysis needs after reading (``ANALYSIS_MODULES``); cheap once done."""
+    for name in ANALYSIS_MODULES:
+        importlib.import_module(name)
 
 
 def _read_with_cache(sources: Sequence[LogSource], history: LogCache | None, *, jobs: int | str, debug: bool,

@@ -108,7 +108,6 @@ def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: st
         load_prices,
         load_rules_config,
     )
-    from analyzer.api.history import HistoryError, analyze_source_into_history
     from analyzer.api.spark_session import SparkEngineError
 
     try:
@@ -118,12 +117,25 @@ def analyze(source: Source, settings: Mapping[str, Any], *, fmt: str, output: st
         catalog = load_prices(prices)
     except (SettingsError, SourceSettingsError, OutputError) as err:
         raise click.UsageError(str(err)) from None
+    failures: tuple[type[Exception], ...] = (SparkEngineError,)
+    if history is None:  # the run history (DuckDB) is imported only when asked for
+        from analyzer.api import analyze_source
+
+        def run(**analyze: Any) -> Any:
+            return analyze_source(source, settings, **analyze)
+    else:
+        from analyzer.api.history import HistoryError, analyze_source_into_history
+
+        failures += (HistoryError,)
+
+        def run(**analyze: Any) -> Any:
+            return analyze_source_into_history(history, source, settings, owner_keys=owner_keys,
+                                               app_keys=app_keys, **analyze)
     try:
         with ProgressBar(progress) as (on_sources, on_progress):
-            report = analyze_source_into_history(
-                history, source, settings, owner_keys=owner_keys, app_keys=app_keys, catalog=catalog,
-                rules_config=rules_config, debug=debug, progress=on_progress, on_sources=on_sources)
-    except (HistoryError, SparkEngineError) as err:
+            report = run(catalog=catalog, rules_config=rules_config, debug=debug, progress=on_progress,
+                         on_sources=on_sources)
+    except failures as err:
         click.echo(stderr_line(f"deanalyze: {err}"), err=True)
         sys.exit(EXIT_USAGE)
     for problem in report.errors:

@@ -20,10 +20,24 @@ Typical use (``fetch_history_logs`` does both steps in one call)::
         results = [read_application(s) for s in sources]   # inside the with: reads the zips
 """
 
-from connectors.spark_history.download import download_history_logs, fetch_history_logs
-from connectors.spark_history.errors import HistoryServerError
-from connectors.spark_history.listing import HistoryApp, HistoryAttempt, list_history_applications
-from connectors.spark_history.options import HistoryOptions, parse_header
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connectors.spark_history.download import download_history_logs, fetch_history_logs
+    from connectors.spark_history.errors import HistoryServerError
+    from connectors.spark_history.listing import HistoryApp, HistoryAttempt, list_history_applications
+    from connectors.spark_history.options import HistoryOptions, parse_header
+
+# Loaded on first use (PEP 562): the HTTP client (http.client, ssl) only when a History Server is asked.
+_WHERE = {
+    "download_history_logs": "download", "fetch_history_logs": "download",
+    "HistoryServerError": "errors",
+    "HistoryApp": "listing", "HistoryAttempt": "listing", "list_history_applications": "listing",
+    "HistoryOptions": "options", "parse_header": "options",
+}
 
 __all__ = [
     "HistoryApp",
@@ -35,3 +49,12 @@ __all__ = [
     "list_history_applications",
     "parse_header",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
-from connectors.spark_history.client import HistoryClient
 from connectors.spark_history.errors import HistoryServerError
 from connectors.spark_history.options import HistoryOptions
 
@@ -76,6 +75,8 @@ def list_history_applications(
     if limit is not None and limit < 1:
         raise ValueError("limit must be at least 1")
     min_date, since_ms = parse_since(since)
+    from connectors.spark_history.client import HistoryClient  # http.client, ssl: only to list
+
     client = HistoryClient(url, options or HistoryOptions())
     ids = list(dict.fromkeys(app_ids))
     if not ids:

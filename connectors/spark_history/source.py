@@ -13,7 +13,6 @@ from analyzer.core.errors import SourceSettingsError
 from analyzer.core.model import InputError
 from analyzer.core.sources import Settings, SourceOption, SparkSource
 from connectors.spark_eventlog.discovery import LogSource
-from connectors.spark_history.download import fetch_history_logs
 from connectors.spark_history.listing import parse_since
 from connectors.spark_history.options import HistoryOptions, parse_header
 
@@ -47,6 +46,8 @@ def _check(s: Settings) -> None:
 
 def _find(s: Settings, scratch: str) -> tuple[list[LogSource], list[InputError]]:
     try:
+        from connectors.spark_history.download import fetch_history_logs  # http.client, ssl: only to fetch
+
         sources, errors = fetch_history_logs(
             str(s["url"]), scratch, since=s.get("since"), app_ids=_strings(s.get("app_id")),  # type: ignore[arg-type]
             limit=s.get("limit"), options=history_options(s))  # type: ignore[arg-type]
