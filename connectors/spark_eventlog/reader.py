@@ -27,7 +27,14 @@ from connectors.spark_eventlog.builder import AppBuilder
 from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.events import DECODERS
-from connectors.spark_eventlog.split import BLOCK, SplitWorker, WorkerLost, decode_range, split_point
+from connectors.spark_eventlog.split import (
+    BLOCK,
+    SplitWorker,
+    WorkerLost,
+    decode_range,
+    run_waiting_work,
+    split_point,
+)
 from connectors.spark_eventlog.storage import Storage, storage_for
 from connectors.spark_eventlog.task_batch import LINE_ERRORS, Batch, decode_block
 
@@ -135,6 +142,7 @@ def _read_split(local: str, path: str, middle: int, builder: AppBuilder, stats: 
         for batch in decode_range(local, 0, middle, first_line=stats.lines + 1, head=HeadCheck(path),
                                   views=True):
             _replay(batch, builder, stats, path, is_last_file, None)
+        run_waiting_work()
         fd = os.open(local, os.O_RDONLY)
         try:
             base, resume = stats.lines, middle

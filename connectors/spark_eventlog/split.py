@@ -20,11 +20,13 @@ time, never figures.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import pickle
 import stat
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 from connectors.limits import current_limits
 from connectors.spark_eventlog.blocks import HeadCheck, line_blocks
@@ -37,6 +39,35 @@ SPLIT_ENV = "DEANALYZE_SPLIT_MIN_BYTES"  # overrides SPLIT_MIN_BYTES; a huge val
 WORKER_SHARE = 0.55
 BLOCK = 8 << 20
 _WINDOW = 1 << 20  # bytes searched for the line end nearest the middle
+
+
+_WHILE_WAITING: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "while_waiting", default=None)
+
+
+@contextlib.contextmanager
+def while_waiting(work: Callable[[], None]) -> Iterator[None]:
+    """Run ``work`` (once) when a split read has replayed its own part and would wait for its worker.
+
+    Why: the caller's next steps (importing the rules and the cost model, about 0.1 s) then run
+    while the worker still decodes, instead of after it. Reads that do not split never call it.
+    ``work`` must be a head start only: an error in it is ignored (it must not become an error
+    of the log being read), so the caller does the same work again after the read.
+    """
+    token = _WHILE_WAITING.set(work)
+    try:
+        yield
+    finally:
+        _WHILE_WAITING.reset(token)
+
+
+def run_waiting_work() -> None:
+    """Run the work ``while_waiting`` registered, if any and not yet run (errors ignored, see there)."""
+    work = _WHILE_WAITING.get()
+    if work is not None:
+        _WHILE_WAITING.set(None)
+        with contextlib.suppress(Exception):
+            work()
 
 
 def split_point(storage: Storage, path: str, codec: str | None) -> int | None:
@@ -172,12 +203,39 @@ def _worker_main(path: str, start: int, fd: int, last_file: bool = True) -> None
 
 
 def _busy() -> bool:
-    """Every usable CPU already has a runnable process (load average): a second process would
-    only queue behind them and add its start-up and hand-over costs."""
+    """Other runnable threads fill every usable CPU right now: a second process would only queue
+    behind them and add its start-up and hand-over costs (below that, two processes get a larger
+    share of the machine than one, e.g. 4/3 of 2 CPUs beside one busy thread instead of 1).
+
+    Linux says how many threads are runnable at this moment (``/proc/loadavg``'s fourth field,
+    this process included); the 1-minute load average, used elsewhere, still counts work that
+    ended up to a minute ago, and switched the split off on a machine that had just gone quiet.
+    """
+    running = _runnable_now()
+    if running is not None:
+        return running - 1 >= _usable_cpus()
     try:
         return os.getloadavg()[0] >= _usable_cpus()
     except OSError:  # no load average on this platform
         return False
+
+
+def _runnable_now(samples: int = 3, gap_s: float = 0.001) -> int | None:
+    """Threads runnable now (``/proc/loadavg``: ``0.50 0.40 0.30 3/512 1234``), or None.
+
+    The fewest of a few samples a millisecond apart: a short-lived process or a library's
+    thread pool starting up is runnable for an instant and says nothing about the next second.
+    """
+    counts = []
+    try:
+        for i in range(samples):
+            if i:
+                time.sleep(gap_s)
+            with open("/proc/loadavg", "rb") as fh:
+                counts.append(int(fh.read().split()[3].split(b"/")[0]))
+    except (OSError, IndexError, ValueError):
+        return None
+    return min(counts)
 
 
 def _min_bytes() -> int:
