@@ -20,9 +20,12 @@ import errno
 import os
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
 from analyzer.core.findings import GATED_SEVERITIES
-from analyzer.core.report import Report
+
+if TYPE_CHECKING:  # the report model (and the cost model under it) loads after a split read started
+    from analyzer.core.report import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERNAL, EXIT_OUTPUT = 0, 1, 2, 3, 4, 5
 STDOUT = "<stdout>"

@@ -19,11 +19,10 @@ import contextlib
 import gc
 import os
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from analyzer.core.model import Application
 from connectors.spark_eventlog.blocks import HeadCheck, line_blocks
-from connectors.spark_eventlog.builder import AppBuilder
 from connectors.spark_eventlog.discovery import LogSource
 from connectors.spark_eventlog.errors import EventLogError
 from connectors.spark_eventlog.events import DECODERS
@@ -36,7 +35,10 @@ from connectors.spark_eventlog.split import (
     split_point,
 )
 from connectors.spark_eventlog.storage import Storage, storage_for
-from connectors.spark_eventlog.task_batch import LINE_ERRORS, Batch, decode_block
+from connectors.spark_eventlog.task_rows import LINE_ERRORS, Batch
+
+if TYPE_CHECKING:
+    from connectors.spark_eventlog.builder import AppBuilder
 
 
 class _ReplayStats:
@@ -62,15 +64,27 @@ class _ReplayStats:
 
 
 def read_application(source: LogSource) -> Application:
-    """Replay every file of ``source`` in order; raise ``EventLogError`` if it is unusable."""
-    builder = AppBuilder(source.display)
-    builder.spark_version = source.spark_version_hint
-    stats = _ReplayStats()
+    """Replay every file of ``source`` in order; raise ``EventLogError`` if it is unusable.
+
+    A split-read worker for the first file is forked before the replay's modules (numpy) are
+    imported: it starts decoding while this process still imports them.
+    """
     storage = storage_for(source.files[0])
-    with _no_cyclic_gc():
-        for index, path in enumerate(source.files):
-            _read_file(storage, path, source.legacy_codec, builder, stats,
-                       is_last_file=index == len(source.files) - 1)
+    last = len(source.files) - 1
+    first = _start_split(storage, source.files[0], source.legacy_codec, is_last_file=last == 0)
+    try:
+        from connectors.spark_eventlog.builder import AppBuilder  # numpy: after the worker started
+
+        builder = AppBuilder(source.display)
+        builder.spark_version = source.spark_version_hint
+        stats = _ReplayStats()
+        with _no_cyclic_gc():
+            for index, path in enumerate(source.files):
+                _read_file(storage, path, source.legacy_codec, builder, stats, is_last_file=index == last,
+                           started=first if index == 0 else None)
+    finally:
+        if first is not None:
+            first[1].close()
     builder.events_read = stats.recognized
     _check_usable(stats, source.display)
     return builder.build(
@@ -109,16 +123,33 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: AppBuilder,
-               stats: _ReplayStats, *, is_last_file: bool) -> None:
-    """Replay one file: in blocks from its stream, or in two halves on two cores if big."""
+Started = tuple[str, SplitWorker]  # (local path, the worker reading from its split point)
+
+
+def _start_split(storage: Storage, path: str, legacy_codec: str | None, *,
+                 is_last_file: bool) -> Started | None:
+    """Fork the worker of a split read of ``path`` when it is worth one (``split_point``)."""
     from connectors.spark_eventlog.codecs import codec_from_filename
 
     codec = legacy_codec or codec_from_filename(path.rsplit("/", 1)[-1])
     middle = split_point(storage, path, codec)
-    if middle is not None:
-        _read_split(storage.normalize(path), path, middle, builder, stats, is_last_file)
+    if middle is None:
+        return None
+    local = storage.normalize(path)
+    return local, SplitWorker(local, middle, is_last_file)
+
+
+def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: AppBuilder,
+               stats: _ReplayStats, *, is_last_file: bool, started: Started | None = None) -> None:
+    """Replay one file: in blocks from its stream, or in two parts on two cores if big."""
+    from connectors.spark_eventlog.codecs import codec_from_filename
+    from connectors.spark_eventlog.task_batch import decode_block
+
+    started = started or _start_split(storage, path, legacy_codec, is_last_file=is_last_file)
+    if started is not None:
+        _read_split(*started, path, builder, stats, is_last_file)
         return
+    codec = legacy_codec or codec_from_filename(path.rsplit("/", 1)[-1])
     with storage.open(path) as raw:
         stream = _decompressed(raw, path, codec)
         head = HeadCheck(path)
@@ -131,17 +162,19 @@ def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: A
             stats.truncated = True
 
 
-def _read_split(local: str, path: str, middle: int, builder: AppBuilder, stats: _ReplayStats,
+def _read_split(local: str, worker: SplitWorker, path: str, builder: AppBuilder, stats: _ReplayStats,
                 is_last_file: bool) -> None:
     """Replay the first part while a worker decodes the rest; then replay the worker's batches.
 
     If the worker is lost, the rest is decoded here from the end of its last batch.
     """
-    worker = SplitWorker(local, middle, is_last_file)
+    from connectors.spark_eventlog.task_batch import finish
+
+    middle = worker.start
     try:
         for batch in decode_range(local, 0, middle, first_line=stats.lines + 1, head=HeadCheck(path),
                                   views=True):
-            _replay(batch, builder, stats, path, is_last_file, None)
+            _replay(finish(batch), builder, stats, path, is_last_file, None)
         run_waiting_work()
         fd = os.open(local, os.O_RDONLY)
         try:
@@ -149,11 +182,11 @@ def _read_split(local: str, path: str, middle: int, builder: AppBuilder, stats: 
             try:
                 for batch in worker.batches():
                     _shift_lines(batch, base)
-                    _replay(batch, builder, stats, path, is_last_file, fd)
+                    _replay(finish(batch), builder, stats, path, is_last_file, fd)
                     resume = batch.end
             except WorkerLost:
                 for batch in decode_range(local, resume, first_line=stats.lines + 1, last_file=is_last_file):
-                    _replay(batch, builder, stats, path, is_last_file, fd)
+                    _replay(finish(batch), builder, stats, path, is_last_file, fd)
         finally:
             os.close(fd)
     finally:
@@ -162,6 +195,7 @@ def _read_split(local: str, path: str, middle: int, builder: AppBuilder, stats: 
 
 def _shift_lines(batch: Batch, base: int) -> None:
     """Turn a worker's line numbers (from 1 at the split) into the log's."""
+    batch.first_line += base
     batch.errors = [(n + base, m) for n, m in batch.errors]
     batch.others = [(seq, n + base, name, ref) for seq, n, name, ref in batch.others]
 
