@@ -20,7 +20,7 @@ from dataclasses import replace
 from analyzer.core import timeline as tl
 from analyzer.core.cost import MS_PER_HOUR, AppCost, WhatIf, WhatIfRow
 from analyzer.core.model import Application
-from rules.spark._simulate import SimStage, sim_groups, simulate_jobs
+from rules.spark._simulate import SimGroups, sim_groups, simulate_jobs
 
 # Sparklens' executor counts (% of the observed), most telling first: big logs get the first few.
 PERCENTS = (100, 50, 200, 20, 150, 300, 10, 80, 120, 500, 400, 110)
@@ -75,7 +75,7 @@ def _row(count: int, predicted_ms: float, cores: int, cost: AppCost, observed: b
     return WhatIfRow(executors=count, predicted_ms=int(predicted_ms), usd=usd, observed=observed)
 
 
-def _critical_path_ms(stages: list[list[SimStage]]) -> int:
+def _critical_path_ms(stages: SimGroups) -> int:
     """Σ over job groups of the longest chain of stages, each stage as long as its longest task."""
     every_task = [max(1, sum(len(s.task_ms) for s in group)) for group in stages]  # a slot per task
     return sum(simulate_jobs(stages, every_task))

@@ -20,11 +20,13 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from analyzer.core.model import Application, Stage
 
 MIN_TASK_MS = 1
 Slots = int | Sequence[int]  # a slot count, or each slot's first free time in ms
+GroupSpan = tuple[int, int, tuple[int, ...]]  # (start ms, end ms, job ids) of a job group
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,15 @@ class SimStage:
     stage_id: int
     parent_ids: tuple[int, ...]
     task_ms: tuple[int, ...]
+
+
+SimGroups = tuple[tuple[SimStage, ...], ...]  # the stages of each job group
+# ``spark.oversized-cluster`` and the report's what-if replay the same application at some of
+# the same sizes: both ask ``sim_groups`` and ``schedule_group``, which remember their last
+# answers (a few applications' worth) by the identity of their inputs, held while remembered.
+_GROUPS_KEPT, _MAKESPANS_KEPT = 4, 512
+_groups_cache: dict[tuple[int, tuple[GroupSpan, ...]], tuple[Application, SimGroups]] = {}
+_makespan_cache: dict[tuple[int, int | tuple[int, ...]], tuple[Sequence[SimStage], int]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,25 @@ def schedule_group(stages: Sequence[SimStage], slots: Slots) -> int:
     ``slots`` is a number of slots free from the start, or each slot's first free time (ms
     after the group's start): executors that registered while the group already ran.
     """
+    if not isinstance(stages, tuple):  # only an immutable group can be remembered by identity
+        return _schedule_group(stages, slots)
+    key = (id(stages), slots if isinstance(slots, int) else tuple(slots))
+    known = _makespan_cache.get(key)
+    if known is not None and known[0] is stages:
+        return known[1]
+    makespan = _schedule_group(stages, slots)
+    _remember(_makespan_cache, _MAKESPANS_KEPT, key, (stages, makespan))
+    return makespan
+
+
+def _remember(cache: dict[Any, Any], kept: int, key: Any, value: Any) -> None:
+    """Store ``value``, dropping the oldest entry beyond ``kept`` (dicts keep insertion order)."""
+    cache[key] = value
+    if len(cache) > kept:
+        del cache[next(iter(cache))]
+
+
+def _schedule_group(stages: Sequence[SimStage], slots: Slots) -> int:
     free = [0] * slots if isinstance(slots, int) else sorted(slots)
     if not free:
         raise ValueError("slots must be at least 1")
@@ -161,16 +191,23 @@ def size_cluster(job_ms_at: Callable[[int], int], observed: int, tolerance: floa
     return Sizing(best, curve[best], observed, curve[observed], tuple(sorted(curve.items())))
 
 
-GroupSpan = tuple[int, int, tuple[int, ...]]  # (start ms, end ms, job ids) of a job group
-
-
-def sim_groups(app: Application, group_spans: Sequence[GroupSpan]) -> list[list[SimStage]]:
+def sim_groups(app: Application, group_spans: Sequence[GroupSpan]) -> SimGroups:
     """The stages that ran in each job group, attempts of one stage merged into one SimStage.
 
     ``group_spans`` are (start, end, job ids) in time order. A stage attempt belongs to the group
     its submission falls in (a stage skipped by later jobs is not replayed again), else to the
-    group of its first job.
+    group of its first job. Tuples: the answer is shared between callers.
     """
+    key = (id(app), tuple((start, end, tuple(jobs)) for start, end, jobs in group_spans))
+    known = _groups_cache.get(key)
+    if known is not None and known[0] is app:
+        return known[1]
+    groups = _sim_groups(app, group_spans)
+    _remember(_groups_cache, _GROUPS_KEPT, key, (app, groups))
+    return groups
+
+
+def _sim_groups(app: Application, group_spans: Sequence[GroupSpan]) -> SimGroups:
     starts = [g[0] for g in group_spans]
     group_of_job = {job_id: i for i, g in enumerate(group_spans) for job_id in g[2]}
     tasks: list[dict[int, list[int]]] = [defaultdict(list) for _ in group_spans]
@@ -183,7 +220,8 @@ def sim_groups(app: Application, group_spans: Sequence[GroupSpan]) -> list[list[
             continue
         tasks[index][stage.stage_id].extend(_task_ms(stage))
         parents[stage.stage_id] = stage.parent_stage_ids
-    return [[SimStage(sid, parents[sid], tuple(ms)) for sid, ms in sorted(group.items())] for group in tasks]
+    return tuple(tuple(SimStage(sid, parents[sid], tuple(ms)) for sid, ms in sorted(group.items()))
+                 for group in tasks)
 
 
 def _group_index(stage: Stage, starts: list[int], spans: Sequence[GroupSpan],

@@ -12,7 +12,7 @@ from rules.damping import SCALE, damped_by, early_warning
 from rules.engine import SparkRule, Thresholds, option
 from rules.spark._simulate import (
     Calibration,
-    SimStage,
+    SimGroups,
     Sizing,
     Slots,
     sim_groups,
@@ -78,7 +78,7 @@ class _Replay:
     real ramp-up.
     """
 
-    stages: list[list[SimStage]]
+    stages: SimGroups
     arrivals: list[list[int]]
     slots_per_unit: int
     units_per_slot: int  # local mode: spark.task.cpus cores make one slot

@@ -406,7 +406,7 @@ def test_executor_arrivals_replay_the_ramp_up() -> None:
 def test_sim_groups_replays_a_stage_only_where_it_ran() -> None:
     stages = [_stage(0, (10,), 0), _stage(1, (20,), 100, parents=(0,), job=1)]
     groups = sim_groups(_application([(0, 50), (100, 150)], stages), [(0, 50, (0,)), (100, 150, (1,))])
-    assert groups == [[SimStage(0, (), (10,))], [SimStage(1, (0,), (20,))]]
+    assert groups == ((SimStage(0, (), (10,)),), (SimStage(1, (0,), (20,)),))
 
 
 def test_slots_per_executor_respects_task_cpus_and_custom_resources() -> None:

@@ -82,3 +82,17 @@ def test_late_slots_and_idle_slots_in_one_group() -> None:
     stages = [SimStage(0, (), (100, 100)), SimStage(1, (0,), (300, 50))]
     assert schedule_group(stages, [0, 0, 500]) == 400
     assert simulate_jobs([stages, stages], [[0, 0, 500], 1]) == (400, 550)
+
+
+def test_a_list_group_is_never_remembered_so_changing_it_changes_the_answer() -> None:
+    group = [SimStage(0, (), (100,))]
+    assert schedule_group(group, 1) == 100
+    group.append(SimStage(1, (0,), (50,)))
+    assert schedule_group(group, 1) == 150
+
+
+def test_a_remembered_makespan_is_the_one_computed_for_that_very_group() -> None:
+    first, second = (SimStage(0, (), (100, 100)),), (SimStage(0, (), (100, 100)),)
+    assert schedule_group(first, 1) == 200 and schedule_group(first, 2) == 100
+    assert schedule_group(second, 1) == 200  # an equal group of its own: same answer
+    assert schedule_group(first, [0, 300]) == 200 and schedule_group(first, (0, 50)) == 150
