@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from analyzer import __version__
 from analyzer.api.errors import rule_error_collector
 from analyzer.core.findings import Finding
+from analyzer.core.gc_pause import cyclic_gc_paused
 from analyzer.core.model import Application, InputError
 from analyzer.core.report import Report
 from connectors.limits import ReadLimits, use_limits
@@ -241,8 +242,9 @@ def analyze_found_logs(sources: Sequence[LogSource], found_errors: Sequence[Inpu
     apps = drop_duplicate_apps(apps, errors)
     settings = cost_settings or CostSettings(catalog=load_catalog())
     on_error = rule_error_collector(errors, debug)
-    costs, findings = price_report(apps, _rule_findings(apps, rules_config, on_error, history), settings)
-    costs = [with_what_if(app, cost) for app, cost in zip(apps, costs, strict=True)]
+    with cyclic_gc_paused():  # rules, prices and what-if: many small acyclic objects
+        costs, findings = price_report(apps, _rule_findings(apps, rules_config, on_error, history), settings)
+        costs = [with_what_if(app, cost) for app, cost in zip(apps, costs, strict=True)]
     findings.sort(key=lambda f: (-f.estimated_savings_usd, -f.severity_rank, f.rule_id))
     return Report(
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

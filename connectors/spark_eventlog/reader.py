@@ -15,12 +15,10 @@ error, not an empty application.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from analyzer.core.gc_pause import cyclic_gc_paused
 from analyzer.core.model import Application
 from connectors.spark_eventlog.blocks import HeadCheck, line_blocks
 from connectors.spark_eventlog.discovery import LogSource
@@ -78,7 +76,7 @@ def read_application(source: LogSource) -> Application:
         builder = AppBuilder(source.display)
         builder.spark_version = source.spark_version_hint
         stats = _ReplayStats()
-        with _no_cyclic_gc():
+        with cyclic_gc_paused():
             for index, path in enumerate(source.files):
                 _read_file(storage, path, source.legacy_codec, builder, stats, is_last_file=index == last,
                            started=first if index == 0 else None)
@@ -109,18 +107,6 @@ def _check_usable(stats: _ReplayStats, display: str) -> None:
     first = first[len(display) + 2:] if first.startswith(display + ": ") else first  # named once
     problem = f"first problem: {first}" if first else "it holds only event types deanalyze does not use"
     raise EventLogError(f"no readable Spark event in {stats.lines} lines: {problem}", display)
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Replay builds many small acyclic objects; the cyclic collector only slows it down."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 Started = tuple[str, SplitWorker]  # (local path, the worker reading from its split point)

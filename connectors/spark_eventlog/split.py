@@ -36,7 +36,7 @@ from connectors.spark_eventlog.task_rows import Batch, decode_rows
 SPLIT_MIN_BYTES = 64 << 20  # the measured break-even (benchmarks/README.md)
 SPLIT_ENV = "DEANALYZE_SPLIT_MIN_BYTES"  # overrides SPLIT_MIN_BYTES; a huge value turns splitting off
 # The main process also replays everything, so the worker takes more than half the bytes.
-WORKER_SHARE = 0.58
+WORKER_SHARE = 0.62
 BLOCK = 8 << 20
 _WINDOW = 1 << 20  # bytes searched for the line end nearest the middle
 
@@ -105,6 +105,7 @@ class SplitWorker:
         self.pid = 0
         self.fd = -1
         read_fd, write_fd = os.pipe()
+        _widen(write_fd)
         pid = os.fork()
         if pid == 0:  # the worker: never returns
             os.close(read_fd)
@@ -188,6 +189,15 @@ def decode_range(path: str, start: int, stop: int | None = None, *, first_line: 
             yield batch
 
 
+def _widen(fd: int) -> None:
+    """Give the pipe a 1 MiB buffer where Linux allows it (64 KiB by default): the worker's
+    megabytes of batches then cross in a few wake-ups instead of a hundred."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or above pipe-max-size
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+
+
 def _worker_main(path: str, start: int, fd: int, last_file: bool = True) -> None:
     """Decode, stream the pickled batches, and leave without running the parent's exit handlers."""
     code = 1
@@ -213,7 +223,7 @@ def _busy() -> bool:
     this process included); the 1-minute load average, used elsewhere, still counts work that
     ended up to a minute ago, and switched the split off on a machine that had just gone quiet.
     """
-    running = _runnable_now()
+    running = _runnable_now(enough=_usable_cpus())
     if running is not None:
         return running - 1 >= _usable_cpus()
     try:
@@ -222,22 +232,27 @@ def _busy() -> bool:
         return False
 
 
-def _runnable_now(samples: int = 3, gap_s: float = 0.001) -> int | None:
+def _runnable_now(samples: int = 3, gap_s: float = 0.001, enough: int = 0) -> int | None:
     """Threads runnable now (``/proc/loadavg``: ``0.50 0.40 0.30 3/512 1234``), or None.
 
     The fewest of a few samples a millisecond apart: a short-lived process or a library's
     thread pool starting up is runnable for an instant and says nothing about the next second.
+    A sample of at most ``enough`` settles it at once (fewer cannot change the answer), so a
+    quiet machine costs one read, not the wait between samples.
     """
-    counts = []
+    fewest: int | None = None
     try:
         for i in range(samples):
             if i:
                 time.sleep(gap_s)
             with open("/proc/loadavg", "rb") as fh:
-                counts.append(int(fh.read().split()[3].split(b"/")[0]))
+                count = int(fh.read().split()[3].split(b"/")[0])
+            fewest = count if fewest is None else min(fewest, count)
+            if fewest <= enough:
+                break
     except (OSError, IndexError, ValueError):
         return None
-    return min(counts)
+    return fewest
 
 
 def _min_bytes() -> int:

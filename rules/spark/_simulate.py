@@ -144,6 +144,13 @@ def _run_stage(task_ms: Sequence[int], ready_ms: int, free: list[int]) -> int:
         for i, at in enumerate(free):
             if at < ready_ms:
                 free[i] = ready_ms
+    if not task_ms:
+        return ready_ms
+    if len(free) == 1:  # one slot: the tasks run back to back
+        free[0] += sum(task_ms) if min(task_ms) >= MIN_TASK_MS else sum(max(MIN_TASK_MS, d) for d in task_ms)
+        return free[0]
+    if len(free) == 2:  # two slots: two numbers instead of a heap (same placements, a third of the time)
+        return _run_on_two(task_ms, free)
     end = ready_ms
     replace = heapq.heapreplace
     for duration in task_ms:
@@ -151,6 +158,21 @@ def _run_stage(task_ms: Sequence[int], ready_ms: int, free: list[int]) -> int:
         replace(free, done)
         if done > end:
             end = done
+    return end
+
+
+def _run_on_two(task_ms: Sequence[int], free: list[int]) -> int:
+    """``_run_stage`` on exactly two slots (already at or after the ready time): each task goes to
+    the earlier-free one. Returns the stage's end; ``free`` is left a valid heap."""
+    early, late = (free[0], free[1]) if free[0] <= free[1] else (free[1], free[0])
+    end = 0
+    for duration in task_ms:
+        early += duration if duration > MIN_TASK_MS else MIN_TASK_MS
+        if early > end:
+            end = early
+        if early > late:
+            early, late = late, early
+    free[0], free[1] = early, late
     return end
 
 

@@ -28,13 +28,13 @@ LOG = Path(__file__).resolve().parents[2] / "examples" / "spark-events" / "app-2
 ])
 def test_split_only_when_a_cpu_is_left(runnable: int, cpus: int, busy: bool,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(split, "_runnable_now", lambda: runnable)
+    monkeypatch.setattr(split, "_runnable_now", lambda **_: runnable)
     monkeypatch.setattr(split, "_usable_cpus", lambda: cpus)
     assert split._busy() is busy
 
 
 def test_without_proc_loadavg_the_load_average_decides(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(split, "_runnable_now", lambda: None)
+    monkeypatch.setattr(split, "_runnable_now", lambda **_: None)
     monkeypatch.setattr(split, "_usable_cpus", lambda: 2)
     monkeypatch.setattr(split.os, "getloadavg", lambda: (2.0, 0.0, 0.0))
     assert split._busy()
@@ -100,3 +100,22 @@ def test_a_one_process_read_never_runs_the_waiting_work(monkeypatch: pytest.Monk
     with split.while_waiting(lambda: calls.append("work")):
         read_application(LogSource(display=str(LOG), files=(str(LOG),)))
     assert calls == []
+
+
+def test_a_quiet_first_sample_settles_it_without_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[int] = []
+
+    class FakeFile:
+        def __enter__(self) -> FakeFile:
+            reads.append(1)
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self) -> bytes:
+            return b"0.1 0.2 0.3 2/100 7\n"
+
+    monkeypatch.setattr("builtins.open", lambda *a, **k: FakeFile())
+    monkeypatch.setattr(split.time, "sleep", lambda _s: pytest.fail("waited on a quiet machine"))
+    assert split._runnable_now(samples=3, enough=2) == 2 and len(reads) == 1
