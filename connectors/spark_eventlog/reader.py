@@ -28,6 +28,7 @@ from connectors.spark_eventlog.split import (
     BLOCK,
     SplitWorker,
     WorkerLost,
+    adopt_early,
     decode_range,
     run_waiting_work,
     split_point,
@@ -118,6 +119,10 @@ def _start_split(storage: Storage, path: str, legacy_codec: str | None, *,
     from connectors.spark_eventlog.codecs import codec_from_filename
 
     codec = legacy_codec or codec_from_filename(path.rsplit("/", 1)[-1])
+    if codec is None and is_last_file and type(storage) is Storage:
+        early = adopt_early(storage.normalize(path))
+        if early is not None:
+            return early.path, early
     middle = split_point(storage, path, codec)
     if middle is None:
         return None

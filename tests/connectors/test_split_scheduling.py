@@ -119,3 +119,56 @@ def test_a_quiet_first_sample_settles_it_without_waiting(monkeypatch: pytest.Mon
     monkeypatch.setattr("builtins.open", lambda *a, **k: FakeFile())
     monkeypatch.setattr(split.time, "sleep", lambda _s: pytest.fail("waited on a quiet machine"))
     assert split._runnable_now(samples=3, enough=2) == 2 and len(reads) == 1
+
+
+def _early_source(path: Path) -> LogSource:
+    return LogSource(display=str(path), files=(str(path),))
+
+
+def test_an_early_worker_is_adopted_by_the_read_of_that_file(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    log = tmp_path / "app-1"
+    log.write_bytes(LOG.read_bytes())
+    monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(split, "_busy", lambda: False)
+    forks: list[int] = []
+    real = split.SplitWorker.__init__
+
+    def counting(self: split.SplitWorker, path: str, start: int, last_file: bool = True) -> None:
+        forks.append(start)
+        real(self, path, start, last_file)
+
+    monkeypatch.setattr(split.SplitWorker, "__init__", counting)
+    split.start_early(str(log))
+    assert len(forks) == 1 and split._early
+    app = read_application(_early_source(log))
+    assert len(forks) == 1 and not split._early  # adopted, not forked again
+    monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1 << 62)
+    assert app == read_application(_early_source(log))  # the figures of a one-process read
+
+
+def test_an_early_worker_for_a_changed_file_is_not_adopted(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    log = tmp_path / "app-2"
+    log.write_bytes(LOG.read_bytes())
+    monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(split, "_busy", lambda: False)
+    split.start_early(str(log))
+    (worker,) = split._early.values()
+    with log.open("ab") as fh:  # the log grew (still being written) after the early start
+        fh.write(b"\n")
+    assert split.adopt_early(str(log)) is None
+    worker.close()
+    split._early.clear()
+
+
+@pytest.mark.parametrize("name", ["app-3.zst", "missing", ""])
+def test_no_early_worker_for_compressed_missing_or_small_files(name: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(split, "_busy", lambda: False)
+    if name == "app-3.zst":
+        (tmp_path / name).write_bytes(b"x" * 100)
+        monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
+    path = str(tmp_path / name) if name else str(LOG)  # LOG itself is below SPLIT_MIN_BYTES
+    split.start_early(path)
+    assert not split._early

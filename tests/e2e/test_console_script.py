@@ -1,4 +1,4 @@
-"""The ``deanalyze`` console script (``analyzer.cli:run``) ends with ``os._exit`` after ``main``.
+"""The ``deanalyze`` console script (``analyzer.__main__:run``) ends with ``os._exit`` after ``main``.
 
 Why these tests: skipping the interpreter's teardown saves tens of milliseconds on a big log,
 but a fast exit must not lose a byte of the report, change an exit code or skip an ``atexit``
@@ -19,7 +19,7 @@ from analyzer.api.output import EXIT_FINDINGS, EXIT_OK, EXIT_OUTPUT, EXIT_UNREAD
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "spark-events"
-RUN = "from analyzer.cli import run; run()"
+RUN = "from analyzer.__main__ import run; run()"
 
 
 def _run(*args: str, stdout: int | None = subprocess.PIPE,
@@ -68,3 +68,37 @@ def test_sys_exit_with_a_message_is_status_1_and_the_message() -> None:
     prelude = "import analyzer.cli as c; c.main = lambda: (_ for _ in ()).throw(SystemExit('bad thing')); "
     done = _run(prelude=prelude)
     assert done.returncode == 1 and done.stderr == b"bad thing\n"
+
+
+@pytest.mark.parametrize(("argv", "hinted"), [
+    (["spark-logs", "big.log"], "big.log"),
+    (["spark-logs", "big.log", "--format", "json", "-o", "r.json", "--fail-on", "high"], "big.log"),
+    (["spark-logs", "big.log", "--jobs=2", "--debug"], "big.log"),
+    (["spark-logs", "big.log", "--debug", "other.log"], None),  # two logs: a flag takes no value
+    (["spark-logs", "big.log", "other.log"], None),
+    (["spark-logs", "--format", "json", "big.log"], None),  # the path is not certainly first
+    (["spark-logs", "big.log", "--history", "h.duckdb"], None),  # perhaps not read at all
+    (["spark-logs", "big.log", "--engine=spark"], None),
+    (["spark-logs", "big.log", "--help"], None),
+    (["snowflake", "big.log"], None),
+    (["spark-logs"], None),
+])
+def test_only_a_certain_single_log_is_read_early(argv: list[str], hinted: str | None,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import analyzer.api.early_read as early
+    from analyzer.__main__ import _read_early
+
+    seen: list[str] = []
+    monkeypatch.setattr(early, "read_soon", seen.append)
+    _read_early(argv)
+    assert seen == ([hinted] if hinted else [])
+
+
+def test_the_flag_list_matches_the_spark_logs_command() -> None:
+    from analyzer.__main__ import _FLAGS
+    from analyzer.cli import main
+
+    command = main.commands["spark-logs"]
+    flags = {name for p in command.params if getattr(p, "is_flag", False)
+             for name in (*p.opts, *p.secondary_opts) if name.startswith("--") and name != "--help"}
+    assert flags == set(_FLAGS)
