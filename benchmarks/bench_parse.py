@@ -124,6 +124,20 @@ def default_executable() -> str:
     return shutil.which("deanalyze") or "deanalyze"
 
 
+def compile_package() -> None:
+    """Byte-compile deanalyze's modules, as ``pip install`` does for a wheel.
+
+    Why: an editable install, or a shell with ``PYTHONDONTWRITEBYTECODE`` set (this machine's),
+    never writes ``__pycache__``, so every run would compile ~150 modules from source (about
+    70 ms) that no installed copy compiles. Stale or missing byte-code only; sources untouched.
+    """
+    import compileall
+
+    root = Path(__file__).resolve().parents[1]
+    for package in ("analyzer", "connectors", "rules", "reports"):
+        compileall.compile_dir(str(root / package), quiet=2)
+
+
 def warm_cache(path: Path) -> None:
     with open(path, "rb") as fh:
         while fh.read(8 * MB):
@@ -190,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_parse: {path} does not exist (run benchmarks/make_big_log.py first)", file=sys.stderr)
         return 2
     warm_cache(path)
+    compile_package()
     if args.break_even:
         return break_even(path, args.runs)
     size_mb = path.stat().st_size / MB
@@ -259,7 +274,7 @@ def table(args: argparse.Namespace, path: Path, size_mb: float, doc: dict, times
              f"target < {RSS_TARGET_MB:.0f} MB (for a 1 GB log): {mark(max(rss[name]) < RSS_TARGET_MB)}"),
         ]
 
-    rest = best["two"] - split["imports_s"] - split["read_two_s"]
+    rest = best["two"] - split["read_two_s"]
     return [
         ("log", str(path), args.deanalyze),
         ("size", f"{size_mb:,.1f} MB", ""),
@@ -271,7 +286,7 @@ def table(args: argparse.Namespace, path: Path, size_mb: float, doc: dict, times
         *run("two", "2 processes"),
         *run("one", "1 process"),
         ("where the time goes (2 processes)",
-         f"imports {split['imports_s']:.2f} s, read {split['read_two_s']:.2f} s, rest {rest:.2f} s",
+         f"read {split['read_two_s']:.2f} s, rest {rest:.2f} s (CLI imports {split['imports_s']:.2f} s)",
          f"read in 1 process: {split['read_one_s']:.2f} s; rest = start, rules, prices, output"),
         ("reported tasks", f"{tasks:,}", f"expected {expected:,}; events {events:,}; unparsed {unparsed}"),
         ("reported stages", f"{stages:,}", f"jobs {sum(len(a['jobs']) for a in apps):,}"),
