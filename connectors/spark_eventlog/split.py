@@ -223,6 +223,11 @@ def decode_range(path: str, start: int, stop: int | None = None, *, first_line: 
     with open(path, "rb", buffering=0) as fh:
         fh.seek(start)
         left = [(1 << 62) if stop is None else stop - start]
+        # The bytes to read are known: start with full-size blocks (no 128 KiB warm-up, whose
+        # small blocks and the lines straddling them each became a batch of their own). Not
+        # while a file's head is checked: that first block is decoded line by line.
+        expected = None if head is not None else max(
+            0, (os.fstat(fh.fileno()).st_size if stop is None else stop) - start)
 
         def readinto(buffer: memoryview) -> int:
             n = fh.readinto(buffer[:left[0]]) or 0 if left[0] > 0 else 0
@@ -230,7 +235,7 @@ def decode_range(path: str, start: int, stop: int | None = None, *, first_line: 
             return n
 
         line = first_line
-        for block, begin, end, offset, final in line_blocks(readinto, BLOCK, max_line):
+        for block, begin, end, offset, final in line_blocks(readinto, BLOCK, max_line, expected):
             if block:
                 batch = decode_rows(block, line, final=final and last_file, head=head, max_line=max_line,
                                     start=begin, stop=end, file_offset=None if views else start + offset)
