@@ -20,7 +20,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from analyzer.core.model import Application, Stage
 
@@ -85,19 +85,24 @@ def schedule_group(stages: Sequence[SimStage], slots: Slots) -> int:
     if not isinstance(stages, tuple):  # only an immutable group can be remembered by identity
         return _schedule_group(stages, slots)
     key = (id(stages), slots if isinstance(slots, int) else tuple(slots))
-    known = _makespan_cache.get(key)
-    if known is not None and known[0] is stages:
-        return known[1]
-    makespan = _schedule_group(stages, slots)
-    _remember(_makespan_cache, _MAKESPANS_KEPT, key, (stages, makespan))
-    return makespan
+    return _remembered(_makespan_cache, _MAKESPANS_KEPT, key, stages, lambda: _schedule_group(stages, slots))
 
 
-def _remember(cache: dict[Any, Any], kept: int, key: Any, value: Any) -> None:
-    """Store ``value``, dropping the oldest entry beyond ``kept`` (dicts keep insertion order)."""
-    cache[key] = value
+T = TypeVar("T")
+
+
+def _remembered(cache: dict[Any, tuple[Any, Any]], kept: int, key: Any, owner: object,
+                compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave for ``key`` while ``owner`` (whose ``id`` is in the key) was
+    this very object; the oldest of more than ``kept`` answers is dropped (dicts keep order)."""
+    known = cache.get(key)
+    if known is not None and known[0] is owner:
+        return known[1]  # type: ignore[no-any-return]
+    value = compute()
+    cache[key] = (owner, value)
     if len(cache) > kept:
         del cache[next(iter(cache))]
+    return value
 
 
 def _schedule_group(stages: Sequence[SimStage], slots: Slots) -> int:
@@ -221,12 +226,7 @@ def sim_groups(app: Application, group_spans: Sequence[GroupSpan]) -> SimGroups:
     group of its first job. Tuples: the answer is shared between callers.
     """
     key = (id(app), tuple((start, end, tuple(jobs)) for start, end, jobs in group_spans))
-    known = _groups_cache.get(key)
-    if known is not None and known[0] is app:
-        return known[1]
-    groups = _sim_groups(app, group_spans)
-    _remember(_groups_cache, _GROUPS_KEPT, key, (app, groups))
-    return groups
+    return _remembered(_groups_cache, _GROUPS_KEPT, key, app, lambda: _sim_groups(app, group_spans))
 
 
 def _sim_groups(app: Application, group_spans: Sequence[GroupSpan]) -> SimGroups:

@@ -15,6 +15,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from split_forks import count_forks
 
 import analyzer.api.spark as spark_api
 from analyzer.core.model import Application, InputError
@@ -39,14 +40,7 @@ def _read(path: Path, monkeypatch: pytest.MonkeyPatch, *, split_at: int) -> Appl
 
 
 def test_a_forced_split_really_forks(monkeypatch: pytest.MonkeyPatch) -> None:
-    forks: list[int] = []
-    real = split.SplitWorker.__init__
-
-    def counting(self: split.SplitWorker, path: str, start: int, last_file: bool = True) -> None:
-        forks.append(start)
-        real(self, path, start, last_file)
-
-    monkeypatch.setattr(split.SplitWorker, "__init__", counting)
+    forks = count_forks(monkeypatch)
     _read(PLAIN[0], monkeypatch, split_at=1)
     assert len(forks) == 1 and 0 < forks[0] < PLAIN[0].stat().st_size
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from split_forks import count_forks
 
 from connectors.spark_eventlog import split
 from connectors.spark_eventlog.discovery import LogSource
@@ -125,20 +126,20 @@ def _early_source(path: Path) -> LogSource:
     return LogSource(display=str(path), files=(str(path),))
 
 
-def test_an_early_worker_is_adopted_by_the_read_of_that_file(monkeypatch: pytest.MonkeyPatch,
-                                                             tmp_path: Path) -> None:
+@pytest.fixture
+def log_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A copy of the small example log that splits (threshold 1 byte, machine never busy)."""
     log = tmp_path / "app-1"
     log.write_bytes(LOG.read_bytes())
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
     monkeypatch.setattr(split, "_busy", lambda: False)
-    forks: list[int] = []
-    real = split.SplitWorker.__init__
+    return log
 
-    def counting(self: split.SplitWorker, path: str, start: int, last_file: bool = True) -> None:
-        forks.append(start)
-        real(self, path, start, last_file)
 
-    monkeypatch.setattr(split.SplitWorker, "__init__", counting)
+def test_an_early_worker_is_adopted_by_the_read_of_that_file(monkeypatch: pytest.MonkeyPatch,
+                                                             log_copy: Path) -> None:
+    log = log_copy
+    forks = count_forks(monkeypatch)
     split.start_early(str(log))
     assert len(forks) == 1 and split._early
     app = read_application(_early_source(log))
@@ -147,12 +148,8 @@ def test_an_early_worker_is_adopted_by_the_read_of_that_file(monkeypatch: pytest
     assert app == read_application(_early_source(log))  # the figures of a one-process read
 
 
-def test_an_early_worker_for_a_changed_file_is_not_adopted(monkeypatch: pytest.MonkeyPatch,
-                                                           tmp_path: Path) -> None:
-    log = tmp_path / "app-2"
-    log.write_bytes(LOG.read_bytes())
-    monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
-    monkeypatch.setattr(split, "_busy", lambda: False)
+def test_an_early_worker_for_a_changed_file_is_not_adopted(log_copy: Path) -> None:
+    log = log_copy
     split.start_early(str(log))
     (worker,) = split._early.values()
     with log.open("ab") as fh:  # the log grew (still being written) after the early start
