@@ -96,7 +96,8 @@ TARGETS: dict[str, Target] = {
         ("analyzer/core/warehouse_usage.py", "analyzer/core/warehouse_cost.py",
          "analyzer/core/warehouse_savings.py"),
         ("tests/core/test_money_oracles.py", "tests/core/test_warehouse_cost.py",
-         "tests/core/test_ledger.py"),
+         "tests/core/test_ledger.py", "tests/core/test_warehouse_usage_oracles.py",
+         "tests/core/test_warehouse_savings_oracles.py"),
         ci_sample=("analyzer.core.warehouse_cost.x__attributed*",),
     ),
     "rule_measures": Target(
