@@ -88,6 +88,7 @@ def test_the_fields_of_a_bill() -> None:
 
 
 def test_a_negative_skew_estimate_takes_nothing_from_idle() -> None:
+    assert ledger_core_hours(app())["skew_tail"] == 0.0  # no skew finding: no skew tail
     assert ledger_core_hours(app(), -2.0) == {**ZERO, "driver_only": pytest.approx(4.0),
                                               "idle_cores": pytest.approx(4.0)}
     assert ledger_core_hours(app(), 1.5)["skew_tail"] == pytest.approx(1.5)
@@ -137,6 +138,12 @@ def test_a_cluster_whose_executor_cores_were_lost_still_bills_its_driver() -> No
     cost = price(run)
     assert cost.executor_core_hours == pytest.approx(8.0)
     assert cost.driver_usd == pytest.approx(2 * DRIVER_HOUR)
+
+
+def test_pyspark_memory_is_part_of_the_container() -> None:
+    # 1 GiB heap (the default) + 384 MiB overhead + 2 GiB for Python workers = 3.375 GiB over 4 cores.
+    cost = price(app(properties={"spark.executor.pyspark.memory": "2g", "spark.driver.memory": "4g"}))
+    assert cost.usd_per_core_hour == pytest.approx(VCPU + 3.375 / 4 * GIB)
 
 
 def test_spot_notes() -> None:

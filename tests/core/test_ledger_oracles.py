@@ -165,6 +165,28 @@ def test_a_shortfall_within_the_tolerance_says_nothing() -> None:
     (b,) = count_claims([req("b", 10)], {"R": 10 - 2e-9})
     assert (a.note, b.note) == ("", "")
     assert a.counted == pytest.approx(1.0) and b.counted == pytest.approx(10.0)
+    # 1.5e-9 short of a claim of 1 is beyond it: the note says so.
+    (c,) = count_claims([req("c", 1)], {"R": 1 - 1.5e-9})
+    assert c.note == "capped at the 1 credits R billed (the rule estimated 1)"
+
+
+def test_claims_name_what_was_counted_before_them_in_counting_order() -> None:
+    # Bill of 20. The part a (2 of t1's 10) first: 2, leaving 18. Then by saving, whole and proportional
+    # claims alike: w1 8/20 x 18 = 7.2 (10.8 left); p 4 x 10.8/20 = 2.16 (8.64 left); w2 3/20 x 8.64 = 1.296
+    # (7.344 left); w3 1/20 x 7.344 = 0.3672.
+    a, w1, p, w2, w3 = count_claims([req("a", 2, "t1", 10), req("w1", 8), req("p", 4, "q", proportional=True),
+                                     req("w2", 3), req("w3", 1)], {"R": 20})
+    assert counted([a, w1, p, w2, w3]) == [pytest.approx(v) for v in (2.0, 7.2, 2.16, 1.296, 0.3672)]
+    assert w3.overlaps_with == ("a", "w1", "p", "w2")
+    assert (w1.overlaps_with, p.overlaps_with, w2.overlaps_with) == (("a",), ("a", "w1"), ("a", "w1", "p"))
+
+
+def test_a_claim_counted_whole_overlaps_nobody() -> None:
+    # Two claims on t1 that disagree on its size: a (2 of 10, $2) leaves 8 of t1; b (2.5 of 5 at $0.5 = $1.25)
+    # then takes half of the 8 left, capped at its 2.5: all it asked, so it is not "counted after" a.
+    a, b = count_claims([req("a", 2, "t1", 10), req("b", 2.5, "t1", 5, usd=0.5)], {"R": 20})
+    assert (a.counted, b.counted) == (pytest.approx(2.0), pytest.approx(2.5))
+    assert (b.overlaps_with, b.note) == ((), "")
 
 
 # --- proportional parts -----------------------------------------------------------------------------

@@ -46,6 +46,9 @@ def test_executor_cores_is_the_most_common_size_of_the_executors() -> None:
     # its count (2) must not be mistaken for the size.
     executors = (ex("driver", 16), ex("1", 2), ex("2", 4), ex("3", 4), ex("4", 0), ex("5", 0), ex("6", 0))
     assert tl.executor_cores(app(executors=executors)) == 4
+    # 1-core executors are a size like any other, whatever the property says.
+    ones = (ex("driver", 0), ex("1", 1), ex("2", 1))
+    assert tl.executor_cores(app(executors=ones, properties={"spark.executor.cores": "4"})) == 1
 
 
 @pytest.mark.parametrize(("props", "master", "cores"), [
@@ -111,6 +114,8 @@ def test_executor_lifetimes_are_clipped_to_the_window() -> None:
 def test_in_local_mode_the_driver_is_the_executor() -> None:
     local = app(master="local[4]", executors=(ex("driver", 4, 1_000),))
     assert tl.executor_lifetimes(local, (1_000, 2_000)) == [tl.Lifetime("driver", 4, 1_000, 2_000)]
+    single = app(master="local[1]", executors=(ex("driver", 1, 1_000),))
+    assert tl.executor_lifetimes(single, (1_000, 2_000)) == [tl.Lifetime("driver", 1, 1_000, 2_000)]
     # A driver with no cores recorded, or a cluster without executors: nothing held.
     assert tl.executor_lifetimes(app(master="local[4]", executors=(ex("driver", 0),)), (1_000, 2_000)) == []
     assert tl.executor_lifetimes(app(master="yarn", executors=(ex("driver", 4),)), (1_000, 2_000)) == []
@@ -191,6 +196,8 @@ def test_core_and_alive_milliseconds_of_intervals() -> None:
     assert timeline.core_ms((45, 50)) == 0
     assert timeline.alive_ms((15, 35)) == 10  # 15-20 and 30-35; nobody alive 20-30
     assert timeline.alive_ms((-5, 3)) == 3
+    assert timeline.alive_ms((15, 25)) == 5  # ends 5 ms after everyone left at 20
+    assert timeline.alive_ms((35, 50)) == 5  # C alone until 40, then nobody
     assert tl.held_core_ms(LIVES, [(0, 5), (30, 40)]) == 20  # 2x5 + 1x10
     assert tl.held_wall_ms(LIVES, [(0, 5), (15, 35)]) == 15  # 5 + 10
     assert tl.held_core_ms([], [(0, 5)]) == 0 and tl.held_wall_ms([], [(0, 5)]) == 0
@@ -201,6 +208,9 @@ def test_peak_executors_counts_a_removal_before_an_addition_at_the_same_time() -
     assert tl.peak_executors([tl.Lifetime("A", 4, 0, 10), tl.Lifetime("B", 4, 5, 20),
                               tl.Lifetime("C", 8, 6, 8), tl.Lifetime("D", 1, 8, 9)]) == 3
     assert tl.peak_executors([]) == 0
+    # A leaves as B and C arrive at 10: 2 at once, not 3 (and not 1).
+    assert tl.peak_executors([tl.Lifetime("A", 4, 0, 10), tl.Lifetime("B", 4, 10, 20),
+                              tl.Lifetime("C", 4, 10, 20)]) == 2
 
 
 # --- tasks and slots -----------------------------------------------------------------------------------
@@ -284,6 +294,9 @@ def test_executor_arrivals_are_capped_at_the_most_alive_at_once() -> None:
     lives = [tl.Lifetime("1", 4, 0, 100), tl.Lifetime("2", 4, 0, 100), tl.Lifetime("3", 4, 30, 50),
              tl.Lifetime("4", 4, 60, 100)]
     assert tl.executor_arrivals(tl.CoreTimeline.of(lives), [0, 0, 30, 60], (10, 80), 4) == [0, 0, 20]
+    # One executor leaves at 50 and another arrives at 60: one at a time, so only the first counts.
+    swap = [tl.Lifetime("1", 4, 0, 50), tl.Lifetime("2", 4, 60, 100)]
+    assert tl.executor_arrivals(tl.CoreTimeline.of(swap), [0, 60], (10, 80), 4) == [0]
     # 6-core executors sized as 4: 12 cores alive = 3 at the start; at most 18 cores // 4 = 4 at once.
     wide = [tl.Lifetime("1", 6, 0, 100), tl.Lifetime("2", 6, 0, 100), tl.Lifetime("3", 6, 30, 100)]
     assert tl.executor_arrivals(tl.CoreTimeline.of(wide), [0, 0, 30], (10, 80), 4) == [0, 0, 0, 20]
