@@ -146,14 +146,16 @@ def test_metered_cloud_services_follow_the_metering_days() -> None:
 
 
 def test_bigquery_totals_by_hand() -> None:
-    jobs = [bq("z1", "zeta", 2 * TIB), bq("a1", "alpha", TIB, slot_ms=2 * H),
+    jobs = [bq("z1", "zeta", 2 * TIB), bq("a1", "alpha", TIB, slot_ms=2 * H), bq("b1", "b", TIB),
             bq("r1", "alpha", TIB, slot_ms=4 * H, warehouse="admin:US.etl"),
             bq("s1", "scripts-only", TIB, statement_type="SCRIPT")]  # a project with a SCRIPT parent only
     cost = price_history(bigquery(jobs), GENERIC)
-    assert list(cost.warehouses) == ["admin:US.etl", "alpha", "zeta"]  # who paid: no row for scripts-only
+    # sorted by name (not by first appearance); no row for scripts-only, which paid nothing
+    assert list(cost.warehouses) == ["admin:US.etl", "alpha", "b", "zeta"]
     assert [(t.name, t.kind, t.query_count) for t in cost.warehouses.values()] == [
-        ("admin:US.etl", "reservation", 1), ("alpha", "project", 1), ("zeta", "project", 1)]
-    assert list(cost.projects) == ["alpha", "zeta"]
+        ("admin:US.etl", "reservation", 1), ("alpha", "project", 1), ("b", "project", 1),
+        ("zeta", "project", 1)]
+    assert list(cost.projects) == ["alpha", "b", "zeta"]
     alpha = cost.projects["alpha"]
     # a1 on demand: 1 TiB = $6.25 (2 slot-hours = $0.08 on editions); r1 reserved: 4 slot-hours = $0.16
     assert (alpha.project, alpha.jobs) == ("alpha", 2)
@@ -161,7 +163,7 @@ def test_bigquery_totals_by_hand() -> None:
     q = cost.queries["r1"]
     assert (q.query_id, q.vendor, q.tib_billed, q.slot_hours, q.usd) == ("r1", "bigquery", 1.0, 4.0, 0.16)
     assert not q.estimated
-    assert cost.total_usd == pytest.approx(12.5 + 6.25 + 0.16)
+    assert cost.total_usd == pytest.approx(12.5 + 6.25 + 6.25 + 0.16)
     assert (cost.cloud_services_billed_credits, cost.total_credits) == (0.0, 0.0)
 
 

@@ -213,6 +213,16 @@ def test_bigquery_history_usage_by_hand() -> None:
     assert cost.queries["estimated"].estimated and not cost.queries["plain"].estimated
 
 
+def test_a_free_job_without_bytes_billed_is_not_an_estimate() -> None:
+    # bytes billed not reported: a cache hit (free) is not estimated, a job priced from its
+    # 1 TiB scanned is
+    jobs = (bq("hit", None, scanned=TIB, cache_hit=True), bq("scan", None, scanned=TIB))
+    history = WarehouseHistory(vendor="bigquery", source="hand", window_start_ms=T0, window_end_ms=T0 + H,
+                               queries=jobs)  # type: ignore[arg-type]
+    usage = history_usage(history)
+    assert usage.tib_billed.tolist() == [0.0, 1.0] and usage.estimated.tolist() == [False, True]
+
+
 # --- fingerprints: runs of one query -------------------------------------------------------------
 
 
