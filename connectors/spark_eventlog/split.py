@@ -11,10 +11,10 @@ so the figures are those of a one-process read by construction (a test compares 
 When it is used: an uncompressed local file (the only kind with random access) of at
 least ``SPLIT_MIN_BYTES``, where ``fork`` exists, at least two CPUs are usable and other
 runnable threads do not already fill them (on a saturated machine the worker would only
-queue behind other processes). ``start_early`` forks the worker at the command's start. Below that size, starting a process costs about what
-it saves (see ``benchmarks/README.md``). If the worker dies or fails, the main process
-decodes the rest itself, from the end of the last batch it received: a lost worker costs
-time, never figures.
+queue behind other processes). Below that size, starting a process costs about what it
+saves (see ``benchmarks/README.md``). ``start_early`` forks the worker at the command's
+start. If the worker dies or fails, the main process decodes the rest itself, from the end
+of the last batch it received: a lost worker costs time, never figures.
 """
 
 from __future__ import annotations
