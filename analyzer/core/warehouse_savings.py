@@ -11,11 +11,12 @@ pattern's runs (which may overlap a table's scans, so they are counted in propor
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Protocol
 
-from analyzer.core.findings import Finding
+from analyzer.core.findings import Claim, Finding
 from analyzer.core.ledger import UNIT_WORDS, ClaimRequest, count_claims, saving_usd, superseded
 
 
@@ -133,6 +134,26 @@ def _part(f: Finding, cost: WarehouseCost, pool: str | None, unit: str) -> tuple
     return "", None, False
 
 
+def _count_named_pools_first(pairs: list[tuple[ClaimRequest, float]], named: list[bool]) -> list[Claim]:
+    """Claims on the pools of the bill first; then claims on the whole history (a pool the bill does
+    not know, or none), on what the first left of the whole bill in their unit.
+
+    Why: a claim on ``all of <source>`` and one on ``warehouse WH`` are different resources to the
+    ledger, but the same credits on the bill; counted apart they could together exceed it.
+    """
+    first = [i for i, is_named in enumerate(named) if is_named]
+    rest = [i for i, is_named in enumerate(named) if not is_named]
+    claims: dict[int, Claim] = {}
+    counted = count_claims([pairs[i][0] for i in first], {pairs[i][0].resource: pairs[i][1] for i in first})
+    claims.update(zip(first, counted, strict=True))
+    used: dict[str, float] = defaultdict(float)
+    for claim in counted:
+        used[claim.unit] += claim.counted
+    whole = {pairs[i][0].resource: max(0.0, pairs[i][1] - used[pairs[i][0].unit]) for i in rest}
+    claims.update(zip(rest, count_claims([pairs[i][0] for i in rest], whole), strict=True))
+    return [claims[i] for i in range(len(pairs))]
+
+
 def assign_savings(findings: Iterable[Finding], cost: WarehouseCost) -> list[Finding]:
     """Count each finding's claim once in the ledger and price it; ``paid_*`` evidence as ``paid_usd``.
 
@@ -142,8 +163,7 @@ def assign_savings(findings: Iterable[Finding], cost: WarehouseCost) -> list[Fin
     """
     items = list(findings)
     pairs = [request(f, cost) for f in items]
-    capacities = {req.resource: cap for req, cap in pairs}
-    claims = count_claims([req for req, _ in pairs], capacities)
+    claims = _count_named_pools_first(pairs, [(finding_pool(f) or "") in cost.warehouses for f in items])
     out = []
     for f, claim in zip(items, claims, strict=True):
         evidence = dict(f.evidence)

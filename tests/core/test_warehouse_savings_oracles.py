@@ -293,8 +293,12 @@ def test_idle_plus_attributed_is_metered_and_savings_stay_in_the_bill(history: W
             assert total.idle_credits == pytest.approx(max(0.0, metered - attributed), abs=1e-9)
         assert total.idle_credits is not None and 0 <= total.idle_credits <= metered + 1e-9
     assert all(q.compute_credits >= 0 and q.cloud_services_credits >= 0 for q in cost.queries.values())
-    # Claims on the warehouses of the bill (a pool the bill does not know is claimed on the whole
-    # history as another resource: see tests/README.md, "Surviving mutants", money modules).
+    # Claims on every warehouse of the bill, on one it does not know and on none: together they
+    # never exceed the whole bill (the last two are counted on what the first left of it).
+    everyone = [finding({"warehouse": n}, {"credits": asked}, rule=f"r.{n}") for n in cost.warehouses]
+    everyone += [finding({"warehouse": "Z"}, {"credits": asked}, rule="r.z"), finding({}, {"credits": asked})]
+    whole = sum(total.usd for total in cost.warehouses.values())
+    assert sum(f.estimated_savings_usd for f in assign_warehouse_savings(everyone, cost)) <= whole + 0.01 * 6
     for name, total in cost.warehouses.items():
         out = assign_warehouse_savings([finding({"warehouse": name}, {"credits": asked}, bucket=b,
                                                 rule=f"r.{b}") for b in (None, "idle", "idle")], cost)
