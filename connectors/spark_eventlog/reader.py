@@ -79,8 +79,10 @@ def read_application(source: LogSource) -> Application:
         stats = _ReplayStats()
         with cyclic_gc_paused():
             for index, path in enumerate(source.files):
+                started = first if index == 0 else _start_split(storage, path, source.legacy_codec,
+                                                                 is_last_file=index == last)
                 _read_file(storage, path, source.legacy_codec, builder, stats, is_last_file=index == last,
-                           started=first if index == 0 else None)
+                           started=started)
     finally:
         if first is not None:
             first[1].close()
@@ -131,12 +133,12 @@ def _start_split(storage: Storage, path: str, legacy_codec: str | None, *,
 
 
 def _read_file(storage: Storage, path: str, legacy_codec: str | None, builder: AppBuilder,
-               stats: _ReplayStats, *, is_last_file: bool, started: Started | None = None) -> None:
-    """Replay one file: in blocks from its stream, or in two parts on two cores if big."""
+               stats: _ReplayStats, *, is_last_file: bool, started: Started | None) -> None:
+    """Replay one file: in two parts on two cores when ``_start_split`` started a worker for it,
+    else in blocks from its stream."""
     from connectors.spark_eventlog.codecs import codec_from_filename
     from connectors.spark_eventlog.task_batch import decode_block
 
-    started = started or _start_split(storage, path, legacy_codec, is_last_file=is_last_file)
     if started is not None:
         _read_split(*started, path, builder, stats, is_last_file)
         return
